@@ -1,0 +1,65 @@
+"""Composition root: paths -> settings -> store -> services (-> Qt for the GUI). Nothing else wires things."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from copilot.events import EventBus
+from copilot.helpdesk.base import Connector
+from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
+from copilot.paths import AppPaths, prepare_home, resources_dir
+from copilot.settings import Settings
+from copilot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    paths: AppPaths
+    store: Store
+    bus: EventBus
+    settings: Settings
+    connectors: dict[str, Connector] = field(default_factory=dict)
+    engine_cache: dict[str, object] = field(default_factory=dict)  # used on the store thread only
+
+    def connector(self, workspace: str) -> Connector:
+        from copilot.errors import NotFoundError
+
+        if workspace not in self.connectors:
+            raise NotFoundError(
+                f"There is no workspace called '{workspace}'.",
+                f"Known workspaces: {', '.join(self.connectors)}.",
+            )
+        return self.connectors[workspace]
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def configure_logging(paths: AppPaths) -> None:
+    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
+        root.addHandler(handler)
+    root.setLevel(logging.INFO)
+
+
+def build_services(home: Path | None = None, *, database: Path | None = None) -> Services:
+    paths = prepare_home(home)
+    configure_logging(paths)
+    store = Store.open(database or paths.database)
+    settings = store.run_sync(Settings.load, store.db)
+    demo = DemoHelpdesk(resources_dir() / "demo")
+    return Services(paths=paths, store=store, bus=EventBus(), settings=settings, connectors={DEMO_WORKSPACE: demo})
+
+
+def run_gui(workspace: str = DEMO_WORKSPACE, home: Path | None = None) -> int:
+    """Start the desktop app. Qt is imported here, never at module import."""
+    from copilot.ui.main import run
+
+    return run(workspace=workspace, home=home)

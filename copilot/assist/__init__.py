@@ -1,0 +1,1 @@
+"""Use cases as plain async functions: what the CLI and the GUI both call."""

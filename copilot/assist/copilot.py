@@ -1,0 +1,217 @@
+"""The copilot for one ticket: summary, flags, triage, suggested articles and a grounded draft."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot import builtin
+from copilot.app import Services
+from copilot.assist.workspace import content_key
+from copilot.builtin import draft as draft_engine
+from copilot.builtin import signals, summarize, triage
+from copilot.builtin.text import detect_language
+from copilot.domain.models import AssistResult, Flag, Provenance, Suggestion, Ticket, Triage
+from copilot.kb import articles as kb_articles
+from copilot.kb import retrieve
+from copilot.store import tickets as ticket_store
+from copilot.store import work
+from copilot.store.util import dumps
+
+SUGGEST_VERSION = "suggest-fts-1"
+
+
+@dataclass(frozen=True)
+class AssistOptions:
+    tone: str
+    agent_name: str
+    suggestion_count: int
+    min_confidence: float
+
+
+def options_from(services: Services, tone: str | None = None) -> AssistOptions:
+    s = services.settings
+    return AssistOptions(
+        tone=tone or s.text("draft.tone"),
+        agent_name=s.text("agent.name"),
+        suggestion_count=max(3, min(10, int(s.number("suggest.count")))),
+        min_confidence=s.number("suggest.min_confidence"),
+    )
+
+
+async def assist_ticket(services: Services, ticket_id: int, tone: str | None = None) -> AssistResult:
+    """Run every built-in task for the ticket and record each output with its provenance."""
+    opts = options_from(services, tone)
+    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+
+
+def ticket_query(ticket: Ticket) -> retrieve.WeightedQuery:
+    """The whole ticket as a query: the latest customer message counts most, then the subject."""
+    customer = ticket.customer_messages()
+    parts: list[tuple[str, float]] = [(ticket.subject, 1.5)]
+    if customer:
+        parts.append((customer[-1].body, 3.0))
+        parts.extend((m.body, 1.0) for m in customer[:-1])
+    return retrieve.WeightedQuery.from_parts(parts)
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()[:20]
+
+
+def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.NearestExamples:
+    """Fit on the workspace's labelled tickets; refit only when the labelled history changed."""
+    row = db.execute(
+        "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
+    ).fetchone()
+    key = f"triage:{workspace}:{row[0]}:{row[1]}"
+    cached = cache.get(key)
+    if isinstance(cached, triage.NearestExamples):
+        return cached
+    examples = [
+        (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
+        for r in db.execute(
+            "SELECT t.number, t.subject, (SELECT body FROM messages m WHERE m.ticket_id = t.id AND m.role = 'customer' "
+            "ORDER BY m.created_at, m.id LIMIT 1), t.intent FROM tickets t WHERE t.workspace = ? AND t.intent != ''",
+            [workspace],
+        )
+    ]
+    model = triage.NearestExamples(k=7).fit(examples)
+    cache.clear()  # one workspace's model at a time is plenty
+    cache[key] = model
+    return model
+
+
+def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
+    kinds = {f.kind for f in flags}
+    if "urgency" in kinds and kinds & {"legal_threat", "churn_risk", "frustration"}:
+        return "urgent", "blocked or time-critical, and the customer is upset"
+    if kinds & {"urgency", "legal_threat"}:
+        return "high", "blocked, time-critical or a legal/chargeback threat"
+    if kinds & {"churn_risk", "frustration", "repeated_contact", "asks_for_human"} or sentiment_label == "negative":
+        return "high" if len(kinds) >= 2 else "normal", "the customer is unhappy"
+    return ("low", "a calm question") if sentiment_label == "positive" else ("normal", "no urgency signals")
+
+
+def run_triage(
+    db: Database, ticket: Ticket, flags: list[Flag], sentiment_label: str, cache: dict[str, object]
+) -> Triage:
+    model = _classifier(db, ticket.workspace, cache)
+    first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
+    pred = model.predict(f"{ticket.subject}\n{first}", exclude_key=str(ticket.number))
+    priority, why = _priority(flags, sentiment_label)
+    flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
+    if pred is None:
+        return Triage("", 0.0, priority, flag_tags, (), why)
+    neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours)
+    return Triage(pred.label, pred.confidence, priority, (pred.label, *flag_tags), neighbours, why)
+
+
+def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:
+    """Reuse the identical earlier output (same task, prompt and inputs); otherwise store a new one."""
+    row = db.execute(
+        "SELECT id FROM ai_outputs WHERE ticket_id = ? AND task = ? AND prompt_version = ? AND inputs_hash = ? "
+        "AND model = ? ORDER BY id DESC LIMIT 1",
+        [ticket_id, task, prov.prompt_version, prov.inputs_hash, prov.model],
+    ).fetchone()
+    if row:
+        return int(row[0])
+    return work.record_output(db, ticket_id, task, prov, payload)
+
+
+def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[str, object]) -> AssistResult:
+    ticket = ticket_store.get_ticket(db, ticket_id)
+    language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
+    thread_key = content_key(ticket)
+
+    summary = summarize.summarize(ticket)
+    flags = signals.detect_flags(ticket)
+    sentiment_label, score, _, _ = signals.sentiment(ticket)
+    tri = run_triage(db, ticket, flags, sentiment_label, cache)
+    excluded = kb_articles.not_relevant_for(db, ticket.id)
+    suggestions = retrieve.search(
+        db, ticket_query(ticket), workspace=ticket.workspace, limit=opts.suggestion_count, exclude=excluded
+    )
+    bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
+    agent = opts.agent_name or _default_agent(db, ticket)
+    draft = draft_engine.build_draft(
+        draft_engine.DraftInputs(
+            ticket,
+            tuple(suggestions),
+            bodies,
+            tuple(flags),
+            sentiment_label,
+            language,
+            opts.tone,
+            agent,
+            opts.min_confidence,
+        )
+    )
+    ticket_store.set_badges(
+        db, ticket.id, sentiment_label, signals.is_urgent(flags), [f.label for f in flags], thread_key
+    )
+
+    articles_key = [(s.article_id, s.article_version) for s in suggestions]
+    provs = {
+        "summary": Provenance(builtin.ENGINE, builtin.MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
+        "signals": Provenance(builtin.ENGINE, builtin.MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
+        "triage": Provenance(builtin.ENGINE, builtin.MODEL, triage.PROMPT_VERSION, _hash(thread_key, tri.neighbours)),
+        "suggestions": Provenance(builtin.ENGINE, builtin.MODEL, SUGGEST_VERSION, _hash(thread_key, articles_key)),
+        "draft": Provenance(
+            builtin.ENGINE,
+            builtin.MODEL,
+            draft_engine.PROMPT_VERSION,
+            _hash(thread_key, articles_key, opts.tone, agent),
+        ),
+    }
+    payloads: dict[str, dict[str, Any]] = {
+        "summary": {"lines": [asdict(line) for line in summary.lines]},
+        "signals": {"sentiment": sentiment_label, "score": score, "flags": [asdict(f) for f in flags]},
+        "triage": asdict(tri),
+        "suggestions": {"items": [asdict(s) for s in suggestions]},
+        "draft": asdict(draft),
+    }
+    with db.conn:
+        ids = {task: _record(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
+    return AssistResult(
+        ticket=ticket,
+        summary=summary,
+        flags=tuple(flags),
+        sentiment=sentiment_label,
+        triage=tri,
+        suggestions=tuple(suggestions),
+        draft=draft,
+        output_ids=ids,
+        provenance=provs,
+    )
+
+
+def _default_agent(db: Database, ticket: Ticket) -> str:
+    agents = [m.author for m in ticket.messages if m.role.value == "agent"]
+    if agents:
+        return agents[-1]
+    row = db.execute(
+        "SELECT author FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.workspace = ? AND m.role = 'agent' "
+        "GROUP BY author ORDER BY count(*) DESC LIMIT 1",
+        [ticket.workspace],
+    ).fetchone()
+    return str(row[0]) if row else "The support team"
+
+
+def suggestion_from_json(raw: dict[str, Any]) -> Suggestion:
+    return Suggestion(
+        raw["article_id"],
+        raw["title"],
+        raw["passage"],
+        tuple(raw["highlights"]),
+        raw["confidence"],
+        raw["article_version"],
+    )
+
+
+def result_json(result: AssistResult) -> str:
+    return json.dumps(result.as_json(), ensure_ascii=False, indent=2)

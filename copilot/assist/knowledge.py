@@ -1,0 +1,58 @@
+"""Knowledge-base use cases: search, import, and correcting an article with its history."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from copilot.app import Services
+from copilot.domain.models import Article, ArticleVersion, Suggestion
+from copilot.events import ArticleDidChange
+from copilot.kb import articles, importer, retrieve
+
+
+async def search_kb(services: Services, text: str, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
+    return await services.store.run(retrieve.search_text, services.store.db, text, workspace=workspace, limit=limit)
+
+
+async def import_kb(services: Services, path: Path, workspace: str, author: str = "import") -> tuple[int, int]:
+    items = importer.read_articles(path)  # raises before anything is written
+
+    def _write(db: Database) -> tuple[int, int]:
+        from copilot.store.tickets import ensure_workspace
+
+        ensure_workspace(db, workspace, workspace, "imported")
+        return articles.import_articles(db, workspace, items, author)
+
+    result = await services.store.run(_write, services.store.db)
+    services.bus.emit(ArticleDidChange(article_id=""))
+    return result
+
+
+async def get_article(services: Services, article_id: str) -> Article:
+    return await services.store.run(articles.get_article, services.store.db, article_id)
+
+
+async def save_article(
+    services: Services, article_id: str, title: str, body: str, reason: str, author: str = ""
+) -> Article:
+    who = author or services.settings.text("agent.name") or "agent"
+    saved = await services.store.run(articles.save_article, services.store.db, article_id, title, body, who, reason)
+    services.bus.emit(ArticleDidChange(article_id=article_id))
+    return saved
+
+
+async def article_history(services: Services, article_id: str) -> list[ArticleVersion]:
+    return await services.store.run(articles.history, services.store.db, article_id)
+
+
+async def revert_article(services: Services, article_id: str, version: int, author: str = "") -> Article:
+    who = author or services.settings.text("agent.name") or "agent"
+    saved = await services.store.run(articles.revert_article, services.store.db, article_id, version, who)
+    services.bus.emit(ArticleDidChange(article_id=article_id))
+    return saved
+
+
+async def mark_not_relevant(services: Services, article_id: str, ticket_id: int) -> None:
+    await services.store.run(articles.mark_not_relevant, services.store.db, article_id, ticket_id)

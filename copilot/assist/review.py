@@ -1,0 +1,63 @@
+"""Flags on AI outputs and the team lead's review of them."""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+
+from copilot.app import Services
+from copilot.domain.models import OutputFlag
+from copilot.errors import ValidationError
+from copilot.events import FlagsDidChange
+from copilot.store import work
+
+REASONS = ("incorrect", "unsupported", "outdated")
+OUTCOMES = ("article fixed", "model issue", "not an error", "prompt fixed", "other")
+
+
+async def flag_output(
+    services: Services,
+    output_id: int,
+    *,
+    target: str,
+    target_text: str,
+    reason: str,
+    note: str = "",
+    correction: str = "",
+    flagged_by: str = "",
+) -> int:
+    if reason not in REASONS:
+        raise ValidationError(f"'{reason}' is not a flag reason.", f"Use one of: {', '.join(REASONS)}.")
+    who = flagged_by or services.settings.text("agent.name") or "agent"
+    flag_id = await services.store.run(
+        work.add_flag,
+        services.store.db,
+        output_id,
+        target,
+        target_text,
+        reason,
+        note.strip(),
+        correction.strip(),
+        who,
+    )
+    services.bus.emit(FlagsDidChange(flag_id=flag_id))
+    return flag_id
+
+
+async def list_flags(services: Services, query: work.FlagQuery | None = None) -> list[OutputFlag]:
+    return await services.store.run(work.list_flags, services.store.db, query)
+
+
+async def resolve_flag(services: Services, flag_id: int, outcome: str, resolved_by: str = "") -> None:
+    if outcome not in OUTCOMES:
+        raise ValidationError(f"'{outcome}' is not an outcome.", f"Use one of: {', '.join(OUTCOMES)}.")
+    who = resolved_by or services.settings.text("agent.name") or "team lead"
+    await services.store.run(work.resolve_flag, services.store.db, flag_id, outcome, who)
+    services.bus.emit(FlagsDidChange(flag_id=flag_id))
+
+
+async def engines_and_models(services: Services) -> list[str]:
+    def _read(db: Database) -> list[str]:
+        rows = db.execute("SELECT DISTINCT engine FROM ai_outputs UNION SELECT DISTINCT model FROM ai_outputs")
+        return sorted(str(r[0]) for r in rows)
+
+    return await services.store.run(_read, services.store.db)

@@ -1,0 +1,188 @@
+"""The `support-copilot` command: the GUI by default, headless sub-commands for scripting and evaluation.
+No Qt is imported here; the GUI is loaded only when it is asked for."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from copilot import __version__
+from copilot.errors import as_copilot_error
+from copilot.helpdesk.demo import DEMO_WORKSPACE
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="support-copilot",
+        description="A copilot beside your help desk. With no command, opens the desktop app.",
+    )
+    p.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    p.add_argument("--home", type=Path, help="data folder (default: your user data folder, or $COPILOT_HOME)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    gui = sub.add_parser("gui", help="open the desktop app (the default)")
+    gui.add_argument("--workspace", default=DEMO_WORKSPACE)
+
+    a = sub.add_parser("assist", help="summary, flags, triage, suggestions and a draft for one ticket")
+    a.add_argument("ticket", type=int, help="the ticket number")
+    a.add_argument("--workspace", default=DEMO_WORKSPACE)
+    a.add_argument("--tone", choices=("friendly", "concise", "formal"))
+    a.add_argument("--json", action="store_true", help="print JSON")
+
+    kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(
+        dest="kb_command", metavar="ACTION", required=True
+    )
+    imp = kb.add_parser("import", help="import a folder of Markdown files or a JSON Lines file {id,title,body}")
+    imp.add_argument("path", type=Path)
+    imp.add_argument("--workspace", default=DEMO_WORKSPACE)
+    s = kb.add_parser("search", help="search the knowledge base")
+    s.add_argument("query")
+    s.add_argument("--workspace")
+    s.add_argument("--limit", type=int, default=5)
+    s.add_argument("--json", action="store_true")
+
+    ev = sub.add_parser("eval", help="measure quality on labelled data").add_subparsers(
+        dest="eval_command", metavar="WHAT", required=True
+    )
+    r = ev.add_parser("retrieval", help="recall@k, MRR and latency of article suggestion")
+    r.add_argument("--kb", type=Path, required=True)
+    r.add_argument("--queries", type=Path, required=True)
+    r.add_argument("--limit", type=int, help="only the first N queries")
+    r.add_argument("--json", action="store_true")
+    t = ev.add_parser("triage", help="accuracy and macro-F1 of triage")
+    t.add_argument("--examples", type=Path, required=True)
+    t.add_argument("--test", type=Path, required=True)
+    t.add_argument("--json", action="store_true")
+
+    sub.add_parser("settings", help="list the settings, their defaults and what they do")
+    return p
+
+
+def _emit(data: dict[str, Any], as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    else:
+        width = max(len(k) for k in data)
+        for k, v in data.items():
+            out.write(f"{k.ljust(width)}  {v}\n")
+
+
+def _with_services(args: argparse.Namespace, work: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
+    from copilot.app import build_services
+
+    services = build_services(args.home)
+    try:
+        return asyncio.run(work(services))
+    finally:
+        services.close()
+
+
+def _assist(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.copilot import assist_ticket, result_json
+    from copilot.assist.workspace import open_workspace
+    from copilot.store.tickets import find_ticket
+
+    async def work(services: Any) -> int:
+        await open_workspace(services, args.workspace)
+        ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
+        result = await assist_ticket(services, ticket.id, tone=args.tone)
+        if args.json:
+            out.write(result_json(result) + "\n")
+            return 0
+        out.write(f"#{ticket.number} {ticket.subject}  ({ticket.customer_name}, {ticket.status})\n\nSummary\n")
+        out.writelines(f"  {line.label}: {line.text}\n" for line in result.summary.lines)
+        out.write(f"\nSentiment: {result.sentiment}\nFlags\n")
+        out.writelines(f"  {f.label}: {f.reason}\n    “{f.evidence}”\n" for f in result.flags)
+        if not result.flags:
+            out.write("  none\n")
+        tr = result.triage
+        out.write(f"\nTriage: {tr.intent or '(no labelled history)'} ({tr.confidence:.0%}), priority {tr.priority}\n")
+        out.write("\nSuggested articles\n")
+        out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
+        out.write(
+            f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
+        )
+        return 0
+
+    return _with_services(args, work)
+
+
+def _kb(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.knowledge import import_kb, search_kb
+    from copilot.assist.workspace import open_workspace
+
+    async def work(services: Any) -> int:
+        if args.kb_command == "import":
+            created, updated = await import_kb(services, args.path, args.workspace)
+            out.write(f"Imported {created} new and {updated} changed articles into '{args.workspace}'.\n")
+            return 0
+        if args.workspace in (None, DEMO_WORKSPACE):
+            await open_workspace(services, DEMO_WORKSPACE)
+        hits = await search_kb(services, args.query, args.workspace, args.limit)
+        if args.json:
+            out.write(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2, default=list) + "\n")
+        elif not hits:
+            out.write("No article matches.\n")
+        else:
+            for h in hits:
+                out.write(f"{h.confidence:.0%}  {h.title}  [{h.article_id}]\n      {h.passage[:160]}\n")
+        return 0
+
+    return _with_services(args, work)
+
+
+def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    if args.eval_command == "retrieval":
+        from copilot.evaluation.retrieval import evaluate_retrieval
+
+        _emit(evaluate_retrieval(args.kb, args.queries, args.limit).as_dict(), args.json, out)
+    else:
+        from copilot.evaluation.triage import evaluate_triage
+
+        _emit(evaluate_triage(args.examples, args.test).as_dict(), args.json, out)
+    return 0
+
+
+def _settings(out: TextIO) -> int:
+    from copilot.settings import settings_markdown
+
+    out.write(settings_markdown() + "\n")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    args = _parser().parse_args(argv)
+    try:
+        if args.command in (None, "gui"):
+            from copilot.app import run_gui
+
+            return run_gui(workspace=getattr(args, "workspace", DEMO_WORKSPACE), home=args.home)
+        if args.command == "assist":
+            return _assist(args, out)
+        if args.command == "kb":
+            return _kb(args, out)
+        if args.command == "eval":
+            return _eval(args, out)
+        return _settings(out)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        error = as_copilot_error(exc)
+        if error.is_bug:
+            log.exception("unexpected error")
+        err.write(f"error: {error.user_text()}\n")
+        return 1 if error.is_bug else 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,231 @@
+"""Dataclasses shared by every layer. Times are ISO-8601 UTC strings, as stored."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Role(StrEnum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+
+
+class Visibility(StrEnum):
+    PUBLIC = "public"
+    INTERNAL = "internal"
+
+
+@dataclass(frozen=True)
+class Message:
+    id: int
+    ticket_id: int
+    author: str
+    role: Role
+    visibility: Visibility
+    body: str
+    body_format: str  # "text", "markdown" or "html"
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Ticket:
+    id: int  # the store's key
+    workspace: str
+    number: int  # the help desk's own ticket number, shown to people
+    subject: str
+    customer_name: str
+    customer_email: str
+    status: str
+    created_at: str
+    updated_at: str
+    tags: tuple[str, ...] = ()
+    intent: str = ""  # a label from the team's history, when there is one
+    language: str = ""
+    messages: tuple[Message, ...] = ()
+
+    @property
+    def customer_first_name(self) -> str:
+        return self.customer_name.split()[0] if self.customer_name.strip() else ""
+
+    def customer_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.role is Role.CUSTOMER]
+
+    def public_messages(self) -> list[Message]:
+        return [m for m in self.messages if m.visibility is Visibility.PUBLIC]
+
+
+@dataclass(frozen=True)
+class Article:
+    id: str
+    title: str
+    body: str  # Markdown
+    version: int
+    updated_at: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleVersion:
+    article_id: str
+    version: int
+    title: str
+    body: str
+    author: str
+    reason: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """What produced an AI output, so a reviewer can trace and reproduce it."""
+
+    engine: str
+    model: str
+    prompt_version: str
+    inputs_hash: str
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    label: str  # "Wants", "Tried", "Next"
+    text: str
+    message_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    lines: tuple[SummaryLine, ...]
+
+    def as_text(self) -> str:
+        return "\n".join(f"{line.label}: {line.text}" for line in self.lines)
+
+
+@dataclass(frozen=True)
+class Flag:
+    kind: str  # e.g. "churn_risk"
+    label: str  # "Churn risk"
+    reason: str  # why it was raised, in words
+    evidence: str  # the quoted text
+    message_id: int | None = None
+    severity: int = 1  # 1 mild .. 3 severe
+
+
+@dataclass(frozen=True)
+class Triage:
+    intent: str
+    confidence: float
+    priority: str  # low / normal / high / urgent
+    tags: tuple[str, ...]
+    neighbours: tuple[tuple[int, str, float], ...] = ()  # (ticket number, intent, similarity)
+    priority_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    article_id: str
+    title: str
+    passage: str
+    highlights: tuple[str, ...]  # query terms found in the passage
+    confidence: float
+    article_version: int
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    article_id: str
+    title: str
+    article_version: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    text: str
+    language: str
+    tone: str
+    citations: tuple[Citation, ...] = ()
+    grounded: bool = True  # False when no article covers the question
+
+
+@dataclass(frozen=True)
+class AIOutput:
+    """One stored output of one task, with its provenance."""
+
+    id: int
+    ticket_id: int
+    task: str
+    provenance: Provenance
+    payload: dict[str, Any]
+    created_at: str
+
+
+@dataclass(frozen=True)
+class AssistResult:
+    ticket: Ticket
+    summary: Summary
+    flags: tuple[Flag, ...]
+    sentiment: str
+    triage: Triage
+    suggestions: tuple[Suggestion, ...]
+    draft: Draft
+    output_ids: dict[str, int] = field(default_factory=dict)
+    provenance: dict[str, Provenance] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ticket": {
+                "number": self.ticket.number,
+                "workspace": self.ticket.workspace,
+                "subject": self.ticket.subject,
+                "customer": self.ticket.customer_name,
+                "status": self.ticket.status,
+                "language": self.ticket.language,
+            },
+            "summary": [asdict(line) for line in self.summary.lines],
+            "sentiment": self.sentiment,
+            "flags": [asdict(f) for f in self.flags],
+            "triage": asdict(self.triage),
+            "suggestions": [asdict(s) for s in self.suggestions],
+            "draft": asdict(self.draft),
+            "outputs": {
+                task: {"id": self.output_ids.get(task), **asdict(prov)} for task, prov in self.provenance.items()
+            },
+        }
+
+
+@dataclass(frozen=True)
+class SentReply:
+    id: int
+    ticket_id: int
+    visibility: Visibility
+    body: str
+    ai_draft: str
+    edit_ratio: float
+    sent_at: str
+
+
+@dataclass(frozen=True)
+class OutputFlag:
+    """A reviewer's flag on one AI output (or one part of it)."""
+
+    id: int
+    ticket_id: int
+    output_id: int
+    task: str
+    target: str  # what part: "summary", "flag:churn_risk", "draft:sentence:2", "article:ID"
+    target_text: str
+    reason: str  # incorrect / unsupported / outdated
+    note: str
+    correction: str
+    flagged_by: str
+    created_at: str
+    provenance: Provenance
+    resolved_at: str = ""
+    outcome: str = ""
+    resolved_by: str = ""
+
+    @property
+    def is_resolved(self) -> bool:
+        return bool(self.resolved_at)

@@ -1,0 +1,1 @@
+"""Quality measured on data: retrieval and triage evaluations over the generic JSONL formats."""

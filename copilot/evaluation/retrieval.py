@@ -1,0 +1,69 @@
+"""Retrieval quality: recall@1/5/10, MRR and latency, on a fresh temporary store."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from copilot.evaluation.data import percentile, read_jsonl
+from copilot.kb import retrieve
+from copilot.kb.articles import ArticleInput, import_articles
+from copilot.store.db import open_database
+
+WORKSPACE = "eval"
+
+
+@dataclass(frozen=True)
+class RetrievalReport:
+    queries: int
+    articles: int
+    recall_at_1: float
+    recall_at_5: float
+    recall_at_10: float
+    mrr: float
+    latency_p50_ms: float
+    latency_p95_ms: float
+    index_seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = None) -> RetrievalReport:
+    kb = read_jsonl(kb_path, ("id", "title", "body"))
+    queries = read_jsonl(queries_path, ("id", "text", "gold"))[:limit]
+    with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
+        db = open_database(Path(tmp) / "eval.db")
+        started = time.perf_counter()
+        items = [ArticleInput(str(r["id"]), str(r["title"]), str(r["body"])) for r in kb]
+        import_articles(db, WORKSPACE, items, author="eval")
+        index_seconds = time.perf_counter() - started
+        hits = {1: 0, 5: 0, 10: 0}
+        reciprocal = 0.0
+        latencies: list[float] = []
+        for q in queries:
+            gold = {str(g) for g in q["gold"]}
+            t0 = time.perf_counter()
+            found = [s.article_id for s in retrieve.search_text(db, str(q["text"]), workspace=WORKSPACE, limit=10)]
+            latencies.append((time.perf_counter() - t0) * 1000)
+            rank = next((i for i, a in enumerate(found, start=1) if a in gold), None)
+            if rank:
+                reciprocal += 1 / rank
+                for k in hits:
+                    hits[k] += rank <= k
+        db.conn.close()
+    n = len(queries)
+    return RetrievalReport(
+        queries=n,
+        articles=len(kb),
+        recall_at_1=round(hits[1] / n, 4),
+        recall_at_5=round(hits[5] / n, 4),
+        recall_at_10=round(hits[10] / n, 4),
+        mrr=round(reciprocal / n, 4),
+        latency_p50_ms=round(percentile(latencies, 0.5), 2),
+        latency_p95_ms=round(percentile(latencies, 0.95), 2),
+        index_seconds=round(index_seconds, 2),
+    )

@@ -1,0 +1,160 @@
+"""Articles and their versions: every save is a new version with author and reason; revert is a save too."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot.domain.models import Article, ArticleVersion
+from copilot.errors import NotFoundError, ValidationError
+from copilot.store.util import dumps, now_iso
+
+
+@dataclass(frozen=True)
+class ArticleInput:
+    id: str
+    title: str
+    body: str
+    tags: tuple[str, ...] = ()
+
+
+def _article(r: dict[str, Any]) -> Article:
+    return Article(r["id"], r["title"], r["body"], r["version"], r["updated_at"], tuple(json.loads(r["tags"])))
+
+
+def get_article(db: Database, article_id: str) -> Article:
+    rows = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+    if not rows:
+        raise NotFoundError(f"Article '{article_id}' is not in the knowledge base.")
+    return _article(rows[0])
+
+
+def list_articles(db: Database, workspace: str) -> list[Article]:
+    return [_article(r) for r in db.query("SELECT * FROM articles WHERE workspace = ? ORDER BY title", [workspace])]
+
+
+def count_articles(db: Database, workspace: str) -> int:
+    return int(db.execute("SELECT count(*) FROM articles WHERE workspace = ?", [workspace]).fetchone()[0])
+
+
+def _write_version(
+    db: Database, article_id: str, version: int, title: str, body: str, author: str, reason: str
+) -> None:
+    db.table("article_versions").insert(
+        {
+            "article_id": article_id,
+            "version": version,
+            "title": title,
+            "body": body,
+            "author": author,
+            "reason": reason,
+            "created_at": now_iso(),
+        }
+    )
+
+
+def import_articles(db: Database, workspace: str, items: list[ArticleInput], author: str) -> tuple[int, int]:
+    """Create new articles and version changed ones, all in one transaction. Returns (created, updated)."""
+    created = updated = 0
+    existing = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT id, title, body, version FROM articles")}
+    now = now_iso()
+    with db.conn:
+        for item in items:
+            old = existing.get(item.id)
+            if old is None:
+                db.table("articles").insert(
+                    {
+                        "id": item.id,
+                        "workspace": workspace,
+                        "title": item.title,
+                        "body": item.body,
+                        "tags": dumps(list(item.tags)),
+                        "version": 1,
+                        "updated_at": now,
+                    }
+                )
+                _write_version(db, item.id, 1, item.title, item.body, author, "Imported")
+                created += 1
+            elif (old[0], old[1]) != (item.title, item.body):
+                version = old[2] + 1
+                db.table("articles").update(
+                    item.id,
+                    {
+                        "title": item.title,
+                        "body": item.body,
+                        "tags": dumps(list(item.tags)),
+                        "version": version,
+                        "updated_at": now,
+                    },
+                )
+                _write_version(db, item.id, version, item.title, item.body, author, "Re-imported")
+                updated += 1
+    return created, updated
+
+
+def save_article(db: Database, article_id: str, title: str, body: str, author: str, reason: str) -> Article:
+    """Save an edit as a new version; the FTS index is refreshed by its triggers in the same transaction."""
+    if not title.strip():
+        raise ValidationError("The article needs a title.", "Type a title, then save again.")
+    if not body.strip():
+        raise ValidationError("The article is empty.", "Write the article's text, then save again.")
+    if not reason.strip():
+        raise ValidationError(
+            "Say why you changed the article.", "A short reason helps reviewers, e.g. 'new refund window'."
+        )
+    current = get_article(db, article_id)
+    if (current.title, current.body) == (title, body):
+        raise ValidationError("Nothing changed, so no new version was saved.")
+    version = current.version + 1
+    with db.conn:
+        db.table("articles").update(
+            article_id, {"title": title, "body": body, "version": version, "updated_at": now_iso()}
+        )
+        _write_version(db, article_id, version, title, body, author, reason.strip())
+    return get_article(db, article_id)
+
+
+def history(db: Database, article_id: str) -> list[ArticleVersion]:
+    return [
+        ArticleVersion(r["article_id"], r["version"], r["title"], r["body"], r["author"], r["reason"], r["created_at"])
+        for r in db.query("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC", [article_id])
+    ]
+
+
+def revert_article(db: Database, article_id: str, version: int, author: str) -> Article:
+    old = next((v for v in history(db, article_id) if v.version == version), None)
+    if old is None:
+        raise NotFoundError(f"Article '{article_id}' has no version {version}.")
+    return save_article(db, article_id, old.title, old.body, author, f"Reverted to version {version}")
+
+
+def diff_versions(old: ArticleVersion | Article, new: ArticleVersion | Article) -> str:
+    return "".join(
+        difflib.unified_diff(
+            f"# {old.title}\n\n{old.body}".splitlines(keepends=True),
+            f"# {new.title}\n\n{new.body}".splitlines(keepends=True),
+            fromfile=f"version {old.version}",
+            tofile=f"version {new.version}",
+        )
+    )
+
+
+def mark_not_relevant(db: Database, article_id: str, ticket_id: int) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO article_feedback (article_id, ticket_id, verdict, created_at) VALUES (?, ?, ?, ?)",
+        [article_id, ticket_id, "not_relevant", now_iso()],
+    )
+
+
+def not_relevant_for(db: Database, ticket_id: int) -> set[str]:
+    return {
+        r[0]
+        for r in db.execute(
+            "SELECT article_id FROM article_feedback WHERE ticket_id = ? AND verdict = 'not_relevant'",
+            [ticket_id],
+        )
+    }

@@ -1,0 +1,127 @@
+"""Find the articles that answer a ticket: FTS5 bm25 candidates, re-scored by weighted term coverage,
+with the best passage and the reason (the matching words) for each."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+
+from sqlite_utils import Database
+
+from copilot.builtin.text import key_terms, sentences, stem
+from copilot.domain.models import Suggestion
+from copilot.store.util import fts_any_query
+
+MAX_QUERY_TERMS = 48
+CANDIDATES = 30
+
+
+@dataclass(frozen=True)
+class WeightedQuery:
+    """Query terms with weights: the latest customer message counts most."""
+
+    weights: dict[str, float]  # keyed by our light stem
+    surface: dict[str, str]  # stem -> a word as written, for FTS5 (which applies its own porter stemmer)
+
+    @classmethod
+    def from_parts(cls, parts: list[tuple[str, float]]) -> WeightedQuery:
+        weights: dict[str, float] = {}
+        surface: dict[str, str] = {}
+        for text, weight in parts:
+            for term in key_terms(text):
+                s = stem(term)
+                weights[s] = weights.get(s, 0.0) + weight
+                surface.setdefault(s, term)
+        top = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:MAX_QUERY_TERMS])
+        return cls(top, {s: surface[s] for s in top})
+
+    def is_empty(self) -> bool:
+        return not self.weights
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    title: str
+    body: str
+    version: int
+    bm25: float
+
+
+def _fts_candidates(db: Database, workspace: str | None, query: WeightedQuery, limit: int) -> list[Hit]:
+    match = fts_any_query([query.surface[t] for t in query.weights])
+    ws_clause = "AND a.workspace = :ws" if workspace else ""
+    sql = (
+        "SELECT a.id, a.title, a.body, a.version, bm25(articles_fts, 3.0, 1.0) AS score "
+        "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+        f"WHERE articles_fts MATCH :q {ws_clause} ORDER BY score LIMIT :limit"
+    )
+    rows = db.execute(sql, {"q": match, "ws": workspace, "limit": limit}).fetchall()
+    return [Hit(r[0], r[1], r[2], r[3], -float(r[4])) for r in rows]
+
+
+def _coverage(query: WeightedQuery, text: str) -> tuple[float, list[str]]:
+    present = {stem(t) for t in key_terms(text)}
+    total = sum(query.weights.values())
+    found = [t for t in query.weights if t in present]
+    return (sum(query.weights[t] for t in found) / total if total else 0.0), found
+
+
+def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
+    """The one or two consecutive sentences of the article that cover the query best."""
+    sents = sentences(body)
+    if not sents:
+        return body[:200], []
+    best = (0.0, 0)
+    for i in range(len(sents)):
+        window = " ".join(sents[i : i + 2])
+        score, _ = _coverage(query, window)
+        if score > best[0]:
+            best = (score, i)
+    passage = " ".join(sents[best[1] : best[1] + 2])
+    _, found = _coverage(query, passage)
+    return passage, found
+
+
+def search(
+    db: Database,
+    query: WeightedQuery,
+    *,
+    workspace: str | None = None,
+    limit: int = 5,
+    exclude: set[str] | None = None,
+) -> list[Suggestion]:
+    """Ranked suggestions; confidence blends term coverage with how clearly the article beats the rest."""
+    if query.is_empty():
+        return []
+    hits = [h for h in _fts_candidates(db, workspace, query, CANDIDATES) if h.article_id not in (exclude or set())]
+    if not hits:
+        return []
+    top_bm25 = max(h.bm25 for h in hits) or 1.0
+    scored: list[tuple[float, Hit, float]] = []
+    for h in hits:
+        coverage, _ = _coverage(query, f"{h.title}\n{h.body}")
+        title_cov, _ = _coverage(query, h.title)
+        rel = h.bm25 / top_bm25
+        score = 0.45 * rel + 0.4 * coverage + 0.15 * title_cov
+        scored.append((score, h, coverage))
+    ranked = sorted(
+        ((round(min(1.0, math.sqrt(max(cov, 0.0)) * score * 1.25), 3), h) for score, h, cov in scored),
+        key=lambda pair: pair[0],
+        reverse=True,
+    )
+    out: list[Suggestion] = []
+    for confidence, h in ranked[:limit]:
+        passage, found = best_passage(query, h.body)
+        out.append(Suggestion(h.article_id, h.title, passage, tuple(found), confidence, h.version))
+    return out
+
+
+def search_text(db: Database, text: str, *, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
+    return search(db, WeightedQuery.from_parts([(text, 1.0)]), workspace=workspace, limit=limit)
+
+
+def article_tags(db: Database, article_id: str) -> list[str]:
+    row = db.execute("SELECT tags FROM articles WHERE id = ?", [article_id]).fetchone()
+    return list(json.loads(row[0])) if row else []

@@ -1,0 +1,95 @@
+"""Settings as a declared schema (type, default, description) with typed access. Secrets never live here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot.errors import ValidationError
+from copilot.store.work import get_setting, set_setting
+
+
+@dataclass(frozen=True)
+class SettingSpec:
+    key: str
+    type: type
+    default: Any
+    description: str
+    choices: tuple[str, ...] = ()
+
+
+SCHEMA: tuple[SettingSpec, ...] = (
+    SettingSpec(
+        "agent.name",
+        str,
+        "",
+        "Your name, used to sign drafts and on replies you send. Empty: the workspace's default agent.",
+    ),
+    SettingSpec("draft.tone", str, "friendly", "The tone new drafts start in.", ("friendly", "concise", "formal")),
+    SettingSpec("suggest.count", int, 5, "How many suggested articles the copilot panel shows (3 to 10)."),
+    SettingSpec(
+        "suggest.min_confidence",
+        float,
+        0.3,
+        "Below this confidence an article is shown as weak and the "
+        "draft will not cite it; it says that no article covers the question instead.",
+    ),
+    SettingSpec("draft.autosave_ms", int, 800, "How long after the last keystroke the draft is saved (ms)."),
+)
+SPECS = {s.key: s for s in SCHEMA}
+
+
+def _coerce(spec: SettingSpec, raw: Any) -> Any:
+    try:
+        value = spec.type(raw)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError(f"{spec.key} must be a {spec.type.__name__}, not {raw!r}.") from exc
+    if spec.choices and value not in spec.choices:
+        raise ValidationError(f"{spec.key} must be one of {', '.join(spec.choices)}.")
+    return value
+
+
+class Settings:
+    """Values cached in memory; writes go to the database (call from the store's thread)."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self._values = values
+
+    @classmethod
+    def load(cls, db: Database) -> Settings:
+        values: dict[str, Any] = {}
+        for spec in SCHEMA:
+            raw = get_setting(db, spec.key)
+            try:
+                values[spec.key] = spec.default if raw is None else _coerce(spec, raw)
+            except ValidationError:
+                values[spec.key] = spec.default  # a bad stored value must not stop the app
+        return cls(values)
+
+    def get(self, key: str) -> Any:
+        return self._values[key] if key in self._values else SPECS[key].default
+
+    def set(self, db: Database, key: str, raw: Any) -> None:
+        if key not in SPECS:
+            raise ValidationError(f"There is no setting called {key}.", "See `support-copilot settings`.")
+        value = _coerce(SPECS[key], raw)
+        set_setting(db, key, str(value))
+        self._values[key] = value
+
+    def text(self, key: str) -> str:
+        return str(self.get(key))
+
+    def number(self, key: str) -> float:
+        return float(self.get(key))
+
+
+def settings_markdown() -> str:
+    """The settings reference, generated from the schema (the README embeds it)."""
+    rows = ["| setting | default | what it does |", "|---|---|---|"]
+    for s in SCHEMA:
+        default = repr(s.default) if s.default != "" else "(empty)"
+        choices = f" One of: {', '.join(s.choices)}." if s.choices else ""
+        rows.append(f"| `{s.key}` | {default} | {s.description}{choices} |")
+    return "\n".join(rows)

@@ -1,0 +1,180 @@
+"""Named, forward-only schema migrations; each runs in one transaction and is recorded by name."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlite_utils import Database
+
+from copilot.errors import DatabaseError
+
+Migration = tuple[str, Callable[[Database], None]]
+
+
+def _initial_schema(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE workspaces (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, kind TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            workspace TEXT NOT NULL REFERENCES workspaces(id),
+            number INTEGER NOT NULL,
+            subject TEXT NOT NULL,
+            customer_name TEXT NOT NULL,
+            customer_email TEXT NOT NULL,
+            status TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            intent TEXT NOT NULL DEFAULT '',
+            language TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (workspace, number)
+        );
+        CREATE INDEX tickets_customer ON tickets(workspace, customer_email);
+        CREATE TABLE messages (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            author TEXT NOT NULL,
+            role TEXT NOT NULL,
+            visibility TEXT NOT NULL,
+            body TEXT NOT NULL,
+            body_format TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX messages_ticket ON messages(ticket_id, created_at);
+        -- One row per ticket with the searchable text, kept by the store on every change.
+        CREATE TABLE ticket_search (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            subject TEXT NOT NULL, customer TEXT NOT NULL, body TEXT NOT NULL
+        );
+        -- Assist results shown in the inbox (badges), refreshed whenever the copilot runs.
+        CREATE TABLE ticket_badges (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            sentiment TEXT NOT NULL, urgent INTEGER NOT NULL, flags TEXT NOT NULL, computed_for TEXT NOT NULL
+        );
+        CREATE TABLE articles (
+            id TEXT PRIMARY KEY,
+            workspace TEXT NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            tags TEXT NOT NULL DEFAULT '[]',
+            version INTEGER NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE article_versions (
+            id INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL REFERENCES articles(id),
+            version INTEGER NOT NULL,
+            title TEXT NOT NULL,
+            body TEXT NOT NULL,
+            author TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            UNIQUE (article_id, version)
+        );
+        CREATE TABLE article_feedback (
+            id INTEGER PRIMARY KEY,
+            article_id TEXT NOT NULL, ticket_id INTEGER NOT NULL, verdict TEXT NOT NULL, created_at TEXT NOT NULL,
+            UNIQUE (article_id, ticket_id, verdict)
+        );
+        CREATE TABLE drafts (
+            ticket_id INTEGER PRIMARY KEY REFERENCES tickets(id),
+            body TEXT NOT NULL,
+            ai_body TEXT NOT NULL,
+            output_id INTEGER,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE sent_replies (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            message_id INTEGER REFERENCES messages(id),
+            visibility TEXT NOT NULL,
+            body TEXT NOT NULL,
+            ai_draft TEXT NOT NULL,
+            output_id INTEGER,
+            edit_ratio REAL NOT NULL,
+            sent_at TEXT NOT NULL
+        );
+        CREATE TABLE ai_outputs (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            task TEXT NOT NULL,
+            engine TEXT NOT NULL,
+            model TEXT NOT NULL,
+            prompt_version TEXT NOT NULL,
+            inputs_hash TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX ai_outputs_ticket ON ai_outputs(ticket_id, task, created_at);
+        CREATE TABLE output_flags (
+            id INTEGER PRIMARY KEY,
+            output_id INTEGER NOT NULL REFERENCES ai_outputs(id),
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            target TEXT NOT NULL,
+            target_text TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            note TEXT NOT NULL,
+            correction TEXT NOT NULL,
+            flagged_by TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            resolved_at TEXT NOT NULL DEFAULT '',
+            outcome TEXT NOT NULL DEFAULT '',
+            resolved_by TEXT NOT NULL DEFAULT ''
+        );
+        CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        """
+    )
+    # FTS5 with porter stemming; triggers keep the index fresh on every write.
+    db.table("ticket_search").enable_fts(
+        ["subject", "customer", "body"], fts_version="FTS5", create_triggers=True, tokenize="porter"
+    )
+    db.table("articles").enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True, tokenize="porter")
+
+
+MIGRATIONS: list[Migration] = [
+    ("0001_initial_schema", _initial_schema),
+]
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def applied_migrations(db: Database) -> list[str]:
+    if "_migrations" not in db.table_names():
+        return []
+    return [row["name"] for row in db.query("SELECT name FROM _migrations ORDER BY id")]
+
+
+def migrate(db: Database, migrations: list[Migration] | None = None) -> list[str]:
+    """Apply the migrations this database lacks; refuse a database from a newer app."""
+    steps = MIGRATIONS if migrations is None else migrations
+    known = [name for name, _ in steps]
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (id INTEGER PRIMARY KEY, name TEXT UNIQUE, applied_at TEXT)")
+    done = applied_migrations(db)
+    unknown = [name for name in done if name not in known]
+    if unknown:
+        raise DatabaseError(
+            f"The database was written by a newer version of Support Copilot (it has {unknown[-1]}).",
+            "Update Support Copilot, or point COPILOT_HOME at another folder. The file was left untouched.",
+        )
+    ran: list[str] = []
+    for name, step in steps:
+        if name in done:
+            continue
+        conn = db.conn
+        try:
+            conn.execute("BEGIN")
+            step(db)
+            conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            conn.execute("ROLLBACK")
+            raise
+        ran.append(name)
+    return ran

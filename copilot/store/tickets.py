@@ -1,0 +1,256 @@
+"""Tickets, their messages, the inbox listing and its search."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot.domain.models import Message, Role, Ticket, Visibility
+from copilot.errors import NotFoundError
+from copilot.store.util import dumps, fts_prefix_query, insert_row, now_iso
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    ticket_id: int
+    number: int
+    subject: str
+    customer: str
+    status: str
+    created_at: str
+    updated_at: str
+    sentiment: str
+    urgent: bool
+    flags: tuple[str, ...]
+    has_draft: bool
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    query: str = ""
+    status: str = ""  # "" means any
+    urgent_only: bool = False
+    with_draft_only: bool = False
+
+
+def ensure_workspace(db: Database, workspace_id: str, name: str, kind: str) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO workspaces (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
+        [workspace_id, name, kind, now_iso()],
+    )
+
+
+def upsert_ticket(db: Database, ticket: Ticket) -> int:
+    """Insert or update a ticket with all its messages; returns the store's ticket id."""
+    row = db.execute(
+        "SELECT id FROM tickets WHERE workspace = ? AND number = ?", [ticket.workspace, ticket.number]
+    ).fetchone()
+    values = {
+        "workspace": ticket.workspace,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "customer_name": ticket.customer_name,
+        "customer_email": ticket.customer_email,
+        "status": ticket.status,
+        "tags": dumps(list(ticket.tags)),
+        "intent": ticket.intent,
+        "language": ticket.language,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+    with db.conn:
+        if row:
+            ticket_id = int(row[0])
+            db.table("tickets").update(ticket_id, values)
+            db.execute("DELETE FROM messages WHERE ticket_id = ?", [ticket_id])
+        else:
+            ticket_id = insert_row(db, "tickets", values)
+        for m in ticket.messages:
+            db.table("messages").insert(
+                {
+                    "ticket_id": ticket_id,
+                    "author": m.author,
+                    "role": m.role.value,
+                    "visibility": m.visibility.value,
+                    "body": m.body,
+                    "body_format": m.body_format,
+                    "created_at": m.created_at,
+                }
+            )
+        _refresh_search_row(db, ticket_id)
+    return ticket_id
+
+
+def _refresh_search_row(db: Database, ticket_id: int) -> None:
+    t = db.execute(
+        "SELECT subject, customer_name || ' ' || customer_email FROM tickets WHERE id = ?", [ticket_id]
+    ).fetchone()
+    bodies = [r[0] for r in db.execute("SELECT body FROM messages WHERE ticket_id = ?", [ticket_id])]
+    db.table("ticket_search").upsert(
+        {"ticket_id": ticket_id, "subject": t[0], "customer": t[1], "body": "\n".join(bodies)},
+        pk="ticket_id",
+    )
+
+
+def _message_from_row(r: dict[str, Any]) -> Message:
+    return Message(
+        id=r["id"],
+        ticket_id=r["ticket_id"],
+        author=r["author"],
+        role=Role(r["role"]),
+        visibility=Visibility(r["visibility"]),
+        body=r["body"],
+        body_format=r["body_format"],
+        created_at=r["created_at"],
+    )
+
+
+def _ticket_from_row(db: Database, r: dict[str, Any]) -> Ticket:
+    msgs = tuple(
+        _message_from_row(m)
+        for m in db.query("SELECT * FROM messages WHERE ticket_id = ? ORDER BY created_at, id", [r["id"]])
+    )
+    return Ticket(
+        id=r["id"],
+        workspace=r["workspace"],
+        number=r["number"],
+        subject=r["subject"],
+        customer_name=r["customer_name"],
+        customer_email=r["customer_email"],
+        status=r["status"],
+        created_at=r["created_at"],
+        updated_at=r["updated_at"],
+        tags=tuple(json.loads(r["tags"])),
+        intent=r["intent"],
+        language=r["language"],
+        messages=msgs,
+    )
+
+
+def get_ticket(db: Database, ticket_id: int) -> Ticket:
+    rows = list(db.query("SELECT * FROM tickets WHERE id = ?", [ticket_id]))
+    if not rows:
+        raise NotFoundError(f"Ticket {ticket_id} is not in the local store.", "Refresh the inbox.")
+    return _ticket_from_row(db, rows[0])
+
+
+def find_ticket(db: Database, workspace: str, number: int) -> Ticket:
+    rows = list(db.query("SELECT * FROM tickets WHERE workspace = ? AND number = ?", [workspace, number]))
+    if not rows:
+        raise NotFoundError(
+            f"There is no ticket #{number} in the workspace '{workspace}'.",
+            "Check the number with `support-copilot tickets` or in the inbox.",
+        )
+    return _ticket_from_row(db, rows[0])
+
+
+def all_tickets(db: Database, workspace: str) -> list[Ticket]:
+    return [
+        _ticket_from_row(db, r)
+        for r in db.query("SELECT * FROM tickets WHERE workspace = ? ORDER BY number", [workspace])
+    ]
+
+
+def earlier_tickets(db: Database, ticket: Ticket) -> list[tuple[int, int, str, str, str]]:
+    """The same customer's other tickets: (id, number, subject, status, created_at), newest first."""
+    return [
+        (r[0], r[1], r[2], r[3], r[4])
+        for r in db.execute(
+            "SELECT id, number, subject, status, created_at FROM tickets "
+            "WHERE workspace = ? AND customer_email = ? AND id != ? ORDER BY created_at DESC",
+            [ticket.workspace, ticket.customer_email, ticket.id],
+        )
+    ]
+
+
+def add_message(db: Database, ticket_id: int, author: str, role: Role, visibility: Visibility, body: str) -> Message:
+    created = now_iso()
+    with db.conn:
+        msg_id = insert_row(
+            db,
+            "messages",
+            {
+                "ticket_id": ticket_id,
+                "author": author,
+                "role": role.value,
+                "visibility": visibility.value,
+                "body": body,
+                "body_format": "text",
+                "created_at": created,
+            },
+        )
+        db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", [created, ticket_id])
+        _refresh_search_row(db, ticket_id)
+    return Message(msg_id, ticket_id, author, role, visibility, body, "text", created)
+
+
+def set_status(db: Database, ticket_id: int, status: str) -> None:
+    db.execute("UPDATE tickets SET status = ?, updated_at = ? WHERE id = ?", [status, now_iso(), ticket_id])
+
+
+def set_badges(db: Database, ticket_id: int, sentiment: str, urgent: bool, flags: list[str], key: str) -> None:
+    db.table("ticket_badges").upsert(
+        {
+            "ticket_id": ticket_id,
+            "sentiment": sentiment,
+            "urgent": int(urgent),
+            "flags": dumps(flags),
+            "computed_for": key,
+        },
+        pk="ticket_id",
+    )
+
+
+def badge_keys(db: Database, workspace: str) -> dict[int, str]:
+    return {
+        r[0]: r[1]
+        for r in db.execute(
+            "SELECT b.ticket_id, b.computed_for FROM ticket_badges b JOIN tickets t ON t.id = b.ticket_id "
+            "WHERE t.workspace = ?",
+            [workspace],
+        )
+    }
+
+
+def list_inbox(db: Database, workspace: str, filt: InboxFilter | None = None) -> list[InboxRow]:
+    f = filt or InboxFilter()
+    where = ["t.workspace = :ws"]
+    params: dict[str, Any] = {"ws": workspace}
+    fts = fts_prefix_query(f.query)
+    if fts:
+        where.append("t.id IN (SELECT rowid FROM ticket_search_fts WHERE ticket_search_fts MATCH :q)")
+        params["q"] = fts
+    if f.status:
+        where.append("t.status = :status")
+        params["status"] = f.status
+    if f.urgent_only:
+        where.append("COALESCE(b.urgent, 0) = 1")
+    if f.with_draft_only:
+        where.append("d.ticket_id IS NOT NULL")
+    sql = (
+        "SELECT t.id, t.number, t.subject, t.customer_name, t.status, t.created_at, t.updated_at, "
+        "COALESCE(b.sentiment, '') AS sentiment, COALESCE(b.urgent, 0) AS urgent, "
+        "COALESCE(b.flags, '[]') AS flags, d.ticket_id IS NOT NULL AS has_draft "
+        "FROM tickets t LEFT JOIN ticket_badges b ON b.ticket_id = t.id "
+        "LEFT JOIN drafts d ON d.ticket_id = t.id "
+        f"WHERE {' AND '.join(where)} ORDER BY urgent DESC, t.updated_at DESC"
+    )
+    return [
+        InboxRow(
+            ticket_id=r["id"],
+            number=r["number"],
+            subject=r["subject"],
+            customer=r["customer_name"],
+            status=r["status"],
+            created_at=r["created_at"],
+            updated_at=r["updated_at"],
+            sentiment=r["sentiment"],
+            urgent=bool(r["urgent"]),
+            flags=tuple(json.loads(r["flags"])),
+            has_draft=bool(r["has_draft"]),
+        )
+        for r in db.query(sql, params)
+    ]
