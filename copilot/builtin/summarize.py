@@ -33,7 +33,8 @@ def _clip(text: str) -> str:
 
 
 def _first_matching(message: Message, pattern: re.Pattern[str]) -> str | None:
-    return next((s for s in sentences(message.body) if pattern.search(s)), None)
+    # A greeting like "Hello?" is not an ask: want at least four words.
+    return next((s for s in sentences(message.body) if pattern.search(s) and len(s.split()) >= 4), None)
 
 
 def _main_ask(message: Message) -> str:
@@ -60,7 +61,7 @@ def summarize(ticket: Ticket) -> Summary:
             tried.append(SummaryLine("Tried", _clip(step), m.id))
     for m in ticket.messages:
         if m.role is Role.AGENT and m.visibility is Visibility.PUBLIC:
-            step = _first_matching(m, _AGENT_STEP)
+            step = _first_matching(m, _AGENT_STEP) or next(iter(sentences(m.body)[1:2] or sentences(m.body)), "")
             if step:
                 tried.append(SummaryLine("Tried", f"{m.author} replied: {_clip(step)}", m.id))
     lines.extend(tried[-3:] or [SummaryLine("Tried", "Nothing yet: no one has replied.")])

@@ -1,0 +1,50 @@
+"""Start the desktop app: QApplication, the qasync loop, services, the main window."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import qasync
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from copilot.app import build_services
+from copilot.errors import as_copilot_error
+from copilot.ui.main_window import MainWindow
+
+
+def run(workspace: str, home: Path | None = None) -> int:
+    app = QApplication.instance() or QApplication(sys.argv)
+    assert isinstance(app, QApplication)
+    app.setApplicationName("Support Copilot")
+    app.setOrganizationName("support-copilot")
+    try:
+        services = build_services(home)
+    except Exception as exc:
+        error = as_copilot_error(exc)
+        QMessageBox.critical(None, "Support Copilot cannot start", f"{error.message}\n\n{error.hint}")
+        return 2
+    loop = qasync.QEventLoop(app)
+    window = MainWindow(services, workspace)
+    window.show()
+    window.start()
+    try:
+        with loop:
+            loop.run_until_complete(_until_closed(app))
+    finally:
+        services.close()
+    return 0
+
+
+async def _until_closed(app: QApplication) -> None:
+    import asyncio
+
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finish() -> None:
+        if not closed.done():
+            closed.set_result(None)
+
+    app.aboutToQuit.connect(finish)
+    app.lastWindowClosed.connect(finish)
+    await closed

@@ -1,0 +1,396 @@
+"""The main window: inbox | conversation | copilot, wired to the use cases through the runner."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QSplitter,
+    QWidget,
+)
+
+from copilot.app import Services
+from copilot.assist import conversation, knowledge, review
+from copilot.assist.conversation import TicketView
+from copilot.assist.copilot import assist_ticket
+from copilot.assist.workspace import open_workspace
+from copilot.domain.models import AssistResult, SentReply, Suggestion
+from copilot.store.tickets import InboxFilter, InboxRow
+from copilot.store.work import get_setting, set_setting
+from copilot.ui.bridge import EventBridge
+from copilot.ui.conversation import ConversationPane
+from copilot.ui.copilot_panel import CopilotPanel
+from copilot.ui.dialogs import ArticleEditor, FlagDialog, ReviewDialog
+from copilot.ui.inbox import InboxPane
+from copilot.ui.runner import ErrorPresenter, Runner
+
+_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, services: Services, workspace: str) -> None:
+        super().__init__()
+        self.services = services
+        self.workspace = workspace
+        self.setObjectName("mainWindow")
+        self.setWindowTitle("Support Copilot")
+        self.presenter = ErrorPresenter(self)
+        self.runner = Runner(self.presenter)
+        self.bridge = EventBridge(services.bus)
+        self.current_ticket: int | None = None
+        self.view: TicketView | None = None
+        self.result: AssistResult | None = None
+        self.ai_draft = ""
+        self._filter = InboxFilter()
+        self._dirty_draft: tuple[int, str] | None = None
+
+        self.inbox = InboxPane()
+        self.conversation = ConversationPane()
+        self.panel = CopilotPanel()
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.setObjectName("mainSplitter")
+        for pane in (self.inbox, self.conversation, self.panel):
+            self.splitter.addWidget(pane)
+        self.splitter.setSizes([430, 430, 540])
+        self.setCentralWidget(self.splitter)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 0)
+        self.progress.setMaximumWidth(120)
+        self.progress.hide()
+        self.busy_label = QLabel()
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self.statusBar().addPermanentWidget(self.progress)
+        self.runner.busy_changed.connect(self._busy)
+
+        self.autosave = QTimer(self, singleShot=True, interval=int(services.settings.number("draft.autosave_ms")))
+        self.autosave.timeout.connect(self.flush_draft)
+
+        self._menus()
+        self._connect()
+        self._restore_layout()
+
+    # ----- set-up -----
+    def _menus(self) -> None:
+        def action(menu_name: str, text: str, shortcut: str, slot: object) -> QAction:
+            act = QAction(text, self)
+            if shortcut:
+                act.setShortcut(QKeySequence(shortcut))
+            act.triggered.connect(slot)
+            if menu_name not in menus:
+                menus[menu_name] = self.menuBar().addMenu(menu_name)
+            menus[menu_name].addAction(act)
+            return act
+
+        menus: dict[str, QMenu] = {}
+        action("&File", "&Quit", "Ctrl+Q", self.close)
+        action("&Ticket", "&Search tickets", "Ctrl+F", self._focus_search)
+        action("&Ticket", "&Regenerate draft", "Ctrl+R", lambda: self.regenerate(self.panel.current_tone()))
+        action("&Ticket", "Next ticket", "Ctrl+Down", lambda: self._move(1))
+        action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
+        action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
+        action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
+        action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
+        action("&Help", "&About", "", self._about)
+
+    def _connect(self) -> None:
+        self.inbox.filter_changed.connect(self._filter_changed)
+        self.inbox.ticket_selected.connect(self.select_ticket)
+        self.conversation.earlier_ticket_selected.connect(self._select_earlier)
+        self.conversation.thread_view.article_link.connect(self.open_article)
+        p = self.panel
+        p.regenerate.connect(self.regenerate)
+        p.send.connect(self.send)
+        p.draft_edited.connect(self._draft_edited)
+        p.flag_requested.connect(self.flag_output)
+        p.flag_sentence.connect(self._flag_sentence)
+        p.open_article.connect(self.open_article)
+        p.edit_article.connect(self.open_article)
+        p.insert_link.connect(lambda aid, title: p.insert_text(f"\n{title}: article:{aid}\n"))
+        p.not_relevant.connect(self._not_relevant)
+        self.bridge.ticket_changed.connect(lambda _tid, _init: self.refresh_inbox())
+        self.bridge.draft_updated.connect(lambda _tid, _init: self.refresh_inbox())
+        self.bridge.article_changed.connect(self._article_changed)
+
+    def start(self) -> None:
+        self.statusBar().showMessage("Opening workspace…")
+        self.runner.run(open_workspace(self.services, self.workspace), self._workspace_open, "Opening workspace")
+
+    def _workspace_open(self, count: int) -> None:
+        name = self.services.connector(self.workspace).display_name
+        self.setWindowTitle(f"Support Copilot — {name}")
+        self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
+        self.refresh_inbox(select_first=True)
+
+    # ----- inbox -----
+    def _filter_changed(self, filt: InboxFilter) -> None:
+        self._filter = filt
+        self.refresh_inbox()
+
+    def refresh_inbox(self, select_first: bool = False) -> None:
+        def show(rows: list[InboxRow]) -> None:
+            self.inbox.set_rows(rows, self.current_ticket)
+            if select_first and rows:
+                self.inbox.select_first()
+
+        self.runner.run(conversation.list_inbox(self.services, self.workspace, self._filter), show, "")
+
+    def _focus_search(self) -> None:
+        self.inbox.search.setFocus()
+        self.inbox.search.selectAll()
+
+    def _move(self, step: int) -> None:
+        table = self.inbox.table
+        row = table.currentIndex().row() + step
+        if 0 <= row < self.inbox.model.rowCount():
+            table.selectRow(row)
+
+    def _select_earlier(self, ticket_id: int) -> None:
+        if not self.inbox.select_ticket(ticket_id):
+            self.inbox.search.clear()
+            self.inbox.status.setCurrentIndex(0)
+            self.select_ticket(ticket_id)
+
+    # ----- one ticket -----
+    def select_ticket(self, ticket_id: int) -> None:
+        self.flush_draft()
+        self.current_ticket = ticket_id
+        self.result = None
+        self.panel.clear()
+        self.panel.show_loading("Reading the ticket…")
+        self.runner.run(conversation.open_ticket(self.services, ticket_id), self._ticket_opened, "Opening ticket")
+
+    def _ticket_opened(self, view: TicketView) -> None:
+        if view.ticket.id != self.current_ticket:
+            return  # the agent already moved on
+        self.view = view
+        self.conversation.show_ticket(view)
+        if view.draft is not None:
+            self.ai_draft = view.draft.ai_body
+            self.panel.load_draft_text(view.draft.body)
+            self.panel.saved.setText(f"Restored your unsent draft from {view.draft.updated_at[11:16]} UTC")
+        self.panel.show_loading("The copilot is reading the ticket…")
+        self.runner.run(
+            assist_ticket(self.services, view.ticket.id, self.panel.current_tone()), self._assisted, "Copilot"
+        )
+
+    def _assisted(self, result: AssistResult) -> None:
+        if result.ticket.id != self.current_ticket:
+            return
+        self.result = result
+        self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+        if self.view is not None and self.view.draft is None:
+            self.ai_draft = result.draft.text
+            self.panel.load_draft_text(result.draft.text)
+            self.panel.saved.setText("")
+
+    def regenerate(self, tone: str) -> None:
+        if self.current_ticket is None:
+            return
+        ticket_id = self.current_ticket
+
+        def done(result: AssistResult) -> None:
+            if result.ticket.id != self.current_ticket:
+                return
+            self.result = result
+            self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+            self.ai_draft = result.draft.text
+            self.panel.set_draft_text(result.draft.text)  # undoable with Ctrl+Z
+            self._draft_edited(result.draft.text)
+
+        self.runner.run(assist_ticket(self.services, ticket_id, tone), done, "Regenerating draft")
+
+    # ----- the draft: saved as the agent types -----
+    def _draft_edited(self, text: str) -> None:
+        if self.current_ticket is None:
+            return
+        self._dirty_draft = (self.current_ticket, text)
+        self.panel.saved.setText("Editing…")
+        self.autosave.start()
+
+    def flush_draft(self) -> None:
+        self.autosave.stop()
+        if self._dirty_draft is None:
+            return
+        ticket_id, text = self._dirty_draft
+        self._dirty_draft = None
+        output_id = self.result.output_ids.get("draft") if self.result else None
+
+        def saved(_none: None) -> None:
+            if ticket_id == self.current_ticket:
+                self.panel.saved.setText(f"Draft saved {datetime.now().strftime('%H:%M:%S')}")
+
+        self.runner.run(
+            conversation.save_draft(self.services, ticket_id, text, self.ai_draft, output_id, initiator=self), saved, ""
+        )
+
+    def send(self, internal: bool) -> None:
+        if self.current_ticket is None:
+            return
+        self.autosave.stop()
+        self._dirty_draft = None
+        ticket_id = self.current_ticket
+        body = self.panel.editor.toPlainText()
+        output_id = self.result.output_ids.get("draft") if self.result else None
+
+        def sent(reply: SentReply) -> None:
+            what = "Internal note added" if internal else "Reply sent"
+            self.statusBar().showMessage(f"{what}. You changed {reply.edit_ratio:.0%} of the AI draft.", 8000)
+            if ticket_id == self.current_ticket:
+                self.select_ticket(ticket_id)
+
+        coro = conversation.send_reply(
+            self.services, ticket_id, body, internal=internal, ai_draft=self.ai_draft, output_id=output_id
+        )
+        self.runner.run(coro, sent, "Sending")
+
+    # ----- review and knowledge -----
+    def flag_output(self, task: str, target: str, text: str) -> None:
+        if self.result is None or task not in self.result.output_ids:
+            return
+        dialog = FlagDialog(self, f"{task}: {target}", text)
+        if dialog.exec() != FlagDialog.DialogCode.Accepted:
+            return
+        reason, note, correction = dialog.values()
+        coro = review.flag_output(
+            self.services,
+            self.result.output_ids[task],
+            target=target,
+            target_text=text,
+            reason=reason,
+            note=note,
+            correction=correction,
+        )
+        self.runner.run(
+            coro, lambda _id: self.statusBar().showMessage("Flagged for review. Thank you.", 5000), "Flagging"
+        )
+
+    def _flag_sentence(self) -> None:
+        text = self.result.draft.text if self.result else ""
+        sentences = [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 3]
+        if not sentences:
+            return
+        choice, ok = QInputDialog.getItem(
+            self, "Flag a sentence", "Which sentence of the AI draft is wrong?", sentences, 0, False
+        )
+        if ok:
+            self.flag_output("draft", f"draft:sentence:{sentences.index(choice)}", choice)
+
+    def open_review(self) -> None:
+        dialog = ReviewDialog(self, self.services, self.runner)
+        dialog.show()
+
+    def open_article(self, article_id: str) -> None:
+        editor = ArticleEditor(self, self.services, self.runner, article_id)
+        editor.show()
+
+    def _open_article_by_search(self) -> None:
+        text, ok = QInputDialog.getText(self, "Open article", "Search the knowledge base:")
+        if not ok or not text.strip():
+            return
+
+        def show(found: list[Suggestion]) -> None:
+            if not found:
+                QMessageBox.information(self, "Open article", "No article matches. Try other words.")
+                return
+            titles = [f"{h.title} [{h.article_id}]" for h in found]
+            choice, chosen = QInputDialog.getItem(self, "Open article", "Articles:", titles, 0, False)
+            if chosen:
+                self.open_article(found[titles.index(choice)].article_id)
+
+        self.runner.run(knowledge.search_kb(self.services, text, self.workspace, 10), show, "Searching")
+
+    def _not_relevant(self, article_id: str) -> None:
+        if self.current_ticket is None:
+            return
+        ticket_id = self.current_ticket
+        self.runner.run(
+            knowledge.mark_not_relevant(self.services, article_id, ticket_id),
+            lambda _n: self._reassist(ticket_id),
+            "Updating suggestions",
+        )
+
+    def _article_changed(self, _article_id: str) -> None:
+        if self.current_ticket is not None:
+            self._reassist(self.current_ticket)
+
+    def _reassist(self, ticket_id: int) -> None:
+        """Refresh the panel (e.g. after an article edit) without touching the agent's draft text."""
+
+        def done(result: AssistResult) -> None:
+            if result.ticket.id == self.current_ticket:
+                self.result = result
+                self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+
+        self.runner.run(assist_ticket(self.services, ticket_id, self.panel.current_tone()), done, "Copilot")
+
+    def _about(self) -> None:
+        from copilot import __version__
+
+        QMessageBox.about(
+            self,
+            "About Support Copilot",
+            f"Support Copilot {__version__}\nData folder: {self.services.paths.home}\nLog: {self.services.paths.log_file}",
+        )
+
+    def _busy(self, label: str) -> None:
+        self.progress.setVisible(bool(label))
+        self.busy_label.setText(label)
+
+    # ----- layout memory -----
+    def _restore_layout(self) -> None:
+        def read(db: object) -> tuple[str | None, str | None]:
+            return get_setting(self.services.store.db, "ui.geometry"), get_setting(
+                self.services.store.db, "ui.splitter"
+            )
+
+        geometry, splitter = self.services.store.run_sync(read, None)
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        else:
+            self.resize(1280, 800)
+        if splitter:
+            self.splitter.restoreState(QByteArray.fromBase64(splitter.encode()))
+
+    def _save_layout(self) -> None:
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        splitter = bytes(self.splitter.saveState().toBase64().data()).decode()
+
+        def write(db: object) -> None:
+            set_setting(self.services.store.db, "ui.geometry", geometry)
+            set_setting(self.services.store.db, "ui.splitter", splitter)
+
+        self.services.store.run_sync(write, None)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_pending_draft_now()
+        self._save_layout()
+        self.bridge.detach()
+        super().closeEvent(event)
+
+    def _save_pending_draft_now(self) -> None:
+        """On close the loop may not run again: save synchronously on the store's thread."""
+        self.autosave.stop()
+        if self._dirty_draft is None:
+            return
+        ticket_id, text = self._dirty_draft
+        self._dirty_draft = None
+        output_id = self.result.output_ids.get("draft") if self.result else None
+        from copilot.store.work import save_draft
+
+        self.services.store.run_sync(save_draft, self.services.store.db, ticket_id, text, self.ai_draft, output_id)
+
+
+def pane(window: MainWindow, name: str) -> QWidget:
+    found = window.findChild(QWidget, name)
+    assert found is not None
+    return found
