@@ -25,6 +25,7 @@ class Services:
     settings: Settings
     connectors: dict[str, Connector] = field(default_factory=dict)
     engine_cache: dict[str, object] = field(default_factory=dict)  # used on the store thread only
+    log_handler: logging.Handler | None = None
 
     def connector(self, workspace: str) -> Connector:
         from copilot.errors import NotFoundError
@@ -38,24 +39,42 @@ class Services:
 
     def close(self) -> None:
         self.store.close()
+        if self.log_handler is not None:
+            logging.getLogger().removeHandler(self.log_handler)
+            self.log_handler.close()
 
 
-def configure_logging(paths: AppPaths) -> None:
-    handler = logging.handlers.RotatingFileHandler(paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8")
+def configure_logging(paths: AppPaths) -> logging.Handler:
+    """Log to a file in the data folder; `Services.close()` detaches and closes it."""
+    handler = logging.handlers.RotatingFileHandler(
+        paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        root.addHandler(handler)
+    root.addHandler(handler)
     root.setLevel(logging.INFO)
+    return handler
 
 
 def build_services(home: Path | None = None, *, database: Path | None = None) -> Services:
     paths = prepare_home(home)
-    configure_logging(paths)
-    store = Store.open(database or paths.database)
+    handler = configure_logging(paths)
+    try:
+        store = Store.open(database or paths.database)
+    except Exception:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        raise
     settings = store.run_sync(Settings.load, store.db)
     demo = DemoHelpdesk(resources_dir() / "demo")
-    return Services(paths=paths, store=store, bus=EventBus(), settings=settings, connectors={DEMO_WORKSPACE: demo})
+    return Services(
+        paths=paths,
+        store=store,
+        bus=EventBus(),
+        settings=settings,
+        connectors={DEMO_WORKSPACE: demo},
+        log_handler=handler,
+    )
 
 
 def run_gui(workspace: str = DEMO_WORKSPACE, home: Path | None = None) -> int:

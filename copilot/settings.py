@@ -32,7 +32,7 @@ SCHEMA: tuple[SettingSpec, ...] = (
     SettingSpec(
         "suggest.min_confidence",
         float,
-        0.3,
+        0.25,
         "Below this confidence an article is shown as weak and the "
         "draft will not cite it; it says that no article covers the question instead.",
     ),

@@ -61,11 +61,28 @@ def _fts_candidates(db: Database, workspace: str | None, query: WeightedQuery, l
     return [Hit(r[0], r[1], r[2], r[3], -float(r[4])) for r in rows]
 
 
-def _coverage(query: WeightedQuery, text: str) -> tuple[float, list[str]]:
+def _coverage(query: WeightedQuery, text: str, idf: dict[str, float] | None = None) -> tuple[float, list[str]]:
+    """Share of the query's weight found in the text; with idf, rare words count for more than common ones."""
     present = {stem(t) for t in key_terms(text)}
-    total = sum(query.weights.values())
+
+    def weight(t: str) -> float:
+        return query.weights[t] * (idf.get(t, 1.0) if idf else 1.0)
+
+    total = sum(weight(t) for t in query.weights)
     found = [t for t in query.weights if t in present]
-    return (sum(query.weights[t] for t in found) / total if total else 0.0), found
+    return (sum(weight(t) for t in found) / total if total else 0.0), found
+
+
+def _idf(db: Database, query: WeightedQuery) -> dict[str, float]:
+    """Inverse document frequency of each query word, counted by the FTS index (same stemming as search)."""
+    n = int(db.execute("SELECT count(*) FROM articles").fetchone()[0]) or 1
+    idf: dict[str, float] = {}
+    for t, word in query.surface.items():
+        df = int(
+            db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{word}"']).fetchone()[0]
+        )
+        idf[t] = math.log((n + 1) / (df + 0.5))
+    return idf
 
 
 def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
@@ -99,20 +116,19 @@ def search(
     if not hits:
         return []
     top_bm25 = max(h.bm25 for h in hits) or 1.0
-    scored: list[tuple[float, Hit, float]] = []
-    for h in hits:
-        coverage, _ = _coverage(query, f"{h.title}\n{h.body}")
-        title_cov, _ = _coverage(query, h.title)
-        rel = h.bm25 / top_bm25
-        score = 0.45 * rel + 0.4 * coverage + 0.15 * title_cov
-        scored.append((score, h, coverage))
-    ranked = sorted(
-        ((round(min(1.0, math.sqrt(max(cov, 0.0)) * score * 1.25), 3), h) for score, h, cov in scored),
-        key=lambda pair: pair[0],
-        reverse=True,
-    )
+    idf = _idf(db, query)
+    # Rank by bm25 (measured best on real data); confidence answers a different question: how much of
+    # the ticket's rare, weighted wording the article covers. Shown non-increasing down the list.
+    ranked: list[tuple[float, Hit]] = []
+    ceiling = 1.0
+    for h in hits[:limit]:
+        coverage, _ = _coverage(query, f"{h.title}\n{h.body}", idf)
+        title_cov, _ = _coverage(query, h.title, idf)
+        raw = min(1.0, 1.6 * coverage * (0.6 + 0.25 * h.bm25 / top_bm25 + 0.15 * title_cov))
+        ceiling = min(ceiling, raw)
+        ranked.append((round(ceiling, 3), h))
     out: list[Suggestion] = []
-    for confidence, h in ranked[:limit]:
+    for confidence, h in ranked:
         passage, found = best_passage(query, h.body)
         out.append(Suggestion(h.article_id, h.title, passage, tuple(found), confidence, h.version))
     return out

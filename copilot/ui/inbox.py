@@ -164,14 +164,19 @@ class InboxPane(QWidget):
                     self.table.selectionModel().blockSignals(blocker)
                     break
 
+    def select_row(self, row: int) -> None:
+        """Make the row current (which announces the ticket) and selected."""
+        if 0 <= row < len(self.model.rows):
+            self.table.setCurrentIndex(self.model.index(row, 2))
+            self.table.selectRow(row)
+
     def select_first(self) -> None:
-        if self.model.rows:
-            self.table.selectRow(0)
+        self.select_row(0)
 
     def select_ticket(self, ticket_id: int) -> bool:
         for i, r in enumerate(self.model.rows):
             if r.ticket_id == ticket_id:
-                self.table.selectRow(i)
+                self.select_row(i)
                 return True
         return False
 

@@ -25,7 +25,7 @@ def run(workspace: str, home: Path | None = None) -> int:
         QMessageBox.critical(None, "Support Copilot cannot start", f"{error.message}\n\n{error.hint}")
         return 2
     loop = qasync.QEventLoop(app)
-    window = MainWindow(services, workspace)
+    window = MainWindow(services, workspace, loop)
     window.show()
     window.start()
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 
@@ -37,14 +38,14 @@ _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, services: Services, workspace: str) -> None:
+    def __init__(self, services: Services, workspace: str, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self.services = services
         self.workspace = workspace
         self.setObjectName("mainWindow")
         self.setWindowTitle("Support Copilot")
         self.presenter = ErrorPresenter(self)
-        self.runner = Runner(self.presenter)
+        self.runner = Runner(self.presenter, loop)
         self.bridge = EventBridge(services.bus)
         self.current_ticket: int | None = None
         self.view: TicketView | None = None
@@ -139,7 +140,7 @@ class MainWindow(QMainWindow):
     def refresh_inbox(self, select_first: bool = False) -> None:
         def show(rows: list[InboxRow]) -> None:
             self.inbox.set_rows(rows, self.current_ticket)
-            if select_first and rows:
+            if select_first and rows and self.current_ticket is None:  # never override the agent's own pick
                 self.inbox.select_first()
 
         self.runner.run(conversation.list_inbox(self.services, self.workspace, self._filter), show, "")
@@ -149,10 +150,7 @@ class MainWindow(QMainWindow):
         self.inbox.search.selectAll()
 
     def _move(self, step: int) -> None:
-        table = self.inbox.table
-        row = table.currentIndex().row() + step
-        if 0 <= row < self.inbox.model.rowCount():
-            table.selectRow(row)
+        self.inbox.select_row(self.inbox.table.currentIndex().row() + step)
 
     def _select_earlier(self, ticket_id: int) -> None:
         if not self.inbox.select_ticket(ticket_id):

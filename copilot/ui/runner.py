@@ -42,9 +42,10 @@ class Runner(QObject):
 
     busy_changed = Signal(str)  # the label of the work in progress, or "" when idle
 
-    def __init__(self, presenter: ErrorPresenter) -> None:
+    def __init__(self, presenter: ErrorPresenter, loop: asyncio.AbstractEventLoop) -> None:
         super().__init__()
         self.presenter = presenter
+        self.loop = loop  # the qasync loop: explicit, so nothing else's "current loop" can capture our tasks
         self._labels: dict[int, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
 
@@ -74,7 +75,7 @@ class Runner(QObject):
                 self._labels.pop(key, None)
                 self._announce()
 
-        task = asyncio.ensure_future(wrapper())
+        task = self.loop.create_task(wrapper())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task

@@ -36,10 +36,10 @@ def main() -> None:
     app = QApplication.instance() or QApplication(sys.argv)
     with tempfile.TemporaryDirectory() as home:
         services = build_services(Path(home))
-        window = MainWindow(services, "demo")
+        loop = qasync.QEventLoop(app)
+        window = MainWindow(services, "demo", loop)
         window.resize(1440, 900)
         window.show()
-        loop = qasync.QEventLoop(app)
         with loop:
             loop.run_until_complete(_shoot(window, out, number))
         window.close()

@@ -1,0 +1,85 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot.errors import ImportFileError, ValidationError
+from copilot.kb import articles, importer, retrieve
+from copilot.store.db import open_database
+
+
+def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = open_database(tmp_path / "kb.db")
+    items = [
+        articles.ArticleInput("refunds", "Refunds", "You can ask for a refund within 14 days of delivery."),
+        articles.ArticleInput("wifi", "Wi-Fi requirements", "The Hub needs a 2.4 GHz network. 5 GHz is not supported."),
+    ]
+    articles.import_articles(db, "ws", items, "test")
+    return db
+
+
+def test_malformed_jsonl_names_the_line_and_imports_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "kb.jsonl"
+    good = json.dumps({"id": "a", "title": "A", "body": "text"})
+    path.write_text(f"{good}\n{{not json\n")
+    with pytest.raises(ImportFileError, match=r"kb.jsonl, line 2: not valid JSON"):
+        importer.read_articles(path)
+    path.write_text(f'{good}\n{{"id": "b", "title": "B"}}\n')
+    with pytest.raises(ImportFileError, match=r"line 2: missing or empty body"):
+        importer.read_articles(path)
+    path.write_bytes(good.encode() + b"\n" + b'{"id": "c", "title": "\xff", "body": "x"}\n')
+    with pytest.raises(ImportFileError, match=r"line 2: not valid UTF-8"):
+        importer.read_articles(path)
+
+
+def test_markdown_folder_with_front_matter(tmp_path: Path) -> None:
+    (tmp_path / "reset.md").write_text("---\ntags: hub, reset\n---\n# Reset the hub\n\nHold the button.\n")
+    (tmp_path / "notes.txt").write_text("ignored")
+    [item] = importer.read_articles(tmp_path)
+    assert (item.id, item.title, item.body, item.tags) == (
+        "reset",
+        "Reset the hub",
+        "Hold the button.",
+        ("hub", "reset"),
+    )
+    (tmp_path / "bad.md").write_text("no heading here")
+    with pytest.raises(ImportFileError, match=r"bad.md: the first line must be a '# Title'"):
+        importer.read_articles(tmp_path)
+
+
+def test_edit_creates_a_version_and_search_sees_it_at_once(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    assert retrieve.search_text(db, "refund window thirty", workspace="ws")[0].article_id == "refunds"
+    assert not retrieve.search_text(db, "thirty", workspace="ws")
+    saved = articles.save_article(
+        db, "refunds", "Refunds", "Refunds are possible within thirty days.", "lead", "policy"
+    )
+    assert saved.version == 2
+    [hit] = retrieve.search_text(db, "thirty", workspace="ws")
+    assert hit.article_id == "refunds" and "thirty" in hit.passage
+    history = articles.history(db, "refunds")
+    assert [(v.version, v.author, v.reason) for v in history] == [(2, "lead", "policy"), (1, "test", "Imported")]
+    diff = articles.diff_versions(history[1], history[0])
+    assert "-You can ask for a refund within 14 days" in diff and "+Refunds are possible within thirty days." in diff
+    reverted = articles.revert_article(db, "refunds", 1, "lead")
+    assert reverted.version == 3 and "14 days" in reverted.body
+    assert not retrieve.search_text(db, "thirty", workspace="ws")
+
+
+def test_edits_that_cannot_be_saved(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    with pytest.raises(ValidationError, match="Nothing changed"):
+        articles.save_article(db, "wifi", "Wi-Fi requirements", articles.get_article(db, "wifi").body, "a", "r")
+    with pytest.raises(ValidationError, match="why"):
+        articles.save_article(db, "wifi", "Wi-Fi", "new body", "a", "  ")
+    with pytest.raises(ValidationError, match="empty"):
+        articles.save_article(db, "wifi", "Wi-Fi", " ", "a", "r")
+
+
+def test_suggestions_carry_passage_highlights_and_ranked_confidence(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    hits = retrieve.search_text(db, "my hub will not join the 5 GHz network", workspace="ws")
+    assert hits[0].article_id == "wifi"
+    assert "network" in hits[0].highlights and "GHz" in hits[0].passage
+    assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
+    assert retrieve.search_text(db, "the and of", workspace="ws") == []

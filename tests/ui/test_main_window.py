@@ -1,0 +1,134 @@
+"""Drive the whole copilot loop in the real main window, offscreen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import qasync
+from PySide6.QtWidgets import QDialog, QLabel
+from pytestqt.qtbot import QtBot
+
+from copilot.app import Services
+from copilot.store.tickets import find_ticket
+from copilot.store.work import list_flags, load_draft
+from copilot.ui.dialogs import ArticleEditor, FlagDialog
+from copilot.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterator[MainWindow]:
+    w = MainWindow(services, "demo", qloop)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
+    yield w
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=10_000)
+    w.close()
+
+
+def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:
+    ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
+    assert w.inbox.select_ticket(ticket.id)
+    qtbot.waitUntil(
+        lambda: (w.result is not None and w.result.ticket.number == number) or bool(w.presenter.shown), timeout=10_000
+    )
+    assert not w.presenter.shown, [e.user_text() for e in w.presenter.shown]
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=10_000)
+
+
+def _labels(widget: QLabel | object) -> str:
+    from PySide6.QtWidgets import QWidget
+
+    assert isinstance(widget, QWidget)
+    return "\n".join(label.text() for label in widget.findChildren(QLabel))
+
+
+def test_the_whole_loop(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    w = window
+    _open(qtbot, w, 3)
+    panel = w.panel
+    assert "Marcus" in w.conversation.header.text() or "CHARGED TWICE" in w.conversation.header.text()
+    assert "Wants:" in _labels(panel.summary_box)
+    flags_text = _labels(panel.flags_box)
+    assert "Legal or chargeback threat" in flags_text and "chargeback" in flags_text
+    assert "You were charged twice" in _labels(panel.articles_box)
+    assert panel.editor.toPlainText().startswith("Hi Marcus,")
+    assert "built-in" in panel.draft_meta.text()
+
+    # Edit, autosave, send.
+    panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(panel.editor, " PS: refund issued.")
+    qtbot.waitUntil(lambda: "saved" in panel.saved.text(), timeout=5_000)
+    ticket_id = w.current_ticket
+    assert ticket_id is not None
+    saved = w.services.store.run_sync(load_draft, w.services.store.db, ticket_id)
+    assert saved is not None and saved.body.endswith("PS: refund issued.")
+    panel.send_button.click()
+    qtbot.waitUntil(lambda: "Reply sent" in w.statusBar().currentMessage(), timeout=5_000)
+    qtbot.waitUntil(lambda: "PS: refund issued." in w.conversation.thread_view.toPlainText(), timeout=5_000)
+    assert w.services.store.run_sync(load_draft, w.services.store.db, ticket_id) is None
+
+    # A team lead flags the summary.
+    qtbot.waitUntil(lambda: w.result is not None and w.runner.idle, timeout=10_000)
+    monkeypatch.setattr(FlagDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
+    monkeypatch.setattr(FlagDialog, "values", lambda self: ("incorrect", "wrong ask", "He wants a refund"))
+    panel.flag_requested.emit("summary", "summary:0", "He wants a new plan")
+    qtbot.waitUntil(lambda: bool(w.services.store.run_sync(list_flags, w.services.store.db, None)), timeout=5_000)
+    [flag] = w.services.store.run_sync(list_flags, w.services.store.db, None)
+    assert (flag.task, flag.reason, flag.correction) == ("summary", "incorrect", "He wants a refund")
+
+    # An agent corrects the outdated refund article; search reflects it at once.
+    w.open_article("refund-policy")
+    editor = next(d for d in w.findChildren(ArticleEditor))
+    qtbot.waitUntil(lambda: editor.article is not None, timeout=5_000)
+    editor.body.setPlainText(editor.body.toPlainText().replace("14 days", "30 days"))
+    editor.reason.setText("Policy changed on 1 October")
+    editor.save_button.click()
+    qtbot.waitUntil(lambda: editor.article is not None and editor.article.version == 2, timeout=5_000)
+    assert "30 days" in editor.preview.toPlainText()
+    editor.close()
+    w.inbox.search.setText("")
+    from copilot.kb.retrieve import search_text
+
+    hits = w.services.store.run_sync(search_text, w.services.store.db, "refund 30 days of delivery", workspace="demo")
+    assert hits[0].article_id == "refund-policy"
+
+
+def test_search_filters_and_empty_state(qtbot: QtBot, window: MainWindow) -> None:
+    w = window
+    qtbot.keyClicks(w.inbox.search, "chargeback")
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() == 1, timeout=5_000)
+    assert w.inbox.model.rows[0].number == 3
+    w.inbox.search.setText("zzzz-nothing-matches")
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() == 0, timeout=5_000)
+    assert not w.inbox.empty.isHidden()
+    w.inbox.search.clear()
+    w.inbox.urgent.setChecked(True)
+    qtbot.waitUntil(lambda: 0 < w.inbox.model.rowCount() < 60, timeout=5_000)
+    assert all(r.urgent for r in w.inbox.model.rows)
+
+
+def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 22)
+    browser = window.conversation.thread_view
+    html = browser.toHtml()
+    assert "crashes" in browser.toPlainText()
+    assert "evil.example" not in html and "tracker.example" not in html and "document.cookie" not in html
+
+
+def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 9)
+    assert "No good article" in _labels(window.panel.articles_box)
+    assert "couldn't find this covered" in window.panel.editor.toPlainText()
+
+
+def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 2)
+    before = window.panel.editor.toPlainText()
+    window.panel.set_tone("formal")
+    window.regenerate("formal")
+    qtbot.waitUntil(lambda: window.panel.editor.toPlainText().startswith("Dear Daniel Kim,"), timeout=5_000)
+    window.panel.editor.undo()
+    assert window.panel.editor.toPlainText() == before
