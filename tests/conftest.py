@@ -10,7 +10,7 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from copilot.app import Services, build_services  # noqa: E402
+from copilot.app import Services, build_services
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("COPILOT_DATA", REPO.parent / "shared" / "data"))

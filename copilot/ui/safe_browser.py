@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QTextBrowser, QWidget
 
 class SafeBrowser(QTextBrowser):
     article_link = Signal(str)
+    other_link = Signal(str)  # app-internal links such as "act:3"
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -28,3 +29,5 @@ class SafeBrowser(QTextBrowser):
             self.article_link.emit(url.path() or url.host())
         elif url.scheme() in ("http", "https", "mailto"):
             QDesktopServices.openUrl(url)
+        else:
+            self.other_link.emit(url.toString())

@@ -125,7 +125,7 @@ def test_cold_start_and_gui_stall(tmp_path: Path, capsys: pytest.CaptureFixture[
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
     runs = []
     stall = 0.0
-    for i in range(3):  # the first run seeds the demo workspace; later runs are the everyday start
+    for _ in range(3):  # the first run seeds the demo workspace; later runs are the everyday start
         t0 = time.time()
         out = subprocess.run(
             [sys.executable, "-c", COLD_START, str(tmp_path / "home")], capture_output=True, text=True,

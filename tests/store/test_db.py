@@ -52,7 +52,7 @@ def test_corrupt_database_gives_a_clear_error_and_keeps_the_file(tmp_path: Path)
 def test_data_dir_that_is_a_file_is_reported(tmp_path: Path) -> None:
     blocker = tmp_path / "home"
     blocker.write_text("x")
-    with pytest.raises(DataDirError, match="Cannot create|not a folder"):
+    with pytest.raises(DataDirError, match=r"Cannot create|not a folder"):
         prepare_home(blocker / "sub")
     with pytest.raises(DataDirError):
         prepare_home(blocker)

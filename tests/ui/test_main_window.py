@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
-from PySide6.QtWidgets import QDialog, QLabel
+from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from copilot.app import Services
@@ -38,22 +38,14 @@ def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:
     qtbot.waitUntil(lambda: w.runner.idle, timeout=10_000)
 
 
-def _labels(widget: QLabel | object) -> str:
-    from PySide6.QtWidgets import QWidget
-
-    assert isinstance(widget, QWidget)
-    return "\n".join(label.text() for label in widget.findChildren(QLabel))
-
-
 def test_the_whole_loop(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     w = window
     _open(qtbot, w, 3)
     panel = w.panel
     assert "Marcus" in w.conversation.header.text() or "CHARGED TWICE" in w.conversation.header.text()
-    assert "Wants:" in _labels(panel.summary_box)
-    flags_text = _labels(panel.flags_box)
-    assert "Legal or chargeback threat" in flags_text and "chargeback" in flags_text
-    assert "You were charged twice" in _labels(panel.articles_box)
+    shown = panel.text()
+    assert "Wants:" in shown and "Legal or chargeback threat" in shown and "“This is unacceptable!!”" in shown
+    assert "You were charged twice" in shown and "⚑ Flag" in shown
     assert panel.editor.toPlainText().startswith("Hi Marcus,")
     assert "built-in" in panel.draft_meta.text()
 
@@ -74,10 +66,17 @@ def test_the_whole_loop(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.Mo
     qtbot.waitUntil(lambda: w.result is not None and w.runner.idle, timeout=10_000)
     monkeypatch.setattr(FlagDialog, "exec", lambda self: QDialog.DialogCode.Accepted)
     monkeypatch.setattr(FlagDialog, "values", lambda self: ("incorrect", "wrong ask", "He wants a refund"))
-    panel.flag_requested.emit("summary", "summary:0", "He wants a new plan")
+    # Click the first "⚑ Flag" link in the panel (the summary's first line).
+    panel.view.other_link.emit("act:0")
     qtbot.waitUntil(lambda: bool(w.services.store.run_sync(list_flags, w.services.store.db, None)), timeout=5_000)
     [flag] = w.services.store.run_sync(list_flags, w.services.store.db, None)
-    assert (flag.task, flag.reason, flag.correction) == ("summary", "incorrect", "He wants a refund")
+    assert (flag.task, flag.target, flag.reason, flag.correction) == (
+        "summary",
+        "summary:0",
+        "incorrect",
+        "He wants a refund",
+    )
+    assert flag.target_text.startswith("I was charged twice")
 
     # An agent corrects the outdated refund article; search reflects it at once.
     w.open_article("refund-policy")
@@ -120,7 +119,7 @@ def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, wind
 
 def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None:
     _open(qtbot, window, 9)
-    assert "No good article" in _labels(window.panel.articles_box)
+    assert "No good article" in window.panel.text()
     assert "couldn't find this covered" in window.panel.editor.toPlainText()
 
 
