@@ -104,7 +104,10 @@ def _assist(args: argparse.Namespace, out: TextIO) -> int:
         if not result.flags:
             out.write("  none\n")
         tr = result.triage
-        out.write(f"\nTriage: {tr.intent or '(no labelled history)'} ({tr.confidence:.0%}), priority {tr.priority}\n")
+        intent = f"{tr.intent} ({tr.confidence:.0%})" if tr.intent else "(no labelled history)"
+        if tr.intent and tr.is_unsure:
+            intent = "unsure: " + ", ".join(f"{label} {share:.0%}" for label, share in tr.candidates)
+        out.write(f"\nTriage: {intent}; priority {tr.priority} ({tr.priority_reason})\n")
         out.write("\nSuggested articles\n")
         out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
         out.write(

@@ -36,5 +36,5 @@ def test_frozen_app_builds_and_runs(tmp_path: Path) -> None:
             gui.wait(timeout=8)
     finally:
         gui.terminate()
-        gui.wait(timeout=10)
-    assert "Traceback" not in (gui.stderr.read() if gui.stderr else "")
+        _out, err = gui.communicate(timeout=10)
+    assert "Traceback" not in err

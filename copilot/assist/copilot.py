@@ -108,7 +108,8 @@ def run_triage(
     if pred is None:
         return Triage("", 0.0, priority, flag_tags, (), why)
     neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours)
-    return Triage(pred.label, pred.confidence, priority, (pred.label, *flag_tags), neighbours, why)
+    intent_tags = () if pred.confidence < Triage.UNSURE_BELOW else (pred.label,)
+    return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
 
 
 def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:

@@ -120,6 +120,13 @@ class Triage:
     tags: tuple[str, ...]
     neighbours: tuple[tuple[int, str, float], ...] = ()  # (ticket number, intent, similarity)
     priority_reason: str = ""
+    candidates: tuple[tuple[str, float], ...] = ()  # every intent the neighbours voted for, best first
+
+    UNSURE_BELOW = 0.35
+
+    @property
+    def is_unsure(self) -> bool:
+        return self.confidence < self.UNSURE_BELOW
 
 
 @dataclass(frozen=True)

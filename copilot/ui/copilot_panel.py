@@ -206,8 +206,15 @@ class CopilotPanel(QWidget):
     def _triage_html(self, result: AssistResult) -> str:
         t = result.triage
         similar = ", ".join(f"#{n}" for n, _label_, _sim in t.neighbours[:3])
+        if not t.intent:
+            intent = "unknown (no labelled history yet)"
+        elif t.is_unsure:
+            options = ", ".join(f"{label} {share:.0%}" for label, share in t.candidates)
+            intent = f"unsure ({html.escape(options)})"
+        else:
+            intent = f"{html.escape(t.intent)} ({t.confidence:.0%})"
         return (
-            f"<p><b>Intent:</b> {html.escape(t.intent or 'unknown (no labelled history yet)')} ({t.confidence:.0%})"
+            f"<p><b>Intent:</b> {intent}"
             f" · <b>Priority:</b> {t.priority} <span class='dim'>({html.escape(t.priority_reason)})</span><br>"
             f"<b>Tags:</b> {html.escape(', '.join(t.tags) or 'none')}"
             + (f"<br><span class='dim'>Like earlier tickets {similar}</span>" if similar else "")

@@ -102,14 +102,20 @@ async def test_corrected_article_is_what_the_copilot_cites_next(services: Servic
     before = await assist_ticket(services, ticket_id)
     refund = await knowledge.get_article(services, "refund-policy")
     assert "14 days" in refund.body
-    fixed = refund.body.replace("within 14 days of delivery. After 14 days we can offer store credit instead of a refund.",
-                                "within 30 days of delivery, to your original payment method.")  # fmt: skip
+    fixed = refund.body.replace(
+        "You can ask for a refund within 14 days of delivery. After 14 days we can offer store credit instead of a refund.",
+        "You can ask for a refund within 30 days of delivery. The refund goes back to your card or original "
+        "payment method; store credit only if you prefer it.",
+    )
+    assert fixed != refund.body
     await knowledge.save_article(services, "refund-policy", refund.title, fixed, "Policy changed on 1 October")
     hits = await knowledge.search_kb(services, "refund within 30 days of delivery", "demo")
     assert hits[0].article_id == "refund-policy" and "30 days" in hits[0].passage
     after = await assist_ticket(services, ticket_id)
     cited = {s.article_id: s for s in after.suggestions}
     assert cited["refund-policy"].article_version == 2
+    assert "14 days" not in cited["refund-policy"].passage
+    assert "30 days" in cited["refund-policy"].passage or "card" in cited["refund-policy"].passage
     assert after.output_ids["suggestions"] != before.output_ids["suggestions"]
 
 

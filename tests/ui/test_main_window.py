@@ -131,3 +131,21 @@ def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow
     qtbot.waitUntil(lambda: window.panel.editor.toPlainText().startswith("Dear Daniel Kim,"), timeout=5_000)
     window.panel.editor.undo()
     assert window.panel.editor.toPlainText() == before
+
+
+def test_pane_sizes_are_remembered_between_runs(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> None:
+    first = MainWindow(services, "demo", qloop)
+    qtbot.addWidget(first)
+    first.resize(780, 560)  # fits the offscreen 800x600 screen, so Qt need not clamp it
+    first.show()
+    first.splitter.setSizes([200, 250, 330])
+    qtbot.wait(50)
+    remembered, size = first.splitter.sizes(), first.size()
+    first.close()
+    second = MainWindow(services, "demo", qloop)
+    qtbot.addWidget(second)
+    second.show()
+    qtbot.wait(50)
+    assert second.size() == size
+    assert second.splitter.sizes() == remembered
+    second.close()
