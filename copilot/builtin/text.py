@@ -401,3 +401,33 @@ def detect_language(text: str) -> str:
     if best != "en" and scores[best] > scores["en"] * 1.2 and scores[best] >= 2:
         return best
     return "en"
+
+
+# Support vocabulary in Spanish, German and French with English equivalents, so a ticket in one of those
+# languages can still find the (English) article that answers it. Keys are folded (lower case, no accents).
+GLOSSARY: dict[str, tuple[str, ...]] = {
+    # Spanish
+    "reembolso": ("refund",), "devolucion": ("return", "refund"), "devolvi": ("return",), "pedido": ("order",),
+    "envio": ("shipping",), "entrega": ("delivery",), "tarjeta": ("card",), "factura": ("invoice",),
+    "suscripcion": ("subscription",), "cancelar": ("cancel",), "contrasena": ("password",), "cuenta": ("account",),
+    "cobro": ("charge",), "cobrado": ("charged",), "dos veces": ("twice",), "garantia": ("warranty",),
+    "roto": ("broken", "damaged"), "danado": ("damaged",), "bombilla": ("bulb",), "luces": ("lights",),
+    "recibido": ("received",), "paquete": ("package",),
+    # German
+    "ruckerstattung": ("refund",), "erstattung": ("refund",), "bestellung": ("order",), "lieferung": ("delivery",),
+    "versand": ("shipping",), "rechnung": ("invoice",), "rechnungen": ("invoice",), "abo": ("subscription",),
+    "abonnement": ("subscription",), "kundigen": ("cancel",), "kundigung": ("cancel",), "passwort": ("password",),
+    "konto": ("account",), "wlan": ("wifi", "network"), "router": ("router",), "netzwerk": ("network",),
+    "beschadigt": ("damaged",), "garantie": ("warranty",), "lampe": ("bulb",), "gluhbirne": ("bulb",),
+    "offline": ("offline",), "passwortes": ("password",), "steuererklarung": ("invoice", "vat"),
+    # French
+    "remboursement": ("refund",), "rembourser": ("refund",), "commande": ("order",), "livraison": ("delivery",),
+    "facture": ("invoice",), "resilier": ("cancel",), "annuler": ("cancel",), "mot": (), "passe": ("password",),
+    "compte": ("account",), "endommagee": ("damaged",), "endommage": ("damaged",), "ecrasee": ("damaged",),
+    "fissure": ("damaged", "crack"), "ampoule": ("bulb",), "programmations": ("schedules",),
+    "programmation": ("schedules",), "colis": ("package",),
+}  # fmt: skip
+
+
+def english_equivalents(word: str) -> tuple[str, ...]:
+    return GLOSSARY.get(fold(word), ())

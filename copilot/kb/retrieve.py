@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from copilot.builtin.text import key_terms, sentences, stem
+from copilot.builtin.text import english_equivalents, key_terms, sentences, stem
 from copilot.domain.models import Suggestion
 from copilot.store.util import fts_any_query
 
@@ -30,9 +30,13 @@ class WeightedQuery:
         surface: dict[str, str] = {}
         for text, weight in parts:
             for term in key_terms(text):
-                s = stem(term)
-                weights[s] = weights.get(s, 0.0) + weight
-                surface.setdefault(s, term)
+                # A Spanish, German or French support word also asks for its English equivalents.
+                english = english_equivalents(term)
+                own = weight * 0.3 if english else weight  # the original word rarely appears in an English KB
+                for word, w in ((term, own), *((e, weight * 0.8) for e in english)):
+                    s = stem(word)
+                    weights[s] = weights.get(s, 0.0) + w
+                    surface.setdefault(s, word)
         top = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:MAX_QUERY_TERMS])
         return cls(top, {s: surface[s] for s in top})
 

@@ -25,6 +25,7 @@ from copilot.render import highlight
 from copilot.ui.safe_browser import SafeBrowser
 
 FLAG_TIP = "Flag this as wrong: incorrect, unsupported or outdated"
+HIDE_BELOW = 0.05  # suggestions this weak are noise, not help
 PANEL_STYLE = """<style>
  p { margin: 2px 0 6px 0; } .acts { font-size: small; } .dim { color: #666666; }
  a { text-decoration: none; } .nogood { color: #8a4b00; }
@@ -228,7 +229,10 @@ class CopilotPanel(QWidget):
                 "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
                 "consider writing one.</p>"
             )
-        for s in result.suggestions:
+        shown = [s for s in result.suggestions if s.confidence >= HIDE_BELOW]
+        if len(shown) < len(result.suggestions):
+            parts.append(f"<p class='dim'>{len(result.suggestions) - len(shown)} barely related articles hidden.</p>")
+        for s in shown:
             weak = s.confidence < min_confidence
             aid = s.article_id
             acts = " · ".join(
