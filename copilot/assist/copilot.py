@@ -150,6 +150,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
             opts.tone,
             agent,
             opts.min_confidence,
+            {s.article_id: ticket_store.article_url(db, ticket.workspace, s.article_id) for s in suggestions},
         )
     )
     ticket_store.set_badges(

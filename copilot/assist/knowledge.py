@@ -54,5 +54,17 @@ async def revert_article(services: Services, article_id: str, version: int, auth
     return saved
 
 
+async def article_link(services: Services, workspace: str, article_id: str) -> str:
+    """What to paste into a reply: the customer-visible address, or the title when there is none."""
+
+    def _read(db: Database) -> str:
+        from copilot.store.tickets import article_url
+
+        url = article_url(db, workspace, article_id)
+        return url or articles.get_article(db, article_id).title
+
+    return await services.store.run(_read, services.store.db)
+
+
 async def mark_not_relevant(services: Services, article_id: str, ticket_id: int) -> None:
     await services.store.run(articles.mark_not_relevant, services.store.db, article_id, ticket_id)

@@ -44,12 +44,19 @@ async def open_workspace(services: Services, workspace: str) -> int:
     def _count(db: Database) -> int:
         return int(db.execute("SELECT count(*) FROM tickets WHERE workspace = ?", [workspace]).fetchone()[0])
 
+    await store.run(
+        ticket_store.ensure_workspace,
+        store.db,
+        workspace,
+        connector.display_name,
+        connector.kind,
+        connector.article_url_template,
+    )
     if await store.run(_count, store.db) == 0:
         batch = await connector.sync(None)
         articles = await connector.list_articles()
 
         def _seed(db: Database) -> None:
-            ticket_store.ensure_workspace(db, workspace, connector.display_name, connector.kind)
             for t in batch.tickets:
                 ticket_store.upsert_ticket(db, t)
             if count_articles(db, workspace) == 0:

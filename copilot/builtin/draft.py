@@ -4,7 +4,7 @@ agent's tone. When no article is confident enough it says so plainly instead of 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from copilot.builtin.phrases import TONES, phrase
 from copilot.builtin.text import strip_markdown
@@ -26,6 +26,7 @@ class DraftInputs:
     tone: str
     agent_name: str
     min_confidence: float
+    article_urls: dict[str, str] = field(default_factory=dict)  # where the customer can read each article
 
 
 def _steps(body: str) -> list[str]:
@@ -37,6 +38,11 @@ def _grounded_lines(suggestion: Suggestion, body: str) -> list[str]:
     if steps:
         return [f"{i}. {s}" for i, s in enumerate(steps[:MAX_STEPS], start=1)]
     return [strip_markdown(suggestion.passage).strip()]
+
+
+def _linked(suggestion: Suggestion, urls: dict[str, str]) -> str:
+    url = urls.get(suggestion.article_id, "")
+    return f"{suggestion.title} ({url})" if url else suggestion.title
 
 
 def build_draft(inp: DraftInputs) -> Draft:
@@ -76,11 +82,11 @@ def build_draft(inp: DraftInputs) -> Draft:
         lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage))
         lines[-1] = f"{lines[-1]} [1]"
         parts.append("\n".join([*block, *lines]))
-        refs = [phrase(lang, "grounded.more", title=top.title, n=1)]
+        refs = [phrase(lang, "grounded.more", title=_linked(top, inp.article_urls), n=1)]
         if len(usable) > 1 and tone != "concise":
             second = usable[1]
             citations.append(Citation(2, second.article_id, second.title, second.article_version))
-            refs.append(phrase(lang, "grounded.also", title=second.title, n=2))
+            refs.append(phrase(lang, "grounded.also", title=_linked(second, inp.article_urls), n=2))
         parts.append(" ".join(refs))
     else:
         parts.append(phrase(lang, "nosource"))

@@ -39,8 +39,15 @@ class Posted:
 class Connector(Protocol):
     kind: str
     workspace_id: str
-    display_name: str
     capabilities: frozenset[Capability]
+
+    @property
+    def display_name(self) -> str: ...
+
+    @property
+    def article_url_template(self) -> str:
+        """The customer-visible address of an article, with {id}; "" when the help desk has none."""
+        ...
 
     async def sync(self, cursor: str | None) -> SyncBatch: ...
 

@@ -32,16 +32,28 @@ class DemoHelpdesk:
     def __init__(self, folder: Path, now: datetime | None = None) -> None:
         self.folder = folder
         self._now = now
-        self.display_name = "Demo: Lumen Home"
+        self._data: dict[str, Any] | None = None
 
     def _content(self) -> dict[str, Any]:
-        path = self.folder / "tickets.json"
-        try:
-            data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise HelpdeskError(f"The demo workspace at {path} cannot be read: {exc}.", "Reinstall the app.") from exc
-        self.display_name = f"Demo: {data['company']['name']}"
-        return data
+        """The demo's tickets and company details, read once."""
+        if self._data is None:
+            path = self.folder / "tickets.json"
+            try:
+                self._data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise HelpdeskError(
+                    f"The demo workspace at {path} cannot be read: {exc}.", "Reinstall the app."
+                ) from exc
+        assert self._data is not None
+        return self._data
+
+    @property
+    def display_name(self) -> str:
+        return f"Demo: {self._content()['company']['name']}"
+
+    @property
+    def article_url_template(self) -> str:
+        return str(self._content()["company"].get("help_center", ""))
 
     @property
     def agent_name(self) -> str:

@@ -136,8 +136,14 @@ def _initial_schema(db: Database) -> None:
     db.table("articles").enable_fts(["title", "body"], fts_version="FTS5", create_triggers=True, tokenize="porter")
 
 
+def _workspace_article_urls(db: Database) -> None:
+    # Where customers can read an article: a template with {id}, e.g. https://help.example.com/a/{id}
+    db.execute("ALTER TABLE workspaces ADD COLUMN article_url TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
+    ("0002_workspace_article_urls", _workspace_article_urls),
 ]
 
 

@@ -36,11 +36,20 @@ class InboxFilter:
     with_draft_only: bool = False
 
 
-def ensure_workspace(db: Database, workspace_id: str, name: str, kind: str) -> None:
+def ensure_workspace(db: Database, workspace_id: str, name: str, kind: str, article_url: str = "") -> None:
     db.execute(
-        "INSERT OR IGNORE INTO workspaces (id, name, kind, created_at) VALUES (?, ?, ?, ?)",
-        [workspace_id, name, kind, now_iso()],
+        "INSERT OR IGNORE INTO workspaces (id, name, kind, created_at, article_url) VALUES (?, ?, ?, ?, ?)",
+        [workspace_id, name, kind, now_iso(), article_url],
     )
+    if article_url:
+        db.execute("UPDATE workspaces SET article_url = ? WHERE id = ?", [article_url, workspace_id])
+
+
+def article_url(db: Database, workspace: str, article_id: str) -> str:
+    """The customer-visible address of an article, or "" when the workspace has no help centre."""
+    row = db.execute("SELECT article_url FROM workspaces WHERE id = ?", [workspace]).fetchone()
+    template = str(row[0]) if row else ""
+    return template.replace("{id}", article_id) if template else ""
 
 
 def upsert_ticket(db: Database, ticket: Ticket) -> int:

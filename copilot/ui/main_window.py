@@ -116,7 +116,7 @@ class MainWindow(QMainWindow):
         p.flag_sentence.connect(self._flag_sentence)
         p.open_article.connect(self.open_article)
         p.edit_article.connect(self.open_article)
-        p.insert_link.connect(lambda aid, title: p.insert_text(f"\n{title}: article:{aid}\n"))
+        p.insert_link.connect(self._insert_link)
         p.not_relevant.connect(self._not_relevant)
         self.bridge.ticket_changed.connect(lambda _tid, _init: self.refresh_inbox())
         self.bridge.draft_updated.connect(lambda _tid, _init: self.refresh_inbox())
@@ -306,6 +306,13 @@ class MainWindow(QMainWindow):
                 self.open_article(found[titles.index(choice)].article_id)
 
         self.runner.run(knowledge.search_kb(self.services, text, self.workspace, 10), show, "Searching")
+
+    def _insert_link(self, article_id: str, title: str) -> None:
+        def insert(link: str) -> None:
+            self.panel.insert_text(f"{title}: {link}" if link != title else title)
+            self.panel.editor.setFocus()
+
+        self.runner.run(knowledge.article_link(self.services, self.workspace, article_id), insert, "")
 
     def _not_relevant(self, article_id: str) -> None:
         if self.current_ticket is None:
