@@ -62,7 +62,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--test", type=Path, required=True)
     t.add_argument("--json", action="store_true")
 
-    sub.add_parser("settings", help="list the settings, their defaults and what they do")
+    st = sub.add_parser("settings", help="list the settings, or get/set one")
+    st_sub = st.add_subparsers(dest="settings_command", metavar="ACTION")
+    st_get = st_sub.add_parser("get", help="print a setting's current value")
+    st_get.add_argument("key")
+    st_set = st_sub.add_parser("set", help="change a setting")
+    st_set.add_argument("key")
+    st_set.add_argument("value")
     return p
 
 
@@ -154,11 +160,28 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _settings(out: TextIO) -> int:
+def _settings(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.settings import settings_markdown
 
-    out.write(settings_markdown() + "\n")
-    return 0
+    if args.settings_command is None:
+        out.write(settings_markdown() + "\n")
+        return 0
+    from copilot.assist.preferences import change_setting
+    from copilot.errors import ValidationError
+    from copilot.settings import SPECS
+
+    if args.key not in SPECS:
+        raise ValidationError(f"There is no setting called {args.key}.", "See `support-copilot settings`.")
+
+    async def work(services: Any) -> int:
+        if args.settings_command == "set":
+            value = await change_setting(services, args.key, args.value)
+            out.write(f"{args.key} = {value!r}\n")
+        else:
+            out.write(f"{services.settings.get(args.key)!r}\n")
+        return 0
+
+    return _with_services(args, work)
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -176,7 +199,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _kb(args, out)
         if args.command == "eval":
             return _eval(args, out)
-        return _settings(out)
+        return _settings(args, out)
     except KeyboardInterrupt:
         return 130
     except Exception as exc:

@@ -45,7 +45,8 @@ def _coerce(spec: SettingSpec, raw: Any) -> Any:
     try:
         value = spec.type(raw)
     except (TypeError, ValueError) as exc:
-        raise ValidationError(f"{spec.key} must be a {spec.type.__name__}, not {raw!r}.") from exc
+        kind = {int: "a whole number", float: "a number"}.get(spec.type, "text")
+        raise ValidationError(f"{spec.key} must be {kind}, not {raw!r}.") from exc
     if spec.choices and value not in spec.choices:
         raise ValidationError(f"{spec.key} must be one of {', '.join(spec.choices)}.")
     return value

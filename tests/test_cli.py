@@ -66,6 +66,19 @@ def test_settings_are_documented_in_the_readme() -> None:
     assert code == 0 and out.strip() in readme, "README's settings table is stale: paste `support-copilot settings`"
 
 
+def test_settings_set_get_and_bad_values() -> None:
+    assert run("settings", "set", "agent.name", "Robin Ade")[0] == 0
+    assert run("settings", "get", "agent.name")[1].strip() == "'Robin Ade'"
+    code, out, _ = run("assist", "2", "--json")
+    assert json.loads(out)["draft"]["text"].rstrip().endswith("Robin Ade")
+    code, _, err = run("settings", "set", "draft.tone", "sarcastic")
+    assert code == 2 and "must be one of friendly, concise, formal" in err
+    code, _, err = run("settings", "set", "suggest.count", "many")
+    assert code == 2 and "must be a whole number" in err
+    code, _, err = run("settings", "get", "no.such")
+    assert code == 2 and "no setting called no.such" in err
+
+
 def test_real_subprocess_with_python_m() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "copilot", "assist", "9", "--json"],

@@ -30,7 +30,7 @@ from copilot.store.work import get_setting, set_setting
 from copilot.ui.bridge import EventBridge
 from copilot.ui.conversation import ConversationPane
 from copilot.ui.copilot_panel import CopilotPanel
-from copilot.ui.dialogs import ArticleEditor, FlagDialog, ReviewDialog
+from copilot.ui.dialogs import ArticleEditor, FlagDialog, PreferencesDialog, ReviewDialog
 from copilot.ui.inbox import InboxPane
 from copilot.ui.runner import ErrorPresenter, Runner
 
@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.autosave = QTimer(self, singleShot=True, interval=int(services.settings.number("draft.autosave_ms")))
         self.autosave.timeout.connect(self.flush_draft)
 
+        self.panel.set_tone(services.settings.text("draft.tone"))
         self._menus()
         self._connect()
         self._restore_layout()
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
             return act
 
         menus: dict[str, QMenu] = {}
+        action("&File", "&Preferences…", "Ctrl+,", self.open_preferences)
         action("&File", "&Quit", "Ctrl+Q", self.close)
         action("&Ticket", "&Search tickets", "Ctrl+F", self._focus_search)
         action("&Ticket", "&Regenerate draft", "Ctrl+R", lambda: self.regenerate(self.panel.current_tone()))
@@ -282,6 +284,17 @@ class MainWindow(QMainWindow):
         )
         if ok:
             self.flag_output("draft", f"draft:sentence:{sentences.index(choice)}", choice)
+
+    def open_preferences(self) -> None:
+        dialog = PreferencesDialog(self, self.services, self.runner)
+        dialog.accepted.connect(self._preferences_changed)
+        dialog.show()
+
+    def _preferences_changed(self) -> None:
+        self.autosave.setInterval(int(self.services.settings.number("draft.autosave_ms")))
+        self.panel.set_tone(self.services.settings.text("draft.tone"))
+        if self.current_ticket is not None:
+            self._reassist(self.current_ticket)
 
     def open_review(self) -> None:
         dialog = ReviewDialog(self, self.services, self.runner)

@@ -70,7 +70,14 @@ class Runner(QObject):
                 self.presenter.present(exc)
             else:
                 if on_done is not None:
-                    on_done(result)
+                    try:
+                        on_done(result)
+                    except RuntimeError as exc:
+                        # The view that asked was closed while the work ran: its result has nowhere to go.
+                        if "already deleted" not in str(exc):
+                            self.presenter.present(exc)
+                    except Exception as exc:
+                        self.presenter.present(exc)
             finally:
                 self._labels.pop(key, None)
                 self._announce()

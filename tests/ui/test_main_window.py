@@ -23,9 +23,11 @@ def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterat
     w.show()
     w.start()
     qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
+    runner = w.runner
     yield w
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=10_000)
-    w.close()
+    # pytest-qt has already closed (and scheduled the deletion of) the window; let its work finish
+    # before the services fixture closes the store underneath it.
+    qtbot.waitUntil(lambda: runner.idle, timeout=10_000)
 
 
 def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:
@@ -149,3 +151,56 @@ def test_pane_sizes_are_remembered_between_runs(qtbot: QtBot, qloop: qasync.QEve
     assert second.size() == size
     assert second.splitter.sizes() == remembered
     second.close()
+
+
+def test_preferences_form_changes_settings(qtbot: QtBot, window: MainWindow) -> None:
+    from PySide6.QtWidgets import QComboBox, QLineEdit
+
+    from copilot.ui.dialogs import PreferencesDialog
+
+    window.open_preferences()
+    dialog = window.findChild(PreferencesDialog)
+    assert dialog is not None
+    name = dialog.editors["agent.name"]
+    tone = dialog.editors["draft.tone"]
+    assert isinstance(name, QLineEdit) and isinstance(tone, QComboBox)
+    name.setText("Robin Ade")
+    tone.setCurrentIndex(tone.findData("formal"))
+    dialog.save()
+    qtbot.waitUntil(lambda: dialog.result() == PreferencesDialog.DialogCode.Accepted, timeout=5_000)
+    assert window.services.settings.get("agent.name") == "Robin Ade"
+    assert window.services.settings.get("draft.tone") == "formal"
+    assert window.panel.current_tone() == "formal"
+
+
+def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.assist import review
+    from copilot.ui.dialogs import ReviewDialog
+
+    _open(qtbot, window, 12)
+    assert window.result is not None
+    for reason, output in (("outdated", "draft"), ("incorrect", "summary")):
+        window.runner.run(
+            review.flag_output(window.services, window.result.output_ids[output], target=output,
+                               target_text="x", reason=reason)
+        )  # fmt: skip
+    qtbot.waitUntil(lambda: window.runner.idle, timeout=5_000)
+    window.open_review()
+    dialog = window.findChild(ReviewDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=5_000)
+    dialog.reason.setCurrentIndex(dialog.reason.findData("outdated"))
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1, timeout=5_000)
+    dialog.table.selectRow(0)
+    assert "Provenance" in dialog.detail.text() and "built-in" in dialog.detail.text()
+    dialog.outcome.setCurrentIndex(dialog.outcome.findData("article fixed"))
+    dialog.resolve_button.click()
+    qtbot.waitUntil(
+        lambda: dialog.table.rowCount() == 1 and "article fixed" in dialog.table.item(0, 6).text(), timeout=5_000
+    )
+    dialog.show_resolved.setCurrentIndex(dialog.show_resolved.findData(False))
+    dialog.reason.setCurrentIndex(0)
+    qtbot.waitUntil(
+        lambda: dialog.table.rowCount() == 1 and dialog.table.item(0, 3).text() == "incorrect", timeout=5_000
+    )
+    dialog.close()
