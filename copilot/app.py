@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import logging.handlers
 from dataclasses import dataclass, field
@@ -36,6 +37,17 @@ class Services:
                 f"Known workspaces: {', '.join(self.connectors)}.",
             )
         return self.connectors[workspace]
+
+    def agent_name(self, workspace: str | None = None) -> str:
+        """Who the user is: the setting, else the help desk's configured agent, else the OS user name."""
+        configured = self.settings.text("agent.name").strip()
+        if configured:
+            return configured
+        if workspace in self.connectors:
+            default = self.connectors[workspace].default_agent
+            if default:
+                return default
+        return getpass.getuser()
 
     def close(self) -> None:
         self.store.close()

@@ -18,6 +18,7 @@ class SettingSpec:
     default: Any
     description: str
     choices: tuple[str, ...] = ()
+    label: str = ""  # what the Preferences form calls it
 
 
 SCHEMA: tuple[SettingSpec, ...] = (
@@ -25,18 +26,39 @@ SCHEMA: tuple[SettingSpec, ...] = (
         "agent.name",
         str,
         "",
-        "Your name, used to sign drafts and on replies you send. Empty: the workspace's default agent.",
+        "Your name: signs drafts, replies, flags and article edits. Empty: the help desk's agent, else your computer user name.",
+        label="Your name",
     ),
-    SettingSpec("draft.tone", str, "friendly", "The tone new drafts start in.", ("friendly", "concise", "formal")),
-    SettingSpec("suggest.count", int, 5, "How many suggested articles the copilot panel shows (3 to 10)."),
+    SettingSpec(
+        "draft.tone",
+        str,
+        "friendly",
+        "The tone new drafts start in.",
+        ("friendly", "concise", "formal"),
+        label="Default tone",
+    ),
+    SettingSpec(
+        "suggest.count",
+        int,
+        5,
+        "How many suggested articles the copilot panel shows (3 to 10).",
+        label="Suggested articles",
+    ),
     SettingSpec(
         "suggest.min_confidence",
         float,
         0.25,
         "Below this confidence an article is shown as weak and the "
         "draft will not cite it; it says that no article covers the question instead.",
+        label="Weak below",
     ),
-    SettingSpec("draft.autosave_ms", int, 800, "How long after the last keystroke the draft is saved (ms)."),
+    SettingSpec(
+        "draft.autosave_ms",
+        int,
+        800,
+        "How long after the last keystroke the draft is saved (ms).",
+        label="Autosave delay (ms)",
+    ),
 )
 SPECS = {s.key: s for s in SCHEMA}
 

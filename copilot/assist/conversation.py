@@ -83,7 +83,7 @@ async def send_reply(
     store = services.store
     ticket = await store.run(ticket_store.get_ticket, store.db, ticket_id)
     visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
-    sender = author or services.settings.text("agent.name") or "Support agent"
+    sender = author or services.agent_name(ticket.workspace)
     # Keep the agent's text before any network call: a failed send must not lose it.
     await store.run(work.save_draft, store.db, ticket_id, body, ai_draft, output_id)
     await services.connector(ticket.workspace).post_message(ticket, text, visibility, sender)

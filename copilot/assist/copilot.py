@@ -15,7 +15,8 @@ from copilot.assist.workspace import content_key
 from copilot.builtin import draft as draft_engine
 from copilot.builtin import signals, summarize, triage
 from copilot.builtin.text import detect_language
-from copilot.domain.models import AssistResult, Flag, Provenance, Suggestion, Ticket, Triage
+from copilot.domain.models import AssistResult, Flag, Provenance, Ticket, Triage
+from copilot.errors import NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
 from copilot.store import tickets as ticket_store
@@ -33,11 +34,11 @@ class AssistOptions:
     min_confidence: float
 
 
-def options_from(services: Services, tone: str | None = None) -> AssistOptions:
+def options_from(services: Services, tone: str | None = None, workspace: str | None = None) -> AssistOptions:
     s = services.settings
     return AssistOptions(
         tone=tone or s.text("draft.tone"),
-        agent_name=s.text("agent.name"),
+        agent_name=services.agent_name(workspace),
         suggestion_count=max(3, min(10, int(s.number("suggest.count")))),
         min_confidence=s.number("suggest.min_confidence"),
     )
@@ -45,8 +46,16 @@ def options_from(services: Services, tone: str | None = None) -> AssistOptions:
 
 async def assist_ticket(services: Services, ticket_id: int, tone: str | None = None) -> AssistResult:
     """Run every built-in task for the ticket and record each output with its provenance."""
-    opts = options_from(services, tone)
+    workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
+    opts = options_from(services, tone, workspace)
     return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+
+
+def _workspace_of(db: Database, ticket_id: int) -> str:
+    row = db.execute("SELECT workspace FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ticket {ticket_id} is not in the local store.", "Refresh the inbox.")
+    return str(row[0])
 
 
 def ticket_query(ticket: Ticket) -> retrieve.WeightedQuery:
@@ -138,7 +147,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
         db, ticket_query(ticket), workspace=ticket.workspace, limit=opts.suggestion_count, exclude=excluded
     )
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
-    agent = opts.agent_name or _default_agent(db, ticket)
+    agent = opts.agent_name
     draft = draft_engine.build_draft(
         draft_engine.DraftInputs(
             ticket,
@@ -189,29 +198,6 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
         draft=draft,
         output_ids=ids,
         provenance=provs,
-    )
-
-
-def _default_agent(db: Database, ticket: Ticket) -> str:
-    agents = [m.author for m in ticket.messages if m.role.value == "agent"]
-    if agents:
-        return agents[-1]
-    row = db.execute(
-        "SELECT author FROM messages m JOIN tickets t ON t.id = m.ticket_id WHERE t.workspace = ? AND m.role = 'agent' "
-        "GROUP BY author ORDER BY count(*) DESC LIMIT 1",
-        [ticket.workspace],
-    ).fetchone()
-    return str(row[0]) if row else "The support team"
-
-
-def suggestion_from_json(raw: dict[str, Any]) -> Suggestion:
-    return Suggestion(
-        raw["article_id"],
-        raw["title"],
-        raw["passage"],
-        tuple(raw["highlights"]),
-        raw["confidence"],
-        raw["article_version"],
     )
 
 

@@ -37,7 +37,7 @@ async def get_article(services: Services, article_id: str) -> Article:
 async def save_article(
     services: Services, article_id: str, title: str, body: str, reason: str, author: str = ""
 ) -> Article:
-    who = author or services.settings.text("agent.name") or "agent"
+    who = author or services.agent_name()
     saved = await services.store.run(articles.save_article, services.store.db, article_id, title, body, who, reason)
     services.bus.emit(ArticleDidChange(article_id=article_id))
     return saved
@@ -48,7 +48,7 @@ async def article_history(services: Services, article_id: str) -> list[ArticleVe
 
 
 async def revert_article(services: Services, article_id: str, version: int, author: str = "") -> Article:
-    who = author or services.settings.text("agent.name") or "agent"
+    who = author or services.agent_name()
     saved = await services.store.run(articles.revert_article, services.store.db, article_id, version, who)
     services.bus.emit(ArticleDidChange(article_id=article_id))
     return saved

@@ -27,7 +27,7 @@ async def flag_output(
 ) -> int:
     if reason not in REASONS:
         raise ValidationError(f"'{reason}' is not a flag reason.", f"Use one of: {', '.join(REASONS)}.")
-    who = flagged_by or services.settings.text("agent.name") or "agent"
+    who = flagged_by or services.agent_name()
     flag_id = await services.store.run(
         work.add_flag,
         services.store.db,
@@ -50,7 +50,7 @@ async def list_flags(services: Services, query: work.FlagQuery | None = None) ->
 async def resolve_flag(services: Services, flag_id: int, outcome: str, resolved_by: str = "") -> None:
     if outcome not in OUTCOMES:
         raise ValidationError(f"'{outcome}' is not an outcome.", f"Use one of: {', '.join(OUTCOMES)}.")
-    who = resolved_by or services.settings.text("agent.name") or "team lead"
+    who = resolved_by or services.agent_name()
     await services.store.run(work.resolve_flag, services.store.db, flag_id, outcome, who)
     services.bus.emit(FlagsDidChange(flag_id=flag_id))
 

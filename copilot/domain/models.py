@@ -232,6 +232,7 @@ class OutputFlag:
     resolved_at: str = ""
     outcome: str = ""
     resolved_by: str = ""
+    ticket_number: int = 0  # the help desk's number, for people
 
     @property
     def is_resolved(self) -> bool:

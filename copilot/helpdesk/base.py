@@ -45,6 +45,11 @@ class Connector(Protocol):
     def display_name(self) -> str: ...
 
     @property
+    def default_agent(self) -> str:
+        """The agent this help-desk account acts as ("" when unknown)."""
+        ...
+
+    @property
     def article_url_template(self) -> str:
         """The customer-visible address of an article, with {id}; "" when the help desk has none."""
         ...

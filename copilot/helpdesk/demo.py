@@ -56,7 +56,7 @@ class DemoHelpdesk:
         return str(self._content()["company"].get("help_center", ""))
 
     @property
-    def agent_name(self) -> str:
+    def default_agent(self) -> str:
         return str(self._content()["agent"])
 
     async def sync(self, cursor: str | None) -> SyncBatch:

@@ -181,8 +181,8 @@ def list_flags(db: Database, q: FlagQuery | None = None) -> list[OutputFlag]:
     if not f.include_resolved:
         where.append("f.resolved_at = ''")
     sql = (
-        "SELECT f.*, o.task, o.engine, o.model, o.prompt_version, o.inputs_hash "
-        "FROM output_flags f JOIN ai_outputs o ON o.id = f.output_id "
+        "SELECT f.*, o.task, o.engine, o.model, o.prompt_version, o.inputs_hash, t.number AS ticket_number "
+        "FROM output_flags f JOIN ai_outputs o ON o.id = f.output_id JOIN tickets t ON t.id = f.ticket_id "
         f"WHERE {' AND '.join(where)} ORDER BY f.created_at DESC, f.id DESC"
     )
     return [
@@ -202,6 +202,7 @@ def list_flags(db: Database, q: FlagQuery | None = None) -> list[OutputFlag]:
             resolved_at=r["resolved_at"],
             outcome=r["outcome"],
             resolved_by=r["resolved_by"],
+            ticket_number=r["ticket_number"],
         )
         for r in db.query(sql, params)
     ]

@@ -6,7 +6,7 @@ import html
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -77,6 +77,8 @@ class FlagDialog(QDialog):
 class ReviewDialog(QDialog):
     """Team leads review flags: filter by reason, engine/model and date; resolve each with an outcome."""
 
+    open_ticket = Signal(int)  # double-click a flag to see its ticket
+
     def __init__(self, parent: QWidget | None, services: Services, runner: Runner) -> None:
         super().__init__(parent)
         self.services = services
@@ -134,6 +136,8 @@ class ReviewDialog(QDialog):
         for combo in (self.reason, self.engine, self.period, self.show_resolved):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
         self.table.itemSelectionChanged.connect(self._selected)
+        self.table.cellDoubleClicked.connect(lambda row, _col: self.open_ticket.emit(self.flags[row].ticket_id))
+        self.table.setToolTip("Double-click a flag to open its ticket")
         self.resolve_button.clicked.connect(self._resolve)
         self.runner.run(review.engines_and_models(services), self._fill_engines, "Loading review")
         self.reload()
@@ -161,7 +165,7 @@ class ReviewDialog(QDialog):
         for i, f in enumerate(flags):
             cells = (
                 f.created_at[:16].replace("T", " "),
-                str(f.ticket_id),
+                f"#{f.ticket_number}",
                 f"{f.task} ({f.target})",
                 f.reason,
                 f.target_text,
@@ -336,7 +340,7 @@ class PreferencesDialog(QDialog):
             editor = self._editor(spec, services.settings.get(spec.key))
             editor.setToolTip(spec.description)
             self.editors[spec.key] = editor
-            label = QLabel(spec.key)
+            label = QLabel(spec.label)
             label.setToolTip(spec.description)
             form.addRow(label, editor)
             hint = QLabel(f"<small>{html.escape(spec.description)}</small>")

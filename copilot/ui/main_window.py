@@ -298,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def open_review(self) -> None:
         dialog = ReviewDialog(self, self.services, self.runner)
+        dialog.open_ticket.connect(self._select_earlier)
         dialog.show()
 
     def open_article(self, article_id: str) -> None:
