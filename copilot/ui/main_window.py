@@ -26,7 +26,7 @@ from copilot.assist.copilot import assist_ticket
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, SentReply, Suggestion
 from copilot.store.tickets import InboxFilter, InboxRow
-from copilot.store.work import get_setting, set_setting
+from copilot.store.work import get_setting, save_draft, set_setting
 from copilot.ui.bridge import EventBridge
 from copilot.ui.conversation import ConversationPane
 from copilot.ui.copilot_panel import CopilotPanel
@@ -217,13 +217,20 @@ class MainWindow(QMainWindow):
         self.panel.saved.setText("Editing…")
         self.autosave.start()
 
-    def flush_draft(self) -> None:
+    def _take_pending_draft(self) -> tuple[int, str, int | None] | None:
+        """The unsaved draft edit, if any, as (ticket, text, AI output id); it is no longer pending after."""
         self.autosave.stop()
         if self._dirty_draft is None:
-            return
+            return None
         ticket_id, text = self._dirty_draft
         self._dirty_draft = None
-        output_id = self.result.output_ids.get("draft") if self.result else None
+        return ticket_id, text, self.result.output_ids.get("draft") if self.result else None
+
+    def flush_draft(self) -> None:
+        pending = self._take_pending_draft()
+        if pending is None:
+            return
+        ticket_id, text, output_id = pending
 
         def saved(_none: None) -> None:
             if ticket_id == self.current_ticket:
@@ -398,15 +405,10 @@ class MainWindow(QMainWindow):
 
     def _save_pending_draft_now(self) -> None:
         """On close the loop may not run again: save synchronously on the store's thread."""
-        self.autosave.stop()
-        if self._dirty_draft is None:
-            return
-        ticket_id, text = self._dirty_draft
-        self._dirty_draft = None
-        output_id = self.result.output_ids.get("draft") if self.result else None
-        from copilot.store.work import save_draft
-
-        self.services.store.run_sync(save_draft, self.services.store.db, ticket_id, text, self.ai_draft, output_id)
+        pending = self._take_pending_draft()
+        if pending is not None:
+            ticket_id, text, output_id = pending
+            self.services.store.run_sync(save_draft, self.services.store.db, ticket_id, text, self.ai_draft, output_id)
 
 
 def pane(window: MainWindow, name: str) -> QWidget:

@@ -204,3 +204,16 @@ def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, mo
         lambda: dialog.table.rowCount() == 1 and dialog.table.item(0, 3).text() == "incorrect", timeout=5_000
     )
     dialog.close()
+
+
+def test_closing_right_after_typing_keeps_the_draft(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 6)
+    window.autosave.setInterval(60_000)  # the timer cannot save it: closing must
+    window.panel.editor.moveCursor(window.panel.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(window.panel.editor, " Typed just before closing.")
+    ticket_id = window.current_ticket
+    assert ticket_id is not None
+    window.close()
+    saved = window.services.store.run_sync(load_draft, window.services.store.db, ticket_id)
+    assert saved is not None
+    assert saved.body.endswith("Typed just before closing.")
