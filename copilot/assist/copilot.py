@@ -59,13 +59,9 @@ def _workspace_of(db: Database, ticket_id: int) -> str:
 
 
 def ticket_query(ticket: Ticket) -> retrieve.WeightedQuery:
-    """The whole ticket as a query: the latest customer message counts most, then the subject."""
-    customer = ticket.customer_messages()
-    parts: list[tuple[str, float]] = [(ticket.subject, 1.5)]
-    if customer:
-        parts.append((customer[-1].body, 3.0))
-        parts.extend((m.body, 1.0) for m in customer[:-1])
-    return retrieve.WeightedQuery.from_parts(parts)
+    """The whole public thread as a query: the latest customer message counts most, then the subject."""
+    turns = [(m.role.value, m.body) for m in ticket.public_messages()]
+    return retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns, ticket.subject))
 
 
 def _hash(*parts: Any) -> str:

@@ -47,7 +47,11 @@ def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = No
         for q in queries:
             gold = {str(g) for g in q["gold"]}
             t0 = time.perf_counter()
-            found = [s.article_id for s in retrieve.search_text(db, str(q["text"]), workspace=WORKSPACE, limit=10)]
+            # The same weighted query the product builds from a ticket's thread.
+            query = retrieve.WeightedQuery.from_parts(
+                retrieve.conversation_parts(retrieve.turns_from_transcript(q["text"]))
+            )
+            found = [s.article_id for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10)]
             latencies.append((time.perf_counter() - t0) * 1000)
             rank = next((i for i, a in enumerate(found, start=1) if a in gold), None)
             if rank:

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from copilot.domain.models import Article, ArticleVersion
 from copilot.errors import NotFoundError, ValidationError
+from copilot.kb.entities import entity_of_title
 from copilot.store.util import dumps, now_iso
 
 
@@ -70,6 +71,7 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                     {
                         "id": item.id,
                         "workspace": workspace,
+                        "entity": entity_of_title(item.title),
                         "title": item.title,
                         "body": item.body,
                         "tags": dumps(list(item.tags)),
@@ -85,6 +87,7 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                     item.id,
                     {
                         "title": item.title,
+                        "entity": entity_of_title(item.title),
                         "body": item.body,
                         "tags": dumps(list(item.tags)),
                         "version": version,
@@ -112,7 +115,14 @@ def save_article(db: Database, article_id: str, title: str, body: str, author: s
     version = current.version + 1
     with db.conn:
         db.table("articles").update(
-            article_id, {"title": title, "body": body, "version": version, "updated_at": now_iso()}
+            article_id,
+            {
+                "title": title,
+                "entity": entity_of_title(title),
+                "body": body,
+                "version": version,
+                "updated_at": now_iso(),
+            },
         )
         _write_version(db, article_id, version, title, body, author, reason.strip())
     return get_article(db, article_id)

@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from copilot.builtin.text import english_equivalents, key_terms, sentences, stem
 from copilot.domain.models import Suggestion
+from copilot.kb.entities import EntityIndex
 from copilot.store.util import fts_any_query
 
 MAX_QUERY_TERMS = 48
@@ -23,6 +24,7 @@ class WeightedQuery:
 
     weights: dict[str, float]  # keyed by our light stem
     surface: dict[str, str]  # stem -> a word as written, for FTS5 (which applies its own porter stemmer)
+    parts: tuple[tuple[str, float], ...] = ()  # the weighted texts it was built from, in conversation order
 
     @classmethod
     def from_parts(cls, parts: list[tuple[str, float]]) -> WeightedQuery:
@@ -38,7 +40,20 @@ class WeightedQuery:
                     weights[s] = weights.get(s, 0.0) + w
                     surface.setdefault(s, word)
         top = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:MAX_QUERY_TERMS])
-        return cls(top, {s: surface[s] for s in top})
+        return cls(top, {s: surface[s] for s in top}, tuple(parts))
+
+    def focused(self) -> WeightedQuery:
+        """Only the most weighted text (the latest customer message): what decides among one entity's articles."""
+        if not self.parts:
+            return self
+        top = max(w for _t, w in self.parts)
+        return WeightedQuery.from_parts([(t, w) for t, w in self.parts if w == top])
+
+    def without(self, text: str) -> WeightedQuery:
+        """The same query minus the words of `text` (e.g. an entity's name, which all its articles share)."""
+        drop = {stem(t) for t in key_terms(text)}
+        kept = {t: w for t, w in self.weights.items() if t not in drop}
+        return WeightedQuery(kept, {t: self.surface[t] for t in kept}, self.parts)
 
     def is_empty(self) -> bool:
         return not self.weights
@@ -53,15 +68,44 @@ class Hit:
     bm25: float
 
 
-def _fts_candidates(db: Database, workspace: str | None, query: WeightedQuery, limit: int) -> list[Hit]:
+def conversation_parts(turns: list[tuple[str, str]], subject: str = "") -> list[tuple[str, float]]:
+    """Weigh a conversation for search: the latest customer turn most, then the subject, the customer's
+    earlier turns, and the agent's turns least. turns: (role "customer" or "agent", text), oldest first."""
+    last_customer = max((i for i, (role, _t) in enumerate(turns) if role == "customer"), default=None)
+    parts = [(subject, 1.5)] if subject else []
+    for i, (role, text) in enumerate(turns):
+        parts.append((text, 3.0 if i == last_customer else 1.0 if role == "customer" else 0.5))
+    return parts
+
+
+def turns_from_transcript(text: str) -> list[tuple[str, str]]:
+    """Split "Customer: ..." / "Agent: ..." lines into turns; text without such lines is one customer turn."""
+    turns: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        head, sep, rest = line.partition(":")
+        role = head.strip().lower()
+        if sep and role in ("customer", "agent", "user", "assistant"):
+            turns.append(("customer" if role in ("customer", "user") else "agent", rest.strip()))
+        elif turns:
+            turns[-1] = (turns[-1][0], f"{turns[-1][1]}\n{line}")
+        elif line.strip():
+            turns.append(("customer", line))
+    return turns
+
+
+def _fts_candidates(
+    db: Database, workspace: str | None, query: WeightedQuery, limit: int, entity: str = ""
+) -> list[Hit]:
+    if query.is_empty():
+        return []
     match = fts_any_query([query.surface[t] for t in query.weights])
-    ws_clause = "AND a.workspace = :ws" if workspace else ""
+    ws_clause = ("AND a.workspace = :ws " if workspace else "") + ("AND a.entity = :entity" if entity else "")
     sql = (
         "SELECT a.id, a.title, a.body, a.version, bm25(articles_fts, 3.0, 1.0) AS score "
         "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
         f"WHERE articles_fts MATCH :q {ws_clause} ORDER BY score LIMIT :limit"
     )
-    rows = db.execute(sql, {"q": match, "ws": workspace, "limit": limit}).fetchall()
+    rows = db.execute(sql, {"q": match, "ws": workspace, "entity": entity, "limit": limit}).fetchall()
     return [Hit(r[0], r[1], r[2], r[3], -float(r[4])) for r in rows]
 
 
@@ -116,7 +160,18 @@ def search(
     """Ranked suggestions; confidence blends term coverage with how clearly the article beats the rest."""
     if query.is_empty():
         return []
-    hits = [h for h in _fts_candidates(db, workspace, query, CANDIDATES) if h.article_id not in (exclude or set())]
+    entity = EntityIndex.load(db, workspace).detect(list(query.parts)) if query.parts else ""
+    hits = _fts_candidates(db, workspace, query, CANDIDATES)
+    if entity:
+        # Articles about the product/place the ticket names come first, ranked on the rest of the wording.
+        # Among them, the latest customer message decides first; the whole thread fills in after it.
+        about = _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity=entity)
+        about += _fts_candidates(db, workspace, query.without(entity), CANDIDATES, entity=entity)
+        unique: dict[str, Hit] = {}
+        for h in [*about, *hits]:
+            unique.setdefault(h.article_id, h)
+        hits = list(unique.values())
+    hits = [h for h in hits if h.article_id not in (exclude or set())]
     if not hits:
         return []
     top_bm25 = max(h.bm25 for h in hits) or 1.0

@@ -141,9 +141,20 @@ def _workspace_article_urls(db: Database) -> None:
     db.execute("ALTER TABLE workspaces ADD COLUMN article_url TEXT NOT NULL DEFAULT ''")
 
 
+def _article_entities(db: Database) -> None:
+    # The product, plan or place an article is about ("Acme Router X: How do I reset it?" -> "Acme Router X").
+    from copilot.kb.entities import entity_of_title
+
+    db.execute("ALTER TABLE articles ADD COLUMN entity TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE INDEX articles_entity ON articles(workspace, entity)")
+    for article_id, title in db.execute("SELECT id, title FROM articles").fetchall():
+        db.execute("UPDATE articles SET entity = ? WHERE id = ?", [entity_of_title(title), article_id])
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
+    ("0003_article_entities", _article_entities),
 ]
 
 

@@ -83,3 +83,28 @@ def test_suggestions_carry_passage_highlights_and_ranked_confidence(tmp_path: Pa
     assert "network" in hits[0].highlights and "GHz" in hits[0].passage
     assert [h.confidence for h in hits] == sorted((h.confidence for h in hits), reverse=True)
     assert retrieve.search_text(db, "the and of", workspace="ws") == []
+
+
+def test_articles_about_the_named_entity_rank_first(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "kb.db")
+    items = [
+        articles.ArticleInput("a1", "Acme Router X: Reset the router", "Hold the reset button for 10 seconds."),
+        articles.ArticleInput("a2", "Acme Router X: Wi-Fi password", "The Wi-Fi password is on the label."),
+        articles.ArticleInput("b1", "Beta Modem 2: Reset the modem", "Unplug the modem, wait, and reset it."),
+        articles.ArticleInput("b2", "Beta Modem 2: Lights", "A red light means no signal; reset the modem."),
+        articles.ArticleInput("c1", "Shipping times", "Orders ship the same day."),
+    ]
+    articles.import_articles(db, "ws", items, "test")
+    assert articles.get_article(db, "a1").title.startswith("Acme")
+    turns = [
+        ("customer", "I bought the Acme Router X last month."),
+        ("agent", "Thanks! How can I help?"),
+        ("customer", "How do I reset it? Reset reset reset."),
+    ]
+    query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns))
+    hits = retrieve.search(db, query, workspace="ws")
+    assert hits[0].article_id == "a1"  # the Beta modem articles say "reset" more often, but are about another product
+    transcript = "Customer: I have the Beta Modem 2.\nAgent: OK.\nCustomer: how do I reset it?"
+    assert retrieve.turns_from_transcript(transcript)[-1] == ("customer", "how do I reset it?")
+    query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(retrieve.turns_from_transcript(transcript)))
+    assert retrieve.search(db, query, workspace="ws")[0].article_id == "b1"

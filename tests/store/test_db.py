@@ -56,3 +56,22 @@ def test_data_dir_that_is_a_file_is_reported(tmp_path: Path) -> None:
         prepare_home(blocker / "sub")
     with pytest.raises(DataDirError):
         prepare_home(blocker)
+
+
+def test_upgrading_an_older_database_backfills_article_entities(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    path = tmp_path / "old.db"
+    old = Database(sqlite3.connect(str(path), isolation_level=None))
+    migrate(old, MIGRATIONS[:2])  # a database written before 0003_article_entities
+    old.execute("INSERT INTO workspaces (id, name, kind, created_at) VALUES ('w', 'w', 'demo', 'x')")
+    old.execute(
+        "INSERT INTO articles (id, workspace, title, body, version, updated_at) "
+        "VALUES ('a', 'w', 'Acme Router X: Reset', 'Hold the button.', 1, 'x')"
+    )
+    old.conn.close()
+    db = open_database(path)
+    assert "0003_article_entities" in applied_migrations(db)
+    assert db.execute("SELECT entity FROM articles WHERE id = 'a'").fetchone()[0] == "Acme Router X"
