@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--kb", type=Path, required=True)
     r.add_argument("--queries", type=Path, required=True)
     r.add_argument("--limit", type=int, help="only the first N queries")
+    r.add_argument("--keyword-only", action="store_true", help="no local embedding model: FTS5 bm25 alone")
     r.add_argument("--json", action="store_true")
     t = ev.add_parser("triage", help="accuracy and macro-F1 of triage")
     t.add_argument("--examples", type=Path, required=True)
@@ -152,7 +153,9 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     if args.eval_command == "retrieval":
         from copilot.evaluation.retrieval import evaluate_retrieval
 
-        _emit(evaluate_retrieval(args.kb, args.queries, args.limit).as_dict(), args.json, out)
+        _emit(
+            evaluate_retrieval(args.kb, args.queries, args.limit, dense=not args.keyword_only).as_dict(), args.json, out
+        )
     else:
         from copilot.evaluation.triage import evaluate_triage
 

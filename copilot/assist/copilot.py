@@ -19,6 +19,7 @@ from copilot.domain.models import AssistResult, Flag, Provenance, Ticket, Triage
 from copilot.errors import NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
+from copilot.kb.vectors import DenseIndex, TextEncoder, index_key, load_index, refresh_embeddings
 from copilot.store import tickets as ticket_store
 from copilot.store import work
 from copilot.store.util import dumps
@@ -86,7 +87,8 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
         )
     ]
     model = triage.NearestExamples(k=7).fit(examples)
-    cache.clear()  # one workspace's model at a time is plenty
+    for stale in [k for k in cache if k.startswith("triage:")]:
+        del cache[stale]  # one workspace's model at a time is plenty
     cache[key] = model
     return model
 
@@ -117,6 +119,26 @@ def run_triage(
     return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
 
 
+def dense_search(db: Database, workspace: str, cache: dict[str, object]) -> retrieve.Dense | None:
+    """The local encoder and this workspace's article vectors, or None when no model is installed.
+    Runs on the store thread: vectors are refreshed for changed articles only, the index is cached."""
+    if "embedder" not in cache:
+        from copilot.builtin.embedder import load_embedder
+
+        cache["embedder"] = load_embedder()
+    encoder = cache["embedder"]
+    if not isinstance(encoder, TextEncoder):
+        return None
+    refresh_embeddings(db, encoder, workspace)
+    key = index_key(db, workspace, encoder.name)
+    index = cache.get(key)
+    if not isinstance(index, DenseIndex):
+        for stale in [k for k in cache if k.startswith(f"dense:{workspace}:")]:
+            del cache[stale]
+        index = cache[key] = load_index(db, workspace, encoder.name)
+    return retrieve.Dense(encoder, index)
+
+
 def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:
     """Reuse the identical earlier output (same task, prompt and inputs); otherwise store a new one."""
     row = db.execute(
@@ -140,7 +162,12 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
     tri = run_triage(db, ticket, flags, sentiment_label, cache)
     excluded = kb_articles.not_relevant_for(db, ticket.id)
     suggestions = retrieve.search(
-        db, ticket_query(ticket), workspace=ticket.workspace, limit=opts.suggestion_count, exclude=excluded
+        db,
+        ticket_query(ticket),
+        workspace=ticket.workspace,
+        limit=opts.suggestion_count,
+        exclude=excluded,
+        dense=dense_search(db, ticket.workspace, cache),
     )
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
     agent = opts.agent_name

@@ -13,7 +13,16 @@ from copilot.kb import articles, importer, retrieve
 
 
 async def search_kb(services: Services, text: str, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
-    return await services.store.run(retrieve.search_text, services.store.db, text, workspace=workspace, limit=limit)
+    """Keyword and (with the local model) meaning search over a workspace's articles."""
+
+    def _search(db: Database) -> list[Suggestion]:
+        from copilot.assist.copilot import dense_search
+
+        dense = dense_search(db, workspace, services.engine_cache) if workspace else None
+        query = retrieve.WeightedQuery.from_parts([(text, 1.0)])
+        return retrieve.search(db, query, workspace=workspace, limit=limit, dense=dense)
+
+    return await services.store.run(_search, services.store.db)
 
 
 async def import_kb(services: Services, path: Path, workspace: str, author: str = "import") -> tuple[int, int]:

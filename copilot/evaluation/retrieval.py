@@ -8,9 +8,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from copilot.builtin.embedder import load_embedder
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
+from copilot.kb.vectors import load_index, refresh_embeddings
 from copilot.store.db import open_database
 
 WORKSPACE = "eval"
@@ -27,12 +29,15 @@ class RetrievalReport:
     latency_p50_ms: float
     latency_p95_ms: float
     index_seconds: float
+    dense_model: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = None) -> RetrievalReport:
+def evaluate_retrieval(
+    kb_path: Path, queries_path: Path, limit: int | None = None, dense: bool = True
+) -> RetrievalReport:
     kb = read_jsonl(kb_path, ("id", "title", "body"))
     queries = read_jsonl(queries_path, ("id", "text", "gold"))[:limit]
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
@@ -40,6 +45,11 @@ def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = No
         started = time.perf_counter()
         items = [ArticleInput(str(r["id"]), str(r["title"]), str(r["body"])) for r in kb]
         import_articles(db, WORKSPACE, items, author="eval")
+        encoder = load_embedder() if dense else None
+        dense_search = None
+        if encoder is not None:
+            refresh_embeddings(db, encoder, WORKSPACE)
+            dense_search = retrieve.Dense(encoder, load_index(db, WORKSPACE, encoder.name))
         index_seconds = time.perf_counter() - started
         hits = {1: 0, 5: 0, 10: 0}
         reciprocal = 0.0
@@ -51,7 +61,9 @@ def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = No
             query = retrieve.WeightedQuery.from_parts(
                 retrieve.conversation_parts(retrieve.turns_from_transcript(q["text"]))
             )
-            found = [s.article_id for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10)]
+            found = [
+                s.article_id for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10, dense=dense_search)
+            ]
             latencies.append((time.perf_counter() - t0) * 1000)
             rank = next((i for i, a in enumerate(found, start=1) if a in gold), None)
             if rank:
@@ -70,4 +82,5 @@ def evaluate_retrieval(kb_path: Path, queries_path: Path, limit: int | None = No
         latency_p50_ms=round(percentile(latencies, 0.5), 2),
         latency_p95_ms=round(percentile(latencies, 0.95), 2),
         index_seconds=round(index_seconds, 2),
+        dense_model=encoder.name if encoder is not None else "none (keyword only)",
     )

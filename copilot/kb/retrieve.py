@@ -7,11 +7,14 @@ import json
 import math
 from dataclasses import dataclass
 
+import numpy as np
+import numpy.typing as npt
 from sqlite_utils import Database
 
-from copilot.builtin.text import english_equivalents, key_terms, sentences, stem
+from copilot.builtin.text import detect_language, english_equivalents, key_terms, sentences, stem
 from copilot.domain.models import Suggestion
 from copilot.kb.entities import EntityIndex
+from copilot.kb.vectors import DenseIndex, TextEncoder
 from copilot.store.util import fts_any_query
 
 MAX_QUERY_TERMS = 48
@@ -149,6 +152,49 @@ def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
     return passage, found
 
 
+@dataclass(frozen=True)
+class Dense:
+    """The dense half of hybrid search: a local encoder and the workspace's article vectors."""
+
+    encoder: TextEncoder
+    index: DenseIndex
+
+
+LEXICAL_BONUS = 0.05  # keyword rank breaks near-ties in meaning (DSTC11 FAQ dev: recall@5 same, recall@1 -0.01)
+
+
+def _fuse(lexical: list[str], similarity: dict[str, float], entity_ids: set[str]) -> list[str]:
+    """Meaning first, keywords as tie-breaker: the named entity's articles in front, then by similarity of
+    meaning plus a small bonus for a high keyword rank. Measured on DSTC11 FAQ (dev): recall@5 0.93 this way,
+    0.87 with reciprocal-rank fusion, where keyword noise from earlier turns outranks the answer."""
+    lexical_rank = {a: i for i, a in enumerate(lexical)}
+
+    def score(article_id: str) -> tuple[bool, float]:
+        bonus = LEXICAL_BONUS / (1 + lexical_rank[article_id]) if article_id in lexical_rank else 0.0
+        return article_id in entity_ids, similarity.get(article_id, -1.0) + bonus
+
+    return sorted(dict.fromkeys([*similarity, *lexical]), key=score, reverse=True)
+
+
+def _query_vector(encoder: TextEncoder, query: WeightedQuery) -> npt.NDArray[np.float32]:
+    """The weighted mean of the turns' vectors: the latest customer message leads, the rest keep the topic
+    (an angry follow-up rarely repeats what the problem was)."""
+    parts = [(t, w) for t, w in query.parts if t.strip()] or [("", 1.0)]
+    vectors = encoder.encode([t for t, _w in parts])
+    weights = np.array([w * w for _t, w in parts], dtype=np.float32)[:, None]  # squared: the latest leads clearly
+    mean = (vectors * weights).sum(axis=0)
+    unit: npt.NDArray[np.float32] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
+    return unit
+
+
+def _hits_by_id(db: Database, ids: list[str]) -> dict[str, Hit]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    rows = db.execute(f"SELECT id, title, body, version FROM articles WHERE id IN ({marks})", ids).fetchall()
+    return {r[0]: Hit(r[0], r[1], r[2], r[3], 0.0) for r in rows}
+
+
 def search(
     db: Database,
     query: WeightedQuery,
@@ -156,8 +202,10 @@ def search(
     workspace: str | None = None,
     limit: int = 5,
     exclude: set[str] | None = None,
+    dense: Dense | None = None,
 ) -> list[Suggestion]:
-    """Ranked suggestions; confidence blends term coverage with how clearly the article beats the rest."""
+    """Ranked suggestions with the best passage and a confidence: keyword (FTS5 bm25) and, when a local
+    encoder is available, dense similarity of the latest customer message, fused."""
     if query.is_empty():
         return []
     entity = EntityIndex.load(db, workspace).detect(list(query.parts)) if query.parts else ""
@@ -171,20 +219,34 @@ def search(
         for h in [*about, *hits]:
             unique.setdefault(h.article_id, h)
         hits = list(unique.values())
+    similarity: dict[str, float] = {}
+    focused = "\n".join(t for t, _w in query.focused().parts)
+    if dense is not None and dense.index.ids and detect_language(focused) == "en":  # the model is English-only
+        sims = dense.index.similarities(_query_vector(dense.encoder, query))
+        order = [int(i) for i in np.argsort(-sims)[: CANDIDATES * 2]]
+        ids, entities = dense.index.ids, dense.index.entities
+        entity_ids = {ids[i] for i in range(len(ids)) if entity and entities[i] == entity}
+        similarity = {ids[i]: float(sims[i]) for i in order}
+        similarity.update({ids[i]: float(sims[i]) for i in range(len(ids)) if ids[i] in entity_ids})
+        by_id = {h.article_id: h for h in hits}
+        fused = _fuse([h.article_id for h in hits], similarity, entity_ids)
+        by_id.update(_hits_by_id(db, [a for a in fused[: limit * 2] if a not in by_id]))
+        hits = [by_id[a] for a in fused if a in by_id]
     hits = [h for h in hits if h.article_id not in (exclude or set())]
     if not hits:
         return []
     top_bm25 = max(h.bm25 for h in hits) or 1.0
     idf = _idf(db, query)
-    # Rank by bm25 (measured best on real data); confidence answers a different question: how much of
-    # the ticket's rare, weighted wording the article covers. Shown non-increasing down the list.
+    # Confidence answers a different question from rank: how much of the ticket's rare, weighted wording
+    # the article covers, or how close in meaning it is. Shown non-increasing down the list.
     ranked: list[tuple[float, Hit]] = []
     ceiling = 1.0
     for h in hits[:limit]:
         coverage, _ = _coverage(query, f"{h.title}\n{h.body}", idf)
         title_cov, _ = _coverage(query, h.title, idf)
-        raw = min(1.0, 1.6 * coverage * (0.6 + 0.25 * h.bm25 / top_bm25 + 0.15 * title_cov))
-        ceiling = min(ceiling, raw)
+        lexical = min(1.0, 1.6 * coverage * (0.6 + 0.25 * h.bm25 / top_bm25 + 0.15 * title_cov))
+        meaning = min(1.0, max(0.0, (similarity.get(h.article_id, 0.0) - 0.35) / 0.45))
+        ceiling = min(ceiling, max(lexical, meaning))
         ranked.append((round(ceiling, 3), h))
     out: list[Suggestion] = []
     for confidence, h in ranked:

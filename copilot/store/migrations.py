@@ -151,10 +151,19 @@ def _article_entities(db: Database) -> None:
         db.execute("UPDATE articles SET entity = ? WHERE id = ?", [entity_of_title(title), article_id])
 
 
+def _article_embeddings(db: Database) -> None:
+    # One vector per article and model, tagged with the article version it was computed from.
+    db.execute(
+        "CREATE TABLE article_embeddings (article_id TEXT NOT NULL REFERENCES articles(id), model TEXT NOT NULL, "
+        "version INTEGER NOT NULL, vector BLOB NOT NULL, PRIMARY KEY (article_id, model))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
     ("0003_article_entities", _article_entities),
+    ("0004_article_embeddings", _article_embeddings),
 ]
 
 

