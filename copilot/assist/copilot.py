@@ -119,6 +119,13 @@ def run_triage(
     return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
 
 
+def term_counts(cache: dict[str, object]) -> retrieve.TermCounts:
+    counts = cache.get("term_counts")
+    if not isinstance(counts, retrieve.TermCounts):
+        counts = cache["term_counts"] = retrieve.TermCounts()
+    return counts
+
+
 def dense_search(db: Database, workspace: str, cache: dict[str, object]) -> retrieve.Dense | None:
     """The local encoder and this workspace's article vectors, or None when no model is installed.
     Runs on the store thread: vectors are refreshed for changed articles only, the index is cached."""
@@ -168,6 +175,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
         limit=opts.suggestion_count,
         exclude=excluded,
         dense=dense_search(db, ticket.workspace, cache),
+        counts=term_counts(cache),
     )
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
     agent = opts.agent_name

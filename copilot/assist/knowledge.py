@@ -16,11 +16,12 @@ async def search_kb(services: Services, text: str, workspace: str | None = None,
     """Keyword and (with the local model) meaning search over a workspace's articles."""
 
     def _search(db: Database) -> list[Suggestion]:
-        from copilot.assist.copilot import dense_search
+        from copilot.assist.copilot import dense_search, term_counts
 
         dense = dense_search(db, workspace, services.engine_cache) if workspace else None
         query = retrieve.WeightedQuery.from_parts([(text, 1.0)])
-        return retrieve.search(db, query, workspace=workspace, limit=limit, dense=dense)
+        counts = term_counts(services.engine_cache)
+        return retrieve.search(db, query, workspace=workspace, limit=limit, dense=dense, counts=counts)
 
     return await services.store.run(_search, services.store.db)
 

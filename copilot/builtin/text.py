@@ -364,6 +364,9 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+_FOLDED_HINTS = {lang: frozenset(fold(h) for h in hints) for lang, hints in _LANG_HINTS.items()}
+
+
 def words(text: str) -> list[str]:
     return [w.lower() for w in _WORD.findall(text)]
 
@@ -394,9 +397,7 @@ def strip_markdown(text: str) -> str:
 def detect_language(text: str) -> str:
     """Guess en/es/de/fr from stop-word hits; English when unsure."""
     counts = Counter(fold(w) for w in words(text))
-    scores = {
-        lang: sum(n for w, n in counts.items() if w in {fold(h) for h in hints}) for lang, hints in _LANG_HINTS.items()
-    }
+    scores = {lang: sum(n for w, n in counts.items() if w in hints) for lang, hints in _FOLDED_HINTS.items()}
     best = max(scores, key=lambda k: scores[k])
     if best != "en" and scores[best] > scores["en"] * 1.2 and scores[best] >= 2:
         return best

@@ -51,6 +51,7 @@ def evaluate_retrieval(
             refresh_embeddings(db, encoder, WORKSPACE)
             dense_search = retrieve.Dense(encoder, load_index(db, WORKSPACE, encoder.name))
         index_seconds = time.perf_counter() - started
+        counts = retrieve.TermCounts()
         hits = {1: 0, 5: 0, 10: 0}
         reciprocal = 0.0
         latencies: list[float] = []
@@ -62,7 +63,8 @@ def evaluate_retrieval(
                 retrieve.conversation_parts(retrieve.turns_from_transcript(q["text"]))
             )
             found = [
-                s.article_id for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10, dense=dense_search)
+                s.article_id
+                for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10, dense=dense_search, counts=counts)
             ]
             latencies.append((time.perf_counter() - t0) * 1000)
             rank = next((i for i, a in enumerate(found, start=1) if a in gold), None)

@@ -7,6 +7,7 @@ Knowledge bases often title articles "Entity: question" ("Lumen Hub: Reset to fa
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,12 @@ def _pattern(name: str) -> re.Pattern[str]:
     return re.compile(r"\b" + r"\W+".join(re.escape(w) for w in words) + r"\b")
 
 
+@functools.lru_cache(maxsize=8)
+def _patterns(names: tuple[str, ...]) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    # Longer names first, so "Acorn Guest House" wins over a shorter name inside it.
+    return tuple((n, _pattern(n)) for n in sorted(names, key=len, reverse=True))
+
+
 @dataclass(frozen=True)
 class EntityIndex:
     patterns: tuple[tuple[str, re.Pattern[str]], ...]
@@ -39,9 +46,7 @@ class EntityIndex:
             f"SELECT entity FROM articles {where} GROUP BY entity HAVING count(*) >= {MIN_ARTICLES}",
             [workspace] if workspace else [],
         ).fetchall()
-        # Longer names first, so "Acorn Guest House" wins over a shorter name inside it.
-        names = sorted((str(r[0]) for r in rows), key=len, reverse=True)
-        return cls(tuple((n, _pattern(n)) for n in names))
+        return cls(_patterns(tuple(sorted(str(r[0]) for r in rows))))
 
     def detect(self, parts: list[tuple[str, float]]) -> str:
         """The entity the weighted texts are most about; among equals, the one named last."""

@@ -124,16 +124,29 @@ def _coverage(query: WeightedQuery, text: str, idf: dict[str, float] | None = No
     return (sum(weight(t) for t in found) / total if total else 0.0), found
 
 
-def _idf(db: Database, query: WeightedQuery) -> dict[str, float]:
-    """Inverse document frequency of each query word, counted by the FTS index (same stemming as search)."""
-    n = int(db.execute("SELECT count(*) FROM articles").fetchone()[0]) or 1
-    idf: dict[str, float] = {}
-    for t, word in query.surface.items():
-        df = int(
-            db.execute("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{word}"']).fetchone()[0]
-        )
-        idf[t] = math.log((n + 1) / (df + 0.5))
-    return idf
+class TermCounts:
+    """How many articles contain each word, remembered until the articles change (the caller keeps one)."""
+
+    def __init__(self) -> None:
+        self._version: tuple[int, str] | None = None
+        self._df: dict[str, int] = {}
+        self.articles = 0
+
+    def idf(self, db: Database, query: WeightedQuery) -> dict[str, float]:
+        row = db.execute("SELECT count(*), coalesce(max(updated_at), '') FROM articles").fetchone()
+        version = (int(row[0]), str(row[1]))
+        if version != self._version:
+            self._version, self._df, self.articles = version, {}, max(1, version[0])
+        idf: dict[str, float] = {}
+        for t, word in query.surface.items():
+            if word not in self._df:
+                self._df[word] = int(
+                    db.execute(
+                        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [f'"{word}"']
+                    ).fetchone()[0]
+                )
+            idf[t] = math.log((self.articles + 1) / (self._df[word] + 0.5))
+        return idf
 
 
 def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
@@ -176,12 +189,16 @@ def _fuse(lexical: list[str], similarity: dict[str, float], entity_ids: set[str]
     return sorted(dict.fromkeys([*similarity, *lexical]), key=score, reverse=True)
 
 
+QUERY_VECTOR_PARTS = 2  # heaviest parts only (DSTC11 dev: 2 parts p95 56 ms, recall@5 0.949; 4 parts 106 ms, 0.943)
+
+
 def _query_vector(encoder: TextEncoder, query: WeightedQuery) -> npt.NDArray[np.float32]:
-    """The weighted mean of the turns' vectors: the latest customer message leads, the rest keep the topic
-    (an angry follow-up rarely repeats what the problem was)."""
-    parts = [(t, w) for t, w in query.parts if t.strip()] or [("", 1.0)]
-    vectors = encoder.encode([t for t, _w in parts])
-    weights = np.array([w * w for _t, w in parts], dtype=np.float32)[:, None]  # squared: the latest leads clearly
+    """The weighted mean of the heaviest parts' vectors (squared weights: the latest customer message leads,
+    the subject and earlier customer messages keep the topic, since an angry follow-up rarely restates it)."""
+    texts = [(i, t, w) for i, (t, w) in enumerate(query.parts) if t.strip()] or [(0, "", 1.0)]
+    heaviest = sorted(texts, key=lambda p: (p[2], p[0]), reverse=True)[:QUERY_VECTOR_PARTS]
+    vectors = encoder.encode([t for _i, t, _w in heaviest])
+    weights = np.array([w * w for _i, _t, w in heaviest], dtype=np.float32)[:, None]
     mean = (vectors * weights).sum(axis=0)
     unit: npt.NDArray[np.float32] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
     return unit
@@ -203,9 +220,11 @@ def search(
     limit: int = 5,
     exclude: set[str] | None = None,
     dense: Dense | None = None,
+    counts: TermCounts | None = None,
 ) -> list[Suggestion]:
     """Ranked suggestions with the best passage and a confidence: keyword (FTS5 bm25) and, when a local
-    encoder is available, dense similarity of the latest customer message, fused."""
+    encoder is available, dense similarity of the latest customer message, fused. Pass the same `counts`
+    across searches to remember word statistics."""
     if query.is_empty():
         return []
     entity = EntityIndex.load(db, workspace).detect(list(query.parts)) if query.parts else ""
@@ -236,7 +255,7 @@ def search(
     if not hits:
         return []
     top_bm25 = max(h.bm25 for h in hits) or 1.0
-    idf = _idf(db, query)
+    idf = (counts or TermCounts()).idf(db, query)
     # Confidence answers a different question from rank: how much of the ticket's rare, weighted wording
     # the article covers, or how close in meaning it is. Shown non-increasing down the list.
     ranked: list[tuple[float, Hit]] = []
@@ -255,8 +274,10 @@ def search(
     return out
 
 
-def search_text(db: Database, text: str, *, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
-    return search(db, WeightedQuery.from_parts([(text, 1.0)]), workspace=workspace, limit=limit)
+def search_text(
+    db: Database, text: str, *, workspace: str | None = None, limit: int = 10, counts: TermCounts | None = None
+) -> list[Suggestion]:
+    return search(db, WeightedQuery.from_parts([(text, 1.0)]), workspace=workspace, limit=limit, counts=counts)
 
 
 def article_tags(db: Database, article_id: str) -> list[str]:
