@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import logging
 import logging.handlers
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 from copilot.events import EventBus
 from copilot.helpdesk.base import Connector
@@ -16,6 +20,8 @@ from copilot.settings import Settings
 from copilot.store import Store
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass
@@ -27,6 +33,14 @@ class Services:
     connectors: dict[str, Connector] = field(default_factory=dict)
     engine_cache: dict[str, object] = field(default_factory=dict)  # used on the store thread only
     log_handler: logging.Handler | None = None
+    # CPU-heavy work (encoding text) runs here, so the store's single thread stays free for data access.
+    compute: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-compute")
+    )
+
+    async def run_compute(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.compute, lambda: fn(*args, **kwargs))
 
     def connector(self, workspace: str) -> Connector:
         from copilot.errors import NotFoundError
@@ -50,6 +64,7 @@ class Services:
         return getpass.getuser()
 
     def close(self) -> None:
+        self.compute.shutdown(wait=True, cancel_futures=True)
         self.store.close()
         if self.log_handler is not None:
             logging.getLogger().removeHandler(self.log_handler)

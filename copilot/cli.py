@@ -93,12 +93,13 @@ def _with_services(args: argparse.Namespace, work: Callable[[Any], Coroutine[Any
 
 
 def _assist(args: argparse.Namespace, out: TextIO) -> int:
-    from copilot.assist.copilot import assist_ticket, result_json
+    from copilot.assist.copilot import assist_ticket, refresh_vectors, result_json
     from copilot.assist.workspace import open_workspace
     from copilot.store.tickets import find_ticket
 
     async def work(services: Any) -> int:
         await open_workspace(services, args.workspace)
+        await refresh_vectors(services, args.workspace)
         ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
         result = await assist_ticket(services, ticket.id, tone=args.tone)
         if args.json:
@@ -126,6 +127,7 @@ def _assist(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _kb(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.copilot import refresh_vectors
     from copilot.assist.knowledge import import_kb, search_kb
     from copilot.assist.workspace import open_workspace
 
@@ -136,6 +138,7 @@ def _kb(args: argparse.Namespace, out: TextIO) -> int:
             return 0
         if args.workspace in (None, DEMO_WORKSPACE):
             await open_workspace(services, DEMO_WORKSPACE)
+        await refresh_vectors(services, args.workspace)
         hits = await search_kb(services, args.query, args.workspace, args.limit)
         if args.json:
             out.write(json.dumps([h.__dict__ for h in hits], ensure_ascii=False, indent=2, default=list) + "\n")

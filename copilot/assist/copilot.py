@@ -19,7 +19,7 @@ from copilot.domain.models import AssistResult, Flag, Provenance, Ticket, Triage
 from copilot.errors import NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
-from copilot.kb.vectors import DenseIndex, TextEncoder, index_key, load_index, refresh_embeddings
+from copilot.kb.vectors import DenseIndex, TextEncoder, index_key, load_index, stale_articles, store_vectors
 from copilot.store import tickets as ticket_store
 from copilot.store import work
 from copilot.store.util import dumps
@@ -119,6 +119,30 @@ def run_triage(
     return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
 
 
+def local_encoder(cache: dict[str, object]) -> TextEncoder | None:
+    """The local sentence encoder, loaded once (None when the model is not installed)."""
+    if "embedder" not in cache:
+        from copilot.builtin.embedder import load_embedder
+
+        cache["embedder"] = load_embedder()
+    encoder = cache["embedder"]
+    return encoder if isinstance(encoder, TextEncoder) else None
+
+
+async def refresh_vectors(services: Services, workspace: str | None, batch: int = 64) -> int:
+    """Embed the workspace's new and changed articles: read and write on the store thread, encode on the
+    compute thread, a batch at a time, so searches and saves are never held up for long."""
+    encoder = await services.run_compute(local_encoder, services.engine_cache)
+    if encoder is None:
+        return 0
+    stale = await services.store.run(stale_articles, services.store.db, encoder.name, workspace)
+    for start in range(0, len(stale), batch):
+        chunk = stale[start : start + batch]
+        vectors = await services.run_compute(encoder.encode, [text for _id, text, _v in chunk])
+        await services.store.run(store_vectors, services.store.db, encoder.name, chunk, vectors)
+    return len(stale)
+
+
 def term_counts(cache: dict[str, object]) -> retrieve.TermCounts:
     counts = cache.get("term_counts")
     if not isinstance(counts, retrieve.TermCounts):
@@ -127,16 +151,11 @@ def term_counts(cache: dict[str, object]) -> retrieve.TermCounts:
 
 
 def dense_search(db: Database, workspace: str, cache: dict[str, object]) -> retrieve.Dense | None:
-    """The local encoder and this workspace's article vectors, or None when no model is installed.
-    Runs on the store thread: vectors are refreshed for changed articles only, the index is cached."""
-    if "embedder" not in cache:
-        from copilot.builtin.embedder import load_embedder
-
-        cache["embedder"] = load_embedder()
-    encoder = cache["embedder"]
-    if not isinstance(encoder, TextEncoder):
+    """The local encoder and this workspace's article vectors (as far as `refresh_vectors` has computed
+    them), or None when no model is installed. Runs on the store thread; the index is cached."""
+    encoder = local_encoder(cache)
+    if encoder is None:
         return None
-    refresh_embeddings(db, encoder, workspace)
     key = index_key(db, workspace, encoder.name)
     index = cache.get(key)
     if not isinstance(index, DenseIndex):

@@ -36,8 +36,15 @@ async def import_kb(services: Services, path: Path, workspace: str, author: str 
         return articles.import_articles(db, workspace, items, author)
 
     result = await services.store.run(_write, services.store.db)
+    await _refresh_vectors(services, workspace)
     services.bus.emit(ArticleDidChange(article_id=""))
     return result
+
+
+async def _refresh_vectors(services: Services, workspace: str | None) -> None:
+    from copilot.assist.copilot import refresh_vectors
+
+    await refresh_vectors(services, workspace)
 
 
 async def get_article(services: Services, article_id: str) -> Article:
@@ -49,6 +56,7 @@ async def save_article(
 ) -> Article:
     who = author or services.agent_name()
     saved = await services.store.run(articles.save_article, services.store.db, article_id, title, body, who, reason)
+    await _refresh_vectors(services, None)  # the corrected text is what meaning search sees next
     services.bus.emit(ArticleDidChange(article_id=article_id))
     return saved
 
@@ -60,6 +68,7 @@ async def article_history(services: Services, article_id: str) -> list[ArticleVe
 async def revert_article(services: Services, article_id: str, version: int, author: str = "") -> Article:
     who = author or services.agent_name()
     saved = await services.store.run(articles.revert_article, services.store.db, article_id, version, who)
+    await _refresh_vectors(services, None)
     services.bus.emit(ArticleDidChange(article_id=article_id))
     return saved
 

@@ -23,22 +23,33 @@ def article_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
 
-def refresh_embeddings(db: Database, encoder: TextEncoder, workspace: str | None = None) -> int:
-    """Embed every article whose current version has no vector for this model; returns how many."""
+StaleArticle = tuple[str, str, int]  # (article id, text to embed, version)
+
+
+def stale_articles(db: Database, model: str, workspace: str | None = None) -> list[StaleArticle]:
+    """Articles whose current version has no vector for this model."""
     where = "AND a.workspace = ?" if workspace else ""
-    stale = db.execute(
+    rows = db.execute(
         "SELECT a.id, a.title, a.body, a.version FROM articles a LEFT JOIN article_embeddings e "
         "ON e.article_id = a.id AND e.model = ? WHERE (e.version IS NULL OR e.version != a.version) " + where,
-        [encoder.name, *([workspace] if workspace else [])],
+        [model, *([workspace] if workspace else [])],
     ).fetchall()
-    if not stale:
-        return 0
-    vectors = encoder.encode([article_text(r[1], r[2]) for r in stale])
+    return [(r[0], article_text(r[1], r[2]), r[3]) for r in rows]
+
+
+def store_vectors(db: Database, model: str, articles: list[StaleArticle], vectors: Matrix) -> None:
     with db.conn:
         db.conn.executemany(
             "INSERT OR REPLACE INTO article_embeddings (article_id, model, version, vector) VALUES (?, ?, ?, ?)",
-            [(r[0], encoder.name, r[3], vectors[i].tobytes()) for i, r in enumerate(stale)],
+            [(a[0], model, a[2], vectors[i].tobytes()) for i, a in enumerate(articles)],
         )
+
+
+def refresh_embeddings(db: Database, encoder: TextEncoder, workspace: str | None = None) -> int:
+    """Embed every stale article in this thread (scripts and evaluation; the app encodes off the store thread)."""
+    stale = stale_articles(db, encoder.name, workspace)
+    if stale:
+        store_vectors(db, encoder.name, stale, encoder.encode([a[1] for a in stale]))
     return len(stale)
 
 

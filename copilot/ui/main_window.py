@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
-from copilot.assist.copilot import assist_ticket
+from copilot.assist.copilot import assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, SentReply, Suggestion
 from copilot.store.tickets import InboxFilter, InboxRow
@@ -133,6 +133,12 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"Support Copilot — {name}")
         self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
         self.refresh_inbox(select_first=True)
+        # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
+        self.runner.run(refresh_vectors(self.services, self.workspace), self._vectors_ready, "Indexing articles")
+
+    def _vectors_ready(self, embedded: int) -> None:
+        if embedded and self.current_ticket is not None:
+            self._reassist(self.current_ticket)
 
     # ----- inbox -----
     def _filter_changed(self, filt: InboxFilter) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
-from copilot.assist.copilot import assist_ticket
+from copilot.assist.copilot import assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
 from copilot.errors import ValidationError
 from copilot.store.tickets import InboxFilter, find_ticket
@@ -15,6 +15,7 @@ from copilot.store.work import FlagQuery, get_output
 
 async def _ticket_id(services: Services, number: int) -> int:
     await open_workspace(services, "demo")
+    await refresh_vectors(services, "demo")  # as the app does in the background after opening
     t = await services.store.run(find_ticket, services.store.db, "demo", number)
     return t.id
 
