@@ -34,6 +34,7 @@ from copilot.ui.dialogs import ArticleEditor, FlagDialog, PreferencesDialog, Rev
 from copilot.ui.inbox import InboxPane
 from copilot.ui.runner import ErrorPresenter, Runner
 
+INDEXING_DELAY_MS = 1500
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
@@ -134,6 +135,10 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
         self.refresh_inbox(select_first=True)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
+        # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
+        QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
+
+    def _start_indexing(self) -> None:
         self.runner.run(refresh_vectors(self.services, self.workspace), self._vectors_ready, "Indexing articles")
 
     def _vectors_ready(self, embedded: int) -> None:
