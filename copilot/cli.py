@@ -61,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     t = ev.add_parser("triage", help="accuracy and macro-F1 of triage")
     t.add_argument("--examples", type=Path, required=True)
     t.add_argument("--test", type=Path, required=True)
+    t.add_argument("--keyword-only", action="store_true", help="no local embedding model: TF-IDF neighbours")
     t.add_argument("--json", action="store_true")
 
     st = sub.add_parser("settings", help="list the settings, or get/set one")
@@ -162,7 +163,7 @@ def _eval(args: argparse.Namespace, out: TextIO) -> int:
     else:
         from copilot.evaluation.triage import evaluate_triage
 
-        _emit(evaluate_triage(args.examples, args.test).as_dict(), args.json, out)
+        _emit(evaluate_triage(args.examples, args.test, dense=not args.keyword_only).as_dict(), args.json, out)
     return 0
 
 

@@ -13,6 +13,8 @@ import pytest
 from copilot.cli import main
 from tests.conftest import REPO
 
+BANKING77_DENSE_FLOOR = 0.90  # measured 0.912 (2026-11-23)
+
 
 def run(*argv: str) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
@@ -118,21 +120,32 @@ def test_eval_retrieval_floor(eval_dir: Path, flags: list[str], floors: dict[str
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("examples", "test", "floor"),
+    ("examples", "test", "keyword_only", "metric", "floor"),
     [
-        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", 0.76),
-        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", 0.90),
-        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", 0.79),
-        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", 0.89),
+        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", True, "accuracy", 0.76),
+        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", True, "accuracy", 0.90),
+        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", True, "accuracy", 0.79),
+        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", True, "accuracy", 0.89),
+        # With the local encoder (neighbours by meaning). Same file as examples and test: leave-one-out.
+        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", False, "accuracy", BANKING77_DENSE_FLOOR),
+        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", False, "macro_f1", 0.94),
+        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", False, "macro_f1", 0.94),
+        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", False, "macro_f1", 0.93),
     ],
 )
-def test_eval_triage_floor(eval_dir: Path, examples: str, test: str, floor: float) -> None:
+def test_eval_triage_floor(
+    eval_dir: Path, examples: str, test: str, keyword_only: bool, metric: str, floor: float
+) -> None:
+    flags = ["--keyword-only"] if keyword_only else []
     code, out, _ = run(
-        "eval", "triage", "--examples", str(eval_dir / examples), "--test", str(eval_dir / test), "--json"
-    )
+        "eval", "triage", "--examples", str(eval_dir / examples), "--test", str(eval_dir / test), "--json", *flags
+    )  # fmt: skip
     report = json.loads(out)
-    print(test, report)
-    assert code == 0 and report["accuracy"] >= floor
+    print(test, flags, report)
+    assert code == 0
+    if not keyword_only and "TF-IDF" in report["model"]:
+        pytest.skip("the local embedding model is not installed")
+    assert report[metric] >= floor, (metric, report[metric])
 
 
 def test_eval_on_a_malformed_file_is_a_clear_error(tmp_path: Path) -> None:

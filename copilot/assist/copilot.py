@@ -74,7 +74,8 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
     row = db.execute(
         "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
     ).fetchone()
-    key = f"triage:{workspace}:{row[0]}:{row[1]}"
+    encoder = local_encoder(cache)
+    key = f"triage:{workspace}:{row[0]}:{row[1]}:{encoder.name if encoder else 'words'}"
     cached = cache.get(key)
     if isinstance(cached, triage.NearestExamples):
         return cached
@@ -86,7 +87,9 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
             [workspace],
         )
     ]
-    model = triage.NearestExamples(k=7).fit(examples)
+    # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
+    vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
+    model = triage.NearestExamples(k=7).fit(examples, vectors)
     for stale in [k for k in cache if k.startswith("triage:")]:
         del cache[stale]  # one workspace's model at a time is plenty
     cache[key] = model
@@ -109,7 +112,11 @@ def run_triage(
 ) -> Triage:
     model = _classifier(db, ticket.workspace, cache)
     first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
-    pred = model.predict(f"{ticket.subject}\n{first}", exclude_key=str(ticket.number))
+    text = f"{ticket.subject}\n{first}"
+    encoder = local_encoder(cache)
+    english = (ticket.language or "en") == "en"  # the local encoder only understands English
+    vector = encoder.encode([text])[0] if encoder and english else None
+    pred = model.predict(text, exclude_key=str(ticket.number), vector=vector)
     priority, why = _priority(flags, sentiment_label)
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
     if pred is None:

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from copilot.builtin.embedder import load_embedder
 from copilot.builtin.triage import NearestExamples
 from copilot.evaluation.data import percentile, read_jsonl
 
@@ -22,6 +23,7 @@ class TriageReport:
     latency_p50_ms: float
     latency_p95_ms: float
     fit_seconds: float
+    model: str
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -46,19 +48,24 @@ def macro_f1(gold: list[str], predicted: list[str]) -> float:
     return sum(scores) / len(scores) if scores else 0.0
 
 
-def evaluate_triage(examples_path: Path, test_path: Path) -> TriageReport:
+def evaluate_triage(examples_path: Path, test_path: Path, dense: bool = True) -> TriageReport:
     examples = read_jsonl(examples_path, ("id", "text", "label"))
     tests = read_jsonl(test_path, ("id", "text", "label"))
     started = time.perf_counter()
-    model = NearestExamples().fit((str(e["id"]), str(e["text"]), str(e["label"])) for e in examples)
+    encoder = load_embedder() if dense else None
+    vectors = encoder.encode([str(e["text"]) for e in examples]) if encoder else None
+    same_file = examples_path.resolve() == test_path.resolve()
+    test_vectors = vectors if same_file else (encoder.encode([str(t["text"]) for t in tests]) if encoder else None)
+    model = NearestExamples().fit(((str(e["id"]), str(e["text"]), str(e["label"])) for e in examples), vectors)
     fit_seconds = time.perf_counter() - started
     gold: list[str] = []
     predicted: list[str] = []
     latencies: list[float] = []
-    for t in tests:
+    for n, t in enumerate(tests):
         t0 = time.perf_counter()
         # Leave-one-out when the test file is also the examples file.
-        pred = model.predict(str(t["text"]), exclude_key=str(t["id"]))
+        vector = test_vectors[n] if test_vectors is not None else None
+        pred = model.predict(str(t["text"]), exclude_key=str(t["id"]), vector=vector)
         latencies.append((time.perf_counter() - t0) * 1000)
         gold.append(str(t["label"]))
         predicted.append(pred.label if pred else "")
@@ -72,4 +79,5 @@ def evaluate_triage(examples_path: Path, test_path: Path) -> TriageReport:
         latency_p50_ms=round(percentile(latencies, 0.5), 2),
         latency_p95_ms=round(percentile(latencies, 0.95), 2),
         fit_seconds=round(fit_seconds, 2),
+        model=f"nearest examples, {encoder.name}" if encoder else "nearest examples, TF-IDF",
     )
