@@ -8,7 +8,9 @@ from collections import Counter
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
-_MD_NOISE = re.compile(r"[#>*_`|]+|\[(.*?)\]\([^)]*\)")
+_MD_LINK = re.compile(r"\[(.*?)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"[*_`]+")
+_MD_BLOCK = re.compile(r"[#>|]+")
 
 STOPWORDS_EN = frozenset(
     [
@@ -391,7 +393,8 @@ def sentences(text: str) -> list[str]:
 
 
 def strip_markdown(text: str) -> str:
-    return _MD_NOISE.sub(lambda m: m.group(1) or " ", text)
+    """Markdown as plain text: link text kept, emphasis markers removed, heading/quote/table marks as spaces."""
+    return _MD_BLOCK.sub(" ", _MD_EMPHASIS.sub("", _MD_LINK.sub(lambda m: m.group(1), text)))
 
 
 def detect_language(text: str) -> str:

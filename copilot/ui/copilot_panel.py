@@ -164,7 +164,8 @@ class CopilotPanel(QWidget):
     def show_loading(self, text: str) -> None:
         self.status.setText(text)
 
-    def show_result(self, result: AssistResult, min_confidence: float) -> None:
+    def show_result(self, result: AssistResult, min_confidence: float, draft_meta: bool = True) -> None:
+        """Show every output; `draft_meta=False` keeps the citations of the draft the agent is editing."""
         self.result = result
         prov = result.provenance
         self.status.setText(
@@ -181,7 +182,8 @@ class CopilotPanel(QWidget):
         scroll = self.view.verticalScrollBar().value()
         self.view.setHtml(PANEL_STYLE + body)
         self.view.verticalScrollBar().setValue(scroll)
-        self._show_draft_meta(result)
+        if draft_meta:
+            self._show_draft_meta(result)
         self.set_enabled(True)
 
     def _summary_html(self, result: AssistResult) -> str:

@@ -361,12 +361,18 @@ class MainWindow(QMainWindow):
             self._reassist(self.current_ticket)
 
     def _reassist(self, ticket_id: int) -> None:
-        """Refresh the panel (e.g. after an article edit) without touching the agent's draft text."""
+        """Refresh the panel (e.g. after an article edit or indexing). An untouched AI draft is replaced (undoably)
+        so that text and citations agree; a draft the agent has edited is kept, with the citations it came with."""
 
         def done(result: AssistResult) -> None:
-            if result.ticket.id == self.current_ticket:
-                self.result = result
-                self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+            if result.ticket.id != self.current_ticket:
+                return
+            untouched = self.panel.editor.toPlainText() == self.ai_draft
+            self.result = result
+            self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"), untouched)
+            if untouched and result.draft.text != self.ai_draft:
+                self.ai_draft = result.draft.text
+                self.panel.set_draft_text(result.draft.text)
 
         self.runner.run(assist_ticket(self.services, ticket_id, self.panel.current_tone()), done, "Copilot")
 

@@ -112,3 +112,12 @@ def test_nearest_examples_learns_any_label_set() -> None:
     assert pred is not None and pred.label == "card_arrival" and 0 < pred.confidence <= 1
     loo = model.predict("where is my new card", exclude_key="2")
     assert loo is not None and all(key != "2" for key, _l, _s in loo.neighbours)
+
+
+def test_markdown_to_plain_text_leaves_no_stray_spaces() -> None:
+    from copilot.builtin.text import strip_markdown
+
+    assert (
+        strip_markdown("Tap **Forgot password?**. See [the guide](https://x).")
+        == "Tap Forgot password?. See the guide."
+    )

@@ -217,3 +217,32 @@ def test_closing_right_after_typing_keeps_the_draft(qtbot: QtBot, window: MainWi
     saved = window.services.store.run_sync(load_draft, window.services.store.db, ticket_id)
     assert saved is not None
     assert saved.body.endswith("Typed just before closing.")
+
+
+def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 12)
+    panel = window.panel
+    assert window.result is not None
+    first = window.result.draft.citations[0]
+    assert first.title in panel.editor.toPlainText()
+    # Untouched draft: hiding the cited article re-drafts, and the text follows the new citations.
+    window._not_relevant(first.article_id)
+    qtbot.waitUntil(
+        lambda: window.result is not None and window.result.draft.citations[0].article_id != first.article_id,
+        timeout=10_000,
+    )
+    qtbot.waitUntil(lambda: window.runner.idle, timeout=10_000)
+    second = window.result.draft.citations[0]
+    assert second.title in panel.editor.toPlainText()
+    assert second.title in panel.citations.text()
+    # Edited draft: the agent's text stays, and so do the citations that describe it.
+    qtbot.keyClicks(panel.editor, "My own words. ")
+    shown = panel.citations.text()
+    window._not_relevant(second.article_id)
+    qtbot.waitUntil(
+        lambda: window.result is not None and window.result.draft.citations[0].article_id != second.article_id,
+        timeout=10_000,
+    )
+    qtbot.waitUntil(lambda: window.runner.idle, timeout=10_000)
+    assert "My own words." in panel.editor.toPlainText()
+    assert panel.citations.text() == shown
