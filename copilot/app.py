@@ -15,9 +15,12 @@ from typing import ParamSpec, TypeVar
 from copilot.events import EventBus
 from copilot.helpdesk.base import Connector
 from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
+from copilot.helpdesk.registry import KINDS, make_connector
 from copilot.paths import AppPaths, prepare_home, resources_dir
+from copilot.secrets import TokenSource, helpdesk_key
 from copilot.settings import Settings
 from copilot.store import Store
+from copilot.store.workspaces import WorkspaceConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -33,6 +36,9 @@ class Services:
     connectors: dict[str, Connector] = field(default_factory=dict)
     engine_cache: dict[str, object] = field(default_factory=dict)  # used on the store thread only
     log_handler: logging.Handler | None = None
+    tokens: dict[str, TokenSource] = field(default_factory=dict)
+    locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+    retired: list[Connector] = field(default_factory=list)  # replaced connectors, closed with the app
     # CPU-heavy work (encoding text) runs here, so the store's single thread stays free for data access.
     compute: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-compute")
@@ -51,6 +57,20 @@ class Services:
                 f"Known workspaces: {', '.join(self.connectors)}.",
             )
         return self.connectors[workspace]
+
+    def attach(self, config: WorkspaceConfig) -> Connector:
+        """Create (or replace) the connector for a help-desk workspace; its token is read when first needed."""
+        old = self.connectors.get(config.id)
+        token = TokenSource(helpdesk_key(config.id))
+        self.connectors[config.id] = make_connector(config, token)
+        self.tokens[config.id] = token
+        if old is not None:
+            self.retired.append(old)
+        return self.connectors[config.id]
+
+    def lock(self, name: str) -> asyncio.Lock:
+        """One lock per named activity (a workspace's sync, its outbox), so two runs never overlap."""
+        return self.locks.setdefault(name, asyncio.Lock())
 
     def agent_name(self, workspace: str | None = None) -> str:
         """Who the user is: the setting, else the help desk's configured agent, else the OS user name."""
@@ -94,7 +114,7 @@ def build_services(home: Path | None = None, *, database: Path | None = None) ->
         raise
     settings = store.run_sync(Settings.load, store.db)
     demo = DemoHelpdesk(resources_dir() / "demo")
-    return Services(
+    services = Services(
         paths=paths,
         store=store,
         bus=EventBus(),
@@ -102,6 +122,12 @@ def build_services(home: Path | None = None, *, database: Path | None = None) ->
         connectors={DEMO_WORKSPACE: demo},
         log_handler=handler,
     )
+    from copilot.store.workspaces import list_workspaces
+
+    for config in store.run_sync(list_workspaces, store.db):
+        if config.kind in KINDS:
+            services.attach(config)
+    return services
 
 
 def run_gui(workspace: str = DEMO_WORKSPACE, home: Path | None = None) -> int:

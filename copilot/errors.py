@@ -46,6 +46,41 @@ class HelpdeskError(CopilotError):
     retryable = True
 
 
+class HelpdeskUnreachable(HelpdeskError):
+    """The help desk did not answer (down, network, timeout). The app keeps working from its cache."""
+
+    def __init__(self, message: str, hint: str = "", *, outcome_unknown: bool = False) -> None:
+        super().__init__(message, hint)
+        # True when a write may have reached the help desk before the connection failed.
+        self.outcome_unknown = outcome_unknown
+
+
+class HelpdeskRateLimited(HelpdeskError):
+    """The help desk asked us to slow down (HTTP 429)."""
+
+    def __init__(self, message: str, hint: str = "", *, retry_after: float | None = None) -> None:
+        super().__init__(message, hint)
+        self.retry_after = retry_after
+
+
+class HelpdeskAuthError(HelpdeskError):
+    """The help desk refused our credentials (HTTP 401/403): ask for a new token, do not retry."""
+
+    retryable = False
+
+
+class HelpdeskRejected(HelpdeskError):
+    """The help desk understood the request and refused it (4xx, or an error in a 200 answer)."""
+
+    retryable = False
+
+
+class HelpdeskPayloadError(HelpdeskError):
+    """The help desk answered with something we cannot read (not JSON, missing or mistyped fields)."""
+
+    retryable = False
+
+
 class BugError(CopilotError):
     """Something that should not happen: our bug. The log has the traceback."""
 

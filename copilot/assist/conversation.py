@@ -9,11 +9,11 @@ from sqlite_utils import Database
 
 from copilot.app import Services
 from copilot.builtin.text import words
-from copilot.domain.models import Role, SentReply, Ticket, Visibility
-from copilot.errors import ValidationError
-from copilot.events import DraftDidUpdate, TicketDidChange
+from copilot.domain.models import SentReply, Ticket
+from copilot.events import DraftDidUpdate
+from copilot.store import outbox, work
 from copilot.store import tickets as ticket_store
-from copilot.store import work
+from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,7 @@ class TicketView:
     earlier: list[tuple[int, int, str, str, str]]
     sent: list[SentReply]
     draft: work.SavedDraft | None
+    unsent: list[OutboxItem]  # replies and notes not yet delivered (pending, sending or failed)
 
 
 async def list_inbox(services: Services, workspace: str, filt: ticket_store.InboxFilter) -> list[ticket_store.InboxRow]:
@@ -36,6 +37,11 @@ async def open_ticket(services: Services, ticket_id: int) -> TicketView:
             ticket_store.earlier_tickets(db, t),
             work.sent_replies(db, ticket_id),
             work.load_draft(db, ticket_id),
+            [
+                i
+                for i in outbox.items(db, t.workspace, ticket_id=ticket_id)
+                if i.state is not OutboxState.SENT and i.kind in (OutboxKind.REPLY, OutboxKind.NOTE)
+            ],
         )
 
     return await services.store.run(_read, services.store.db)
@@ -75,31 +81,13 @@ async def send_reply(
     ai_draft: str = "",
     output_id: int | None = None,
     author: str = "",
-) -> SentReply:
-    """Send through the ticket's help desk, then record the message, the AI draft and the edit ratio."""
-    text = body.strip()
-    if not text:
-        raise ValidationError("The reply is empty.", "Write a reply, or regenerate the draft, then send.")
-    store = services.store
-    ticket = await store.run(ticket_store.get_ticket, store.db, ticket_id)
-    visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
-    sender = author or services.agent_name(ticket.workspace)
-    # Keep the agent's text before any network call: a failed send must not lose it.
-    await store.run(work.save_draft, store.db, ticket_id, body, ai_draft, output_id)
-    await services.connector(ticket.workspace).post_message(ticket, text, visibility, sender)
+) -> OutboxItem:
+    """Write the reply to the outbox, then try to deliver it at once. The returned item says how that went
+    (sent, pending with the next attempt, or failed with the reason); the text is never lost either way."""
+    from copilot.assist import outbox as sending
 
-    def _record(db: Database) -> SentReply:
-        with db.conn:
-            message = ticket_store.add_message(db, ticket_id, sender, Role.AGENT, visibility, text)
-            sent = work.record_sent(
-                db, ticket_id, message.id, visibility, text, ai_draft, output_id, edit_ratio(ai_draft, text)
-            )
-            if not internal and ticket.status == "new":
-                ticket_store.set_status(db, ticket_id, "open")
-            work.discard_draft(db, ticket_id)
-        return sent
-
-    sent = await store.run(_record, store.db)
-    services.bus.emit(TicketDidChange(ticket_id=ticket_id))
-    services.bus.emit(DraftDidUpdate(ticket_id=ticket_id))
-    return sent
+    item = await sending.queue_message(
+        services, ticket_id, body, internal=internal, ai_draft=ai_draft, output_id=output_id, author=author
+    )
+    async with services.lock(f"outbox:{item.workspace}"):
+        return await sending.deliver(services, item.id)

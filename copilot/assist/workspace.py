@@ -1,17 +1,35 @@
-"""Open a workspace: fill the local store from its help desk, and keep the inbox badges current."""
+"""Workspaces: open one (demo or help desk), add and test a help desk, keep the inbox badges current."""
 
 from __future__ import annotations
 
 import hashlib
+import re
+from dataclasses import dataclass
 
 from sqlite_utils import Database
 
 from copilot.app import Services
 from copilot.builtin.signals import detect_flags, is_urgent, sentiment
 from copilot.domain.models import Ticket
+from copilot.errors import ValidationError
 from copilot.events import TicketDidChange
-from copilot.kb.articles import count_articles, import_articles
+from copilot.helpdesk.base import ConnectionInfo
+from copilot.helpdesk.demo import DEMO_WORKSPACE
+from copilot.helpdesk.registry import KINDS, make_connector
+from copilot.secrets import HELPDESK_TOKEN_ENV, delete_secret, helpdesk_key, set_secret
 from copilot.store import tickets as ticket_store
+from copilot.store import workspaces as ws_store
+from copilot.store.workspaces import WorkspaceConfig
+
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class WorkspaceSummary:
+    config: WorkspaceConfig
+    tickets: int
+    state: ws_store.SyncState
+    outbox: dict[str, int]
 
 
 def content_key(ticket: Ticket) -> str:
@@ -21,11 +39,16 @@ def content_key(ticket: Ticket) -> str:
     return h.hexdigest()[:16]
 
 
-def refresh_badges(db: Database, workspace: str) -> int:
+def refresh_badges(db: Database, workspace: str, ticket_ids: set[int] | None = None) -> int:
     """Recompute sentiment and urgency badges for tickets whose thread changed. Returns how many."""
     known = ticket_store.badge_keys(db, workspace)
     changed = 0
-    for t in ticket_store.all_tickets(db, workspace):
+    tickets = (
+        ticket_store.all_tickets(db, workspace)
+        if ticket_ids is None
+        else [ticket_store.get_ticket(db, i) for i in sorted(ticket_ids)]
+    )
+    for t in tickets:
         key = content_key(t)
         if known.get(t.id) == key:
             continue
@@ -36,14 +59,14 @@ def refresh_badges(db: Database, workspace: str) -> int:
     return changed
 
 
+def _count(db: Database, workspace: str) -> int:
+    return int(db.execute("SELECT count(*) FROM tickets WHERE workspace = ?", [workspace]).fetchone()[0])
+
+
 async def open_workspace(services: Services, workspace: str) -> int:
-    """Seed from the help desk on first open; returns the number of tickets in the local store."""
+    """Show what the local store has at once; the demo is filled on first open (help desks sync separately)."""
     connector = services.connector(workspace)
     store = services.store
-
-    def _count(db: Database) -> int:
-        return int(db.execute("SELECT count(*) FROM tickets WHERE workspace = ?", [workspace]).fetchone()[0])
-
     await store.run(
         ticket_store.ensure_workspace,
         store.db,
@@ -52,17 +75,82 @@ async def open_workspace(services: Services, workspace: str) -> int:
         connector.kind,
         connector.article_url_template,
     )
-    if await store.run(_count, store.db) == 0:
-        batch = await connector.sync(None)
-        articles = await connector.list_articles()
+    if workspace == DEMO_WORKSPACE and await store.run(_count, store.db, workspace) == 0:
+        from copilot.assist.sync import sync_workspace
 
-        def _seed(db: Database) -> None:
-            for t in batch.tickets:
-                ticket_store.upsert_ticket(db, t)
-            if count_articles(db, workspace) == 0:
-                import_articles(db, workspace, articles, author=connector.display_name)
-
-        await store.run(_seed, store.db)
+        await sync_workspace(services, workspace)
     await store.run(refresh_badges, store.db, workspace)
     services.bus.emit(TicketDidChange(ticket_id=0))
-    return await store.run(_count, store.db)
+    return await store.run(_count, store.db, workspace)
+
+
+def validate_config(config: WorkspaceConfig) -> None:
+    if not _NAME.match(config.id):
+        raise ValidationError(
+            f"'{config.id}' cannot name a workspace.",
+            "Use lower-case letters, digits, '-' or '_' (up to 40), starting with a letter or digit.",
+        )
+    if config.id == DEMO_WORKSPACE:
+        raise ValidationError("'demo' is the built-in demo workspace.", "Choose another name.")
+    if config.kind not in KINDS:
+        raise ValidationError(f"Unknown help-desk type '{config.kind}'.", f"Known types: {', '.join(KINDS)}.")
+    if not re.match(r"^https?://[^\s/]+", config.url):
+        raise ValidationError(
+            f"'{config.url}' is not a web address.",
+            "Use the address you open the help desk at, e.g. https://rt.example.com.",
+        )
+
+
+async def test_connection(services: Services, config: WorkspaceConfig, token: str) -> ConnectionInfo:
+    """Try a help desk with these settings before anything is saved (one or two small calls)."""
+    validate_config(config)
+    connector = make_connector(config, lambda: token)
+    try:
+        return await connector.test_connection()
+    finally:
+        await connector.aclose()
+
+
+async def save_workspace(services: Services, config: WorkspaceConfig, token: str | None) -> WorkspaceConfig:
+    """Add or change a help-desk workspace. The token goes to the OS keyring first: no keyring, nothing saved."""
+    validate_config(config)
+    if token:
+        set_secret(helpdesk_key(config.id), token, HELPDESK_TOKEN_ENV)
+    await services.store.run(ws_store.save_workspace, services.store.db, config)
+    services.attach(config)
+    return config
+
+
+async def set_token(services: Services, workspace: str, token: str) -> None:
+    if not token.strip():
+        raise ValidationError("The token is empty.", "Paste the API token from the help desk.")
+    set_secret(helpdesk_key(workspace), token.strip(), HELPDESK_TOKEN_ENV)
+    if workspace in services.tokens:
+        services.tokens[workspace].forget()
+
+
+async def remove_workspace(services: Services, workspace: str) -> None:
+    if workspace == DEMO_WORKSPACE:
+        raise ValidationError("The demo workspace is built in and cannot be removed.")
+    await services.store.run(ws_store.remove_workspace, services.store.db, workspace)
+    delete_secret(helpdesk_key(workspace))
+    connector = services.connectors.pop(workspace, None)
+    if connector is not None:
+        await connector.aclose()
+    services.bus.emit(TicketDidChange(ticket_id=0))
+
+
+async def list_workspaces(services: Services) -> list[WorkspaceSummary]:
+    from copilot.store import outbox
+
+    def _read(db: Database) -> list[WorkspaceSummary]:
+        configs = {c.id: c for c in ws_store.list_workspaces(db)}
+        out = []
+        for name, connector in services.connectors.items():
+            config = configs.get(name) or WorkspaceConfig(name, connector.display_name, connector.kind)
+            out.append(
+                WorkspaceSummary(config, _count(db, name), ws_store.sync_state(db, name), outbox.counts(db, name))
+            )
+        return out
+
+    return await services.store.run(_read, services.store.db)

@@ -27,6 +27,7 @@ class Message:
     body: str
     body_format: str  # "text", "markdown" or "html"
     created_at: str
+    remote_id: str = ""  # the help desk's id for this message ("" for local-only messages)
 
 
 @dataclass(frozen=True)

@@ -1,12 +1,17 @@
-"""The connector protocol every help desk implements, with the capabilities it declares."""
+"""The connector protocol every help desk implements, with the capabilities it declares.
+
+Adding a help desk means one module with a class that satisfies `Connector`, plus one line in
+`copilot.helpdesk.registry`. Nothing else in the app knows which help desk it talks to.
+"""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from copilot.domain.models import Ticket, Visibility
+from copilot.domain.models import Message, Ticket, Visibility
 from copilot.kb.articles import ArticleInput
 
 
@@ -23,9 +28,13 @@ class Capability(StrEnum):
 
 @dataclass(frozen=True)
 class SyncBatch:
-    tickets: list[Ticket]
-    cursor: str
-    errors: list[str] = field(default_factory=list)  # one line per ticket that could not be read
+    """One resumable step of a sync: store it, then save `cursor`; a crash repeats at most this step."""
+
+    tickets: list[Ticket] = field(default_factory=list)  # their fields; whole threads when full_threads
+    messages: dict[int, list[Message]] = field(default_factory=dict)  # ticket number -> new or changed messages
+    cursor: str = ""
+    errors: list[str] = field(default_factory=list)  # one line per item that could not be read
+    full_threads: bool = False  # tickets carry their whole thread (help desks without message ids)
 
 
 @dataclass(frozen=True)
@@ -34,6 +43,21 @@ class Posted:
 
     remote_id: str
     created_at: str
+
+
+@dataclass(frozen=True)
+class ConnectionInfo:
+    """What "Test connection" learned: the help desk's version, who we are there, and the queues we see."""
+
+    version: str
+    user: str
+    queues: tuple[str, ...]
+
+
+def thread_watermark(ticket: Ticket) -> str:
+    """The newest message id we know in a thread: a sent message whose fate is unknown is looked for after it."""
+    ids = [int(m.remote_id) for m in ticket.messages if m.remote_id.isdigit()]
+    return str(max(ids)) if ids else "0"
 
 
 class Connector(Protocol):
@@ -54,12 +78,30 @@ class Connector(Protocol):
         """The customer-visible address of an article, with {id}; "" when the help desk has none."""
         ...
 
-    async def sync(self, cursor: str | None) -> SyncBatch: ...
+    def sync(self, cursor: str | None) -> AsyncIterator[SyncBatch]:
+        """Everything changed since `cursor` (None: everything), in resumable batches."""
+        ...
 
-    async def post_message(self, ticket: Ticket, body: str, visibility: Visibility, author: str) -> Posted: ...
+    async def fetch_ticket(self, number: int) -> Ticket:
+        """One ticket's fields (not its thread)."""
+        ...
+
+    async def post_message(
+        self, ticket: Ticket, body: str, visibility: Visibility, author: str, watermark: str
+    ) -> Posted: ...
+
+    async def find_posted(self, ticket: Ticket, body: str, visibility: Visibility, watermark: str) -> Posted | None:
+        """The message with this text added after `watermark`, if the help desk has it (exactly-once sends)."""
+        ...
 
     async def set_status(self, ticket: Ticket, status: str) -> None: ...
+
+    async def set_tags(self, ticket: Ticket, tags: tuple[str, ...]) -> None: ...
 
     async def list_articles(self) -> list[ArticleInput]: ...
 
     async def update_article(self, article: ArticleInput) -> None: ...
+
+    async def test_connection(self) -> ConnectionInfo: ...
+
+    async def aclose(self) -> None: ...

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from copilot.builtin.text import detect_language
 from copilot.domain.models import Message, Role, Ticket, Visibility
-from copilot.errors import HelpdeskError
-from copilot.helpdesk.base import Capability, Posted, SyncBatch
+from copilot.errors import HelpdeskError, HelpdeskRejected
+from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
 from copilot.kb.articles import ArticleInput
 from copilot.kb.importer import read_articles
 
@@ -59,11 +60,32 @@ class DemoHelpdesk:
     def default_agent(self) -> str:
         return str(self._content()["agent"])
 
-    async def sync(self, cursor: str | None) -> SyncBatch:
+    async def sync(self, cursor: str | None) -> AsyncIterator[SyncBatch]:
+        if cursor:  # the demo's tickets never change after the first sync; replies live in the local store
+            return
         data = self._content()
         now = self._now or datetime.now(UTC)
         tickets = [self._ticket(raw, now) for raw in data["tickets"]]
-        return SyncBatch(tickets, cursor=_iso(now))
+        yield SyncBatch(tickets, cursor=_iso(now), full_threads=True)
+
+    async def fetch_ticket(self, number: int) -> Ticket:
+        now = self._now or datetime.now(UTC)
+        for raw in self._content()["tickets"]:
+            if int(raw["number"]) == number:
+                return self._ticket(raw, now)
+        raise HelpdeskRejected(f"The demo has no ticket #{number}.")
+
+    async def test_connection(self) -> ConnectionInfo:
+        return ConnectionInfo(version="built in", user=self.default_agent, queues=("Support",))
+
+    async def find_posted(self, ticket: Ticket, body: str, visibility: Visibility, watermark: str) -> Posted | None:
+        return None  # demo sends never fail half-way
+
+    async def set_tags(self, ticket: Ticket, tags: tuple[str, ...]) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
 
     def _ticket(self, raw: dict[str, Any], now: datetime) -> Ticket:
         created = now - timedelta(hours=float(raw["age_hours"]))
@@ -94,7 +116,9 @@ class DemoHelpdesk:
             messages=tuple(messages),
         )
 
-    async def post_message(self, ticket: Ticket, body: str, visibility: Visibility, author: str) -> Posted:
+    async def post_message(
+        self, ticket: Ticket, body: str, visibility: Visibility, author: str, watermark: str
+    ) -> Posted:
         # The demo help desk accepts everything; the local store is its record.
         return Posted(remote_id=f"demo-{uuid.uuid4().hex[:12]}", created_at=_iso(datetime.now(UTC)))
 

@@ -159,11 +159,49 @@ def _article_embeddings(db: Database) -> None:
     )
 
 
+def _helpdesk_sync_and_outbox(db: Database) -> None:
+    # Where a workspace's help desk lives and how far its sync got (the token is in the OS keyring, never here).
+    for column in ("url", "username", "options", "sync_cursor", "last_sync_at", "offline_since", "last_error"):
+        default = "'{}'" if column == "options" else "''"
+        db.execute(f"ALTER TABLE workspaces ADD COLUMN {column} TEXT NOT NULL DEFAULT {default}")
+    # The help desk's id for a message, so a sync merges threads instead of duplicating them.
+    db.execute("ALTER TABLE messages ADD COLUMN remote_id TEXT NOT NULL DEFAULT ''")
+    db.execute("CREATE UNIQUE INDEX messages_remote ON messages(ticket_id, remote_id) WHERE remote_id != ''")
+    # Every reply, note, status change or article correction is written here before any network call, then delivered.
+    db.execute(
+        """
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            workspace TEXT NOT NULL REFERENCES workspaces(id),
+            ticket_id INTEGER REFERENCES tickets(id),
+            article_id TEXT NOT NULL DEFAULT '',
+            kind TEXT NOT NULL,
+            body TEXT NOT NULL,
+            author TEXT NOT NULL,
+            ai_draft TEXT NOT NULL DEFAULT '',
+            output_id INTEGER,
+            state TEXT NOT NULL,
+            outcome_unknown INTEGER NOT NULL DEFAULT 0,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_at TEXT NOT NULL,
+            last_error TEXT NOT NULL DEFAULT '',
+            remote_id TEXT NOT NULL DEFAULT '',
+            watermark TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL,
+            sent_at TEXT NOT NULL DEFAULT ''
+        )
+        """
+    )
+    db.execute("CREATE INDEX outbox_state ON outbox(workspace, state, next_attempt_at)")
+    db.execute("CREATE INDEX outbox_ticket ON outbox(ticket_id)")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
     ("0003_article_entities", _article_entities),
     ("0004_article_embeddings", _article_embeddings),
+    ("0005_helpdesk_sync_and_outbox", _helpdesk_sync_and_outbox),
 ]
 
 

@@ -74,23 +74,91 @@ def upsert_ticket(db: Database, ticket: Ticket) -> int:
         if row:
             ticket_id = int(row[0])
             db.table("tickets").update(ticket_id, values)
-            db.execute("DELETE FROM messages WHERE ticket_id = ?", [ticket_id])
         else:
             ticket_id = insert_row(db, "tickets", values)
-        for m in ticket.messages:
-            db.table("messages").insert(
-                {
-                    "ticket_id": ticket_id,
-                    "author": m.author,
-                    "role": m.role.value,
-                    "visibility": m.visibility.value,
-                    "body": m.body,
-                    "body_format": m.body_format,
-                    "created_at": m.created_at,
-                }
-            )
+        merge_messages(db, ticket_id, ticket.messages, replace=not any(m.remote_id for m in ticket.messages))
         _refresh_search_row(db, ticket_id)
     return ticket_id
+
+
+def merge_messages(
+    db: Database, ticket_id: int, messages: tuple[Message, ...] | list[Message], *, replace: bool
+) -> int:
+    """Add the help desk's messages to a thread; ones it already has (same remote id) are updated in place.
+
+    `replace` is for help desks without message ids (the demo): the thread is rewritten, except messages
+    our own sent replies point at. Returns how many messages were new.
+    """
+    known = {
+        r[1]: int(r[0])
+        for r in db.execute("SELECT id, remote_id FROM messages WHERE ticket_id = ? AND remote_id != ''", [ticket_id])
+    }
+    if replace:
+        db.execute(
+            "DELETE FROM messages WHERE ticket_id = ? AND id NOT IN "
+            "(SELECT message_id FROM sent_replies WHERE message_id IS NOT NULL)",
+            [ticket_id],
+        )
+    added = 0
+    for m in messages:
+        values = {
+            "ticket_id": ticket_id,
+            "author": m.author,
+            "role": m.role.value,
+            "visibility": m.visibility.value,
+            "body": m.body,
+            "body_format": m.body_format,
+            "created_at": m.created_at,
+            "remote_id": m.remote_id,
+        }
+        if m.remote_id and m.remote_id in known:
+            db.table("messages").update(known[m.remote_id], values)
+        else:
+            db.table("messages").insert(values)
+            added += 1
+    if added and not replace:
+        latest = db.execute("SELECT max(created_at) FROM messages WHERE ticket_id = ?", [ticket_id]).fetchone()[0]
+        db.execute("UPDATE tickets SET updated_at = max(updated_at, ?) WHERE id = ?", [latest, ticket_id])
+    return added
+
+
+def ticket_id_for(db: Database, workspace: str, number: int) -> int | None:
+    row = db.execute("SELECT id FROM tickets WHERE workspace = ? AND number = ?", [workspace, number]).fetchone()
+    return int(row[0]) if row else None
+
+
+def upsert_fields(db: Database, ticket: Ticket) -> int:
+    """Insert or update a ticket's fields only (subject, status, tags …), keeping its thread."""
+    existing = ticket_id_for(db, ticket.workspace, ticket.number)
+    values = {
+        "workspace": ticket.workspace,
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "customer_name": ticket.customer_name,
+        "customer_email": ticket.customer_email,
+        "status": ticket.status,
+        "tags": dumps(list(ticket.tags)),
+        "intent": ticket.intent,
+        "language": ticket.language,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+    with db.conn:
+        if existing is None:
+            existing = insert_row(db, "tickets", values)
+        else:
+            if not ticket.language:
+                del values["language"]
+            db.table("tickets").update(existing, values)
+        _refresh_search_row(db, existing)
+    return existing
+
+
+def add_remote_messages(db: Database, ticket_id: int, messages: list[Message]) -> int:
+    with db.conn:
+        added = merge_messages(db, ticket_id, messages, replace=False)
+        _refresh_search_row(db, ticket_id)
+    return added
 
 
 def _refresh_search_row(db: Database, ticket_id: int) -> None:
@@ -114,6 +182,7 @@ def _message_from_row(r: dict[str, Any]) -> Message:
         body=r["body"],
         body_format=r["body_format"],
         created_at=r["created_at"],
+        remote_id=r["remote_id"],
     )
 
 
@@ -175,8 +244,16 @@ def earlier_tickets(db: Database, ticket: Ticket) -> list[tuple[int, int, str, s
     ]
 
 
-def add_message(db: Database, ticket_id: int, author: str, role: Role, visibility: Visibility, body: str) -> Message:
+def add_message(
+    db: Database, ticket_id: int, author: str, role: Role, visibility: Visibility, body: str, remote_id: str = ""
+) -> Message:
     created = now_iso()
+    if remote_id:
+        row = db.execute(
+            "SELECT id FROM messages WHERE ticket_id = ? AND remote_id = ?", [ticket_id, remote_id]
+        ).fetchone()
+        if row:  # a sync already brought it in
+            return _message_from_row(next(iter(db.query("SELECT * FROM messages WHERE id = ?", [row[0]]))))
     with db.conn:
         msg_id = insert_row(
             db,
@@ -189,11 +266,12 @@ def add_message(db: Database, ticket_id: int, author: str, role: Role, visibilit
                 "body": body,
                 "body_format": "text",
                 "created_at": created,
+                "remote_id": remote_id,
             },
         )
         db.execute("UPDATE tickets SET updated_at = ? WHERE id = ?", [created, ticket_id])
         _refresh_search_row(db, ticket_id)
-    return Message(msg_id, ticket_id, author, role, visibility, body, "text", created)
+    return Message(msg_id, ticket_id, author, role, visibility, body, "text", created, remote_id)
 
 
 def set_status(db: Database, ticket_id: int, status: str) -> None:

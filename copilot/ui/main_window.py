@@ -24,7 +24,8 @@ from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
 from copilot.assist.copilot import assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
-from copilot.domain.models import AssistResult, SentReply, Suggestion
+from copilot.domain.models import AssistResult, Suggestion
+from copilot.store.outbox import OutboxItem, OutboxState
 from copilot.store.tickets import InboxFilter, InboxRow
 from copilot.store.work import get_setting, save_draft, set_setting
 from copilot.ui.bridge import EventBridge
@@ -260,9 +261,19 @@ class MainWindow(QMainWindow):
         body = self.panel.editor.toPlainText()
         output_id = self.result.output_ids.get("draft") if self.result else None
 
-        def sent(reply: SentReply) -> None:
-            what = "Internal note added" if internal else "Reply sent"
-            self.statusBar().showMessage(f"{what}. You changed {reply.edit_ratio:.0%} of the AI draft.", 8000)
+        ai_draft = self.ai_draft
+
+        def sent(item: OutboxItem) -> None:
+            what = "Internal note" if internal else "Reply"
+            if item.state is OutboxState.SENT:
+                changed = conversation.edit_ratio(ai_draft, body.strip())
+                self.statusBar().showMessage(f"{what} sent. You changed {changed:.0%} of the AI draft.", 8000)
+            elif item.state is OutboxState.FAILED:
+                self.statusBar().showMessage(f"{what} not sent: {item.last_error} It is kept in the outbox.", 15000)
+            else:
+                self.statusBar().showMessage(
+                    f"{what} is in the outbox and will be sent when the help desk answers ({item.last_error}).", 15000
+                )
             if ticket_id == self.current_ticket:
                 self.select_ticket(ticket_id)
 

@@ -79,12 +79,14 @@ async def test_send_keeps_ai_draft_and_edit_ratio(services: Services) -> None:
     sent = await conversation.send_reply(
         services, ticket_id, edited, internal=False, ai_draft=result.draft.text, output_id=result.output_ids["draft"]
     )
-    assert 0 < sent.edit_ratio < 0.3
+    assert sent.state.value == "sent" and sent.attempts == 1
     view = await conversation.open_ticket(services, ticket_id)
-    assert view.ticket.messages[-1].body == edited.strip() and view.draft is None
-    assert view.sent[-1].ai_draft == result.draft.text
+    assert view.ticket.messages[-1].body == edited.strip() and view.draft is None and not view.unsent
+    assert view.sent[-1].ai_draft == result.draft.text and 0 < view.sent[-1].edit_ratio < 0.3
     note = await conversation.send_reply(services, ticket_id, "Checked the order.", internal=True, ai_draft="")
-    assert note.visibility.value == "internal" and note.edit_ratio == 1.0
+    assert note.kind.value == "note"
+    view = await conversation.open_ticket(services, ticket_id)
+    assert view.sent[-1].visibility.value == "internal" and view.sent[-1].edit_ratio == 1.0
     with pytest.raises(ValidationError):
         await conversation.send_reply(services, ticket_id, "   ", internal=False)
 

@@ -1,0 +1,136 @@
+"""Sync a workspace from its help desk: incremental, resumable, and safe to run while the agent works."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot.app import Services
+from copilot.builtin.text import detect_language
+from copilot.domain.models import Role
+from copilot.errors import HelpdeskError, HelpdeskUnreachable
+from copilot.events import ArticleDidChange, TicketDidChange
+from copilot.helpdesk.base import Capability, SyncBatch
+from copilot.kb.articles import import_articles
+from copilot.store import outbox
+from copilot.store import tickets as ticket_store
+from copilot.store import workspaces as ws_store
+
+
+@dataclass
+class SyncReport:
+    workspace: str
+    tickets_changed: int = 0
+    messages_added: int = 0
+    articles_created: int = 0
+    articles_updated: int = 0
+    errors: list[str] = field(default_factory=list)
+    requests: int = 0
+    wait_s: float = 0.0
+    seconds: float = 0.0
+    delivered: int = 0
+
+    def as_json(self) -> dict[str, Any]:
+        return {**asdict(self), "wait_s": round(self.wait_s, 3), "seconds": round(self.seconds, 3)}
+
+
+def apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
+    """Store one batch (idempotent, so a repeated batch after a crash changes nothing), then its cursor."""
+    touched: set[int] = set()
+    errors: list[str] = []
+    added = 0
+    for t in batch.tickets:
+        touched.add(ticket_store.upsert_ticket(db, t) if batch.full_threads else ticket_store.upsert_fields(db, t))
+    for number, messages in batch.messages.items():
+        ticket_id = ticket_store.ticket_id_for(db, workspace, number)
+        if ticket_id is None:
+            errors.append(f"ticket #{number}: messages arrived for a ticket this workspace does not have")
+            continue
+        added += ticket_store.add_remote_messages(db, ticket_id, messages)
+        touched.add(ticket_id)
+    for ticket_id in touched:
+        t = ticket_store.get_ticket(db, ticket_id)
+        if not t.language and t.messages:
+            customer = " ".join(m.body for m in t.messages if m.role is Role.CUSTOMER)
+            db.execute(
+                "UPDATE tickets SET language = ? WHERE id = ?", [detect_language(f"{t.subject} {customer}"), ticket_id]
+            )
+    ws_store.save_cursor(db, workspace, batch.cursor)
+    return touched, added, errors
+
+
+def _import_remote_articles(db: Database, workspace: str, items: list[Any], author: str) -> tuple[int, int]:
+    # An agent's correction still waiting in the outbox wins over the help desk's older text.
+    waiting = {
+        i.article_id
+        for i in outbox.items(
+            db, workspace, states=(outbox.OutboxState.PENDING, outbox.OutboxState.SENDING, outbox.OutboxState.FAILED)
+        )
+        if i.article_id
+    }
+    return import_articles(db, workspace, [a for a in items if a.id not in waiting], author)
+
+
+async def sync_workspace(services: Services, workspace: str, *, articles: bool = True) -> SyncReport:
+    """Pull what changed since the last sync; deliver the outbox afterwards. Raises when the help desk is
+    unreachable or refuses the token (after recording it, so the status line can say "offline since …")."""
+    from copilot.assist.outbox import deliver_due
+
+    connector = services.connector(workspace)
+    store = services.store
+    report = SyncReport(workspace)
+    started = time.perf_counter()
+    http = getattr(connector, "http", None)
+    before = (http.stats.requests, http.stats.wait_s) if http is not None else (0, 0.0)
+    touched: set[int] = set()
+    async with services.lock(f"sync:{workspace}"):
+        await store.run(
+            ticket_store.ensure_workspace,
+            store.db,
+            workspace,
+            connector.display_name,
+            connector.kind,
+            connector.article_url_template,
+        )
+        state = await store.run(ws_store.sync_state, store.db, workspace)
+        try:
+            async for batch in connector.sync(state.cursor or None):
+                changed, added, errors = await store.run(apply_batch, store.db, workspace, batch)
+                touched |= changed
+                report.tickets_changed += len(batch.tickets)
+                report.messages_added += added
+                report.errors += batch.errors + errors
+                if changed:
+                    services.bus.emit(TicketDidChange(ticket_id=0))  # the inbox shows each batch as it lands
+            if articles and Capability.KB_READ in connector.capabilities and (workspace != "demo" or not state.cursor):
+                items = await connector.list_articles()
+                created, updated = await store.run(
+                    _import_remote_articles, store.db, workspace, items, connector.display_name
+                )
+                report.articles_created, report.articles_updated = created, updated
+        except HelpdeskUnreachable as exc:
+            await store.run(ws_store.mark_unreachable, store.db, workspace, exc.message)
+            raise
+        except HelpdeskError as exc:  # refused token, garbage answers: reachable, but the sync stopped here
+            await store.run(ws_store.mark_error, store.db, workspace, exc.message)
+            raise
+        await store.run(ws_store.mark_synced, store.db, workspace)
+    if touched:
+        from copilot.assist.workspace import refresh_badges
+
+        await store.run(refresh_badges, store.db, workspace, touched)
+        services.bus.emit(TicketDidChange(ticket_id=0))
+    if report.articles_created or report.articles_updated:
+        from copilot.assist.copilot import refresh_vectors
+
+        await refresh_vectors(services, workspace)
+        services.bus.emit(ArticleDidChange(article_id=""))
+    report.delivered = len([i for i in await deliver_due(services, workspace) if i.state is outbox.OutboxState.SENT])
+    if http is not None:
+        report.requests = http.stats.requests - before[0]
+        report.wait_s = http.stats.wait_s - before[1]
+    report.seconds = time.perf_counter() - started
+    return report

@@ -1,0 +1,123 @@
+"""Workspaces: which help desk each one talks to, and how far its sync got."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlite_utils import Database
+
+from copilot.errors import NotFoundError
+from copilot.store.util import dumps, now_iso
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """A help-desk workspace as the user set it up. The token is in the OS keyring, never here."""
+
+    id: str
+    name: str
+    kind: str
+    url: str = ""
+    username: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    cursor: str
+    last_sync_at: str
+    offline_since: str
+    last_error: str
+
+
+def _config(r: dict[str, Any]) -> WorkspaceConfig:
+    return WorkspaceConfig(r["id"], r["name"], r["kind"], r["url"], r["username"], json.loads(r["options"] or "{}"))
+
+
+def save_workspace(db: Database, config: WorkspaceConfig) -> None:
+    values = {
+        "id": config.id,
+        "name": config.name,
+        "kind": config.kind,
+        "url": config.url,
+        "username": config.username,
+        "options": dumps(config.options),
+    }
+    with db.conn:
+        if db.execute("SELECT 1 FROM workspaces WHERE id = ?", [config.id]).fetchone():
+            db.table("workspaces").update(config.id, values)
+        else:
+            db.table("workspaces").insert({**values, "created_at": now_iso()})
+
+
+def list_workspaces(db: Database) -> list[WorkspaceConfig]:
+    return [_config(r) for r in db.query("SELECT * FROM workspaces ORDER BY created_at, id")]
+
+
+def get_workspace(db: Database, workspace: str) -> WorkspaceConfig:
+    rows = list(db.query("SELECT * FROM workspaces WHERE id = ?", [workspace]))
+    if not rows:
+        raise NotFoundError(
+            f"There is no workspace called '{workspace}'.", "List them with `support-copilot workspace list`."
+        )
+    return _config(rows[0])
+
+
+def remove_workspace(db: Database, workspace: str) -> None:
+    """Forget a workspace and everything cached from it (the help desk itself is untouched)."""
+    ticket_ids = "SELECT id FROM tickets WHERE workspace = :ws"
+    output_ids = f"SELECT id FROM ai_outputs WHERE ticket_id IN ({ticket_ids})"
+    with db.conn:
+        for sql in (
+            f"DELETE FROM output_flags WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM sent_replies WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM drafts WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM ai_outputs WHERE id IN ({output_ids})",
+            "DELETE FROM outbox WHERE workspace = :ws",
+            f"DELETE FROM ticket_badges WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM ticket_search WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM messages WHERE ticket_id IN ({ticket_ids})",
+            "DELETE FROM tickets WHERE workspace = :ws",
+            "DELETE FROM article_embeddings WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
+            "DELETE FROM article_feedback WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
+            "DELETE FROM article_versions WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
+            "DELETE FROM articles WHERE workspace = :ws",
+            "DELETE FROM workspaces WHERE id = :ws",
+        ):
+            db.execute(sql, {"ws": workspace})
+
+
+def sync_state(db: Database, workspace: str) -> SyncState:
+    row = db.execute(
+        "SELECT sync_cursor, last_sync_at, offline_since, last_error FROM workspaces WHERE id = ?", [workspace]
+    ).fetchone()
+    return SyncState(*row) if row else SyncState("", "", "", "")
+
+
+def save_cursor(db: Database, workspace: str, cursor: str) -> None:
+    db.execute("UPDATE workspaces SET sync_cursor = ? WHERE id = ?", [cursor, workspace])
+
+
+def mark_synced(db: Database, workspace: str) -> None:
+    db.execute(
+        "UPDATE workspaces SET last_sync_at = ?, offline_since = '', last_error = '' WHERE id = ?",
+        [now_iso(), workspace],
+    )
+
+
+def mark_unreachable(db: Database, workspace: str, error: str) -> str:
+    """Record that the help desk could not be reached; returns since when it has been offline."""
+    now = now_iso()
+    db.execute(
+        "UPDATE workspaces SET offline_since = CASE WHEN offline_since = '' THEN ? ELSE offline_since END, "
+        "last_error = ? WHERE id = ?",
+        [now, error, workspace],
+    )
+    return str(db.execute("SELECT offline_since FROM workspaces WHERE id = ?", [workspace]).fetchone()[0])
+
+
+def mark_error(db: Database, workspace: str, error: str) -> None:
+    """The help desk answered but the sync could not finish (a refused token, an unreadable answer)."""
+    db.execute("UPDATE workspaces SET offline_since = '', last_error = ? WHERE id = ?", [error, workspace])
