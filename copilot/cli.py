@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--keyword-only", action="store_true", help="no local embedding model: TF-IDF neighbours")
     t.add_argument("--json", action="store_true")
 
+    from copilot import cli_helpdesk
+
+    cli_helpdesk.add_parsers(sub)
+
     st = sub.add_parser("settings", help="list the settings, or get/set one")
     st_sub = st.add_subparsers(dest="settings_command", metavar="ACTION")
     st_get = st_sub.add_parser("get", help="print a setting's current value")
@@ -206,6 +210,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _kb(args, out)
         if args.command == "eval":
             return _eval(args, out)
+        if args.command in ("workspace", "sync", "tickets", "reply", "outbox"):
+            from copilot import cli_helpdesk
+
+            return cli_helpdesk.run(args, out)
         return _settings(args, out)
     except KeyboardInterrupt:
         return 130

@@ -58,7 +58,22 @@ async def save_article(
     saved = await services.store.run(articles.save_article, services.store.db, article_id, title, body, who, reason)
     await _refresh_vectors(services, None)  # the corrected text is what meaning search sees next
     services.bus.emit(ArticleDidChange(article_id=article_id))
+    await _push_to_helpdesk(services, article_id)
     return saved
+
+
+async def _push_to_helpdesk(services: Services, article_id: str) -> None:
+    """A correction goes back to the help desk's knowledge base too, through the outbox (never lost)."""
+    from copilot.assist import outbox as sending
+    from copilot.helpdesk.base import Capability
+
+    workspace = await services.store.run(articles.workspace_of, services.store.db, article_id)
+    connector = services.connectors.get(workspace)
+    if connector is None or connector.kind == "demo" or Capability.KB_UPDATE not in connector.capabilities:
+        return
+    item = await sending.queue_article(services, workspace, article_id)
+    async with services.lock(f"outbox:{workspace}"):
+        await sending.deliver(services, item.id)
 
 
 async def article_history(services: Services, article_id: str) -> list[ArticleVersion]:
@@ -70,6 +85,7 @@ async def revert_article(services: Services, article_id: str, version: int, auth
     saved = await services.store.run(articles.revert_article, services.store.db, article_id, version, who)
     await _refresh_vectors(services, None)
     services.bus.emit(ArticleDidChange(article_id=article_id))
+    await _push_to_helpdesk(services, article_id)
     return saved
 
 

@@ -101,7 +101,7 @@ def validate_config(config: WorkspaceConfig) -> None:
         )
 
 
-async def test_connection(services: Services, config: WorkspaceConfig, token: str) -> ConnectionInfo:
+async def check_connection(services: Services, config: WorkspaceConfig, token: str) -> ConnectionInfo:
     """Try a help desk with these settings before anything is saved (one or two small calls)."""
     validate_config(config)
     connector = make_connector(config, lambda: token)

@@ -194,8 +194,9 @@ class HelpdeskHttp:
 
     def parse_json(self, response: httpx.Response) -> Any:
         try:
-            return response.json()
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            # Invalid UTF-8 in one message must not lose the whole page: undecodable bytes become U+FFFD.
+            return json.loads(response.content.decode("utf-8", "replace"))
+        except json.JSONDecodeError as exc:
             snippet = response.text[:80].replace("\n", " ") if response.content else "an empty body"
             raise HelpdeskPayloadError(
                 f"{self.name} answered {response.request.url.path} with something that is not JSON ({snippet!r}).",

@@ -150,7 +150,8 @@ class RTConnector:
             f"{config.url.rstrip('/')}/REST/2.0", self._auth, f"Request Tracker ({config.name})"
         )
         self._requestors: dict[int, set[str]] = {}
-        self._agent = ""
+        self._names: dict[int, str] = {}
+        self._agent = str(config.options.get("agent_name", ""))
 
     def _auth(self) -> Mapping[str, str]:
         token = self._token()
@@ -275,7 +276,8 @@ class RTConnector:
         self._requestors[number] = {e.lower() for e in emails if e}
         first = requestors[0] if requestors else {}
         email = emails[0] if emails else ""
-        name = _text(first.get("RealName"), "a name") or email or "Unknown customer"
+        name = _text(first.get("RealName"), "a name") or _name_from_email(email) or "Unknown customer"
+        self._names[number] = name
         tags: list[str] = []
         for cf in _list(item.get("CustomFields"), "the custom fields"):
             cf = _dict(cf, "a custom field")
@@ -341,10 +343,12 @@ class RTConnector:
             if not body.strip():
                 continue  # e.g. a status change made through the correspond form without text
             email = _text(creator.get("EmailAddress"), "an email").lower()
-            customer = kind != "Comment" and (
-                email in self._requestors.get(ticket, set()) or creator.get("id") == "RT_System"
-            )
+            from_requestor = email in self._requestors.get(ticket, set())
+            # A ticket's first message is the customer's request, even when an agent typed it in for them.
+            customer = kind == "Create" or (kind == "Correspond" and from_requestor)
             author = _text(creator.get("RealName"), "a name") or _text(creator.get("Name"), "a name") or email
+            if customer and not from_requestor:
+                author = self._names.get(ticket, author)
             messages.setdefault(ticket, []).append(
                 Message(
                     id=0,
@@ -503,6 +507,13 @@ class RTConnector:
             write=True,
         )
         check_messages(self.http.parse_json(response), f"update the article '{article.title}'")
+
+
+def _name_from_email(email: str) -> str:
+    """'jane.doe@example.com' -> 'Jane Doe': better in a greeting than the address."""
+    local = email.split("@", 1)[0]
+    words = [w for w in re.split(r"[._+-]+", local) if w and not w.isdigit()]
+    return " ".join(w.capitalize() for w in words) if words else email
 
 
 def _quote(value: str) -> str:

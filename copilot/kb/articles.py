@@ -34,6 +34,13 @@ def get_article(db: Database, article_id: str) -> Article:
     return _article(rows[0])
 
 
+def workspace_of(db: Database, article_id: str) -> str:
+    row = db.execute("SELECT workspace FROM articles WHERE id = ?", [article_id]).fetchone()
+    if not row:
+        raise NotFoundError(f"Article '{article_id}' is not in the knowledge base.")
+    return str(row[0])
+
+
 def list_articles(db: Database, workspace: str) -> list[Article]:
     return [_article(r) for r in db.query("SELECT * FROM articles WHERE workspace = ? ORDER BY title", [workspace])]
 

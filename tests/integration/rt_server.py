@@ -92,15 +92,22 @@ class RTServer:
     def seed_tickets(self, count: int) -> None:
         self._perl("seed-tickets.pl", str(count))
 
+    def customer_writes(self, ticket: int, email: str, text: str) -> None:
+        self._perl("as-customer.pl", str(ticket), email, text)
+
+    def api(self) -> httpx.Client:
+        """A superuser REST client for arranging test data (the connector under test uses the agent's token)."""
+        return httpx.Client(base_url=f"{self.url}/REST/2.0", auth=("root", "rtpass123"), timeout=30)
+
     def start(self, timeout: float = 60.0) -> None:
-        log = (self.root / "log" / "server.out").open("ab")
-        self._proc = subprocess.Popen(
-            [str(RT_SERVER), "--host", "127.0.0.1", "--port", str(self.port), "--max-workers", str(self.workers)],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        with (self.root / "log" / "server.out").open("ab") as log:  # the child keeps its own copy
+            self._proc = subprocess.Popen(
+                [str(RT_SERVER), "--host", "127.0.0.1", "--port", str(self.port), "--max-workers", str(self.workers)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:

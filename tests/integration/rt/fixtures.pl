@@ -41,5 +41,7 @@
     { UserId => 'agent1', CF => 'Tags',    Right => [qw(SeeCustomField ModifyCustomField)] },
     { UserId => 'agent1', CF => 'Content', LookupType => 'RT::Class-RT::Article', Right => [qw(SeeCustomField ModifyCustomField)] },
     { UserId => 'agent1', Right => [qw(ManageAuthTokens ShowArticle ModifyArticle CreateArticle SeeClass)] },
+    # Customers write back on their own tickets (as RT's mail gateway lets them).
+    { GroupDomain => 'RT::Queue-Role', GroupType => 'Requestor', Queue => 'Support', Right => [qw(ShowTicket ReplyToTicket)] },
 );
 1;

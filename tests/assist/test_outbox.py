@@ -1,0 +1,130 @@
+"""The outbox's promises with a scripted help desk: nothing lost, nothing sent twice, backoff honoured."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import keyring
+import keyring.backends.fail
+import pytest
+
+from copilot.app import Services
+from copilot.assist import conversation, outbox
+from copilot.assist.workspace import open_workspace
+from copilot.domain.models import Ticket, Visibility
+from copilot.errors import HelpdeskRateLimited, HelpdeskRejected, HelpdeskUnreachable
+from copilot.helpdesk.base import Posted
+from copilot.helpdesk.demo import DemoHelpdesk
+from copilot.paths import resources_dir
+from copilot.secrets import SecretStoreError, get_secret, set_secret
+from copilot.store import outbox as store
+from copilot.store.tickets import find_ticket
+
+
+class ScriptedHelpdesk(DemoHelpdesk):
+    """The demo's tickets, with posts that fail as scripted; remembers what actually "landed"."""
+
+    def __init__(self) -> None:
+        super().__init__(resources_dir() / "demo")
+        self.script: list[Exception | None] = []
+        self.landed: list[str] = []
+        self.looked = 0
+
+    async def post_message(
+        self, ticket: Ticket, body: str, visibility: Visibility, author: str, watermark: str
+    ) -> Posted:
+        outcome = self.script.pop(0) if self.script else None
+        if isinstance(outcome, HelpdeskUnreachable) and outcome.outcome_unknown:
+            self.landed.append(body)  # it reached the help desk; the answer got lost
+        if outcome is not None:
+            raise outcome
+        self.landed.append(body)
+        return Posted(f"r{len(self.landed)}", datetime.now(UTC).isoformat())
+
+    async def find_posted(self, ticket: Ticket, body: str, visibility: Visibility, watermark: str) -> Posted | None:
+        self.looked += 1
+        return Posted("found", "") if body in self.landed else None
+
+
+@pytest.fixture
+async def scripted(services: Services) -> ScriptedHelpdesk:
+    helpdesk = ScriptedHelpdesk()
+    services.connectors["demo"] = helpdesk
+    await open_workspace(services, "demo")
+    return helpdesk
+
+
+async def _ticket_id(services: Services, number: int = 3) -> int:
+    return (await services.store.run(find_ticket, services.store.db, "demo", number)).id
+
+
+async def _due_now(services: Services) -> None:
+    await services.store.run(services.store.db.execute, "UPDATE outbox SET next_attempt_at = ''")
+
+
+async def test_lost_answer_is_looked_up_not_resent(services: Services, scripted: ScriptedHelpdesk) -> None:
+    scripted.script = [HelpdeskUnreachable("timed out", outcome_unknown=True)]
+    item = await conversation.send_reply(
+        services, await _ticket_id(services), "Your refund is on its way.", internal=False
+    )
+    assert item.state is store.OutboxState.PENDING and item.outcome_unknown and item.attempts == 1
+    await _due_now(services)
+    [done] = await outbox.deliver_due(services, "demo")
+    assert done.state is store.OutboxState.SENT and scripted.looked == 1
+    assert scripted.landed == ["Your refund is on its way."]  # once
+
+
+async def test_refused_connection_is_simply_retried(services: Services, scripted: ScriptedHelpdesk) -> None:
+    scripted.script = [HelpdeskUnreachable("refused", outcome_unknown=False)]
+    item = await conversation.send_reply(services, await _ticket_id(services), "Try again tomorrow.", internal=True)
+    assert item.state is store.OutboxState.PENDING and not item.outcome_unknown
+    assert item.next_attempt_at > datetime.now(UTC).isoformat(timespec="seconds")
+    await _due_now(services)
+    [done] = await outbox.deliver_due(services, "demo")
+    assert done.state is store.OutboxState.SENT and scripted.looked == 0 and scripted.landed == ["Try again tomorrow."]
+
+
+async def test_rate_limit_waits_as_long_as_asked(services: Services, scripted: ScriptedHelpdesk) -> None:
+    scripted.script = [HelpdeskRateLimited("slow down", retry_after=120)]
+    item = await conversation.send_reply(services, await _ticket_id(services), "Hello.", internal=False)
+    wait = datetime.fromisoformat(item.next_attempt_at) - datetime.now(UTC)
+    assert item.state is store.OutboxState.PENDING and 110 < wait.total_seconds() <= 121
+    assert await outbox.deliver_due(services, "demo") == []  # not due yet
+
+
+async def test_refusal_keeps_the_text_and_it_can_be_taken_back(services: Services, scripted: ScriptedHelpdesk) -> None:
+    ticket_id = await _ticket_id(services)
+    scripted.script = [HelpdeskRejected("ticket is locked")]
+    item = await conversation.send_reply(services, ticket_id, "Draft that bounced.", internal=False)
+    assert item.state is store.OutboxState.FAILED and item.last_error == "ticket is locked"
+    view = await conversation.open_ticket(services, ticket_id)
+    assert [u.body for u in view.unsent] == ["Draft that bounced."] and view.draft is None
+    await outbox.take_back(services, item.id)
+    view = await conversation.open_ticket(services, ticket_id)
+    assert view.unsent == [] and view.draft is not None and view.draft.body == "Draft that bounced."
+
+
+async def test_a_send_interrupted_by_a_crash_is_checked_first(services: Services, scripted: ScriptedHelpdesk) -> None:
+    item = await outbox.queue_message(
+        services, await _ticket_id(services), "Sent just before the crash.", internal=False
+    )
+    await services.store.run(store.begin_attempt, services.store.db, item.id)  # the app died here, mid-send
+    scripted.landed.append("Sent just before the crash.")
+    [done] = await outbox.deliver_due(services, "demo")
+    assert done.state is store.OutboxState.SENT and done.attempts == 2 and scripted.looked == 1
+    assert scripted.landed == ["Sent just before the crash."]
+
+
+def test_backoff_is_capped_and_respects_retry_after() -> None:
+    assert [store.backoff_seconds(n) for n in (1, 2, 3)] == [2, 4, 8]
+    assert store.backoff_seconds(20) == 300
+    assert store.backoff_seconds(1, retry_after=90) == 90
+
+
+def test_no_keyring_is_a_clear_error_never_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    keyring.set_keyring(keyring.backends.fail.Keyring())
+    with pytest.raises(SecretStoreError, match="no usable keyring") as no_ring:
+        set_secret("helpdesk/acme", "s3cret", "COPILOT_HELPDESK_TOKEN")
+    assert "COPILOT_HELPDESK_TOKEN" in no_ring.value.hint
+    monkeypatch.setenv("COPILOT_HELPDESK_TOKEN", "from-env")
+    assert get_secret("helpdesk/acme", "COPILOT_HELPDESK_TOKEN") == "from-env"
