@@ -13,6 +13,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from copilot.app import Services, build_services
+from tests.integration.rt_server import RTServer, rt_installed
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("COPILOT_DATA", REPO.parent / "shared" / "data"))
@@ -67,3 +68,24 @@ def eval_dir() -> Path:
     if not EVAL.is_dir():
         pytest.skip(f"evaluation data not found at {EVAL} (set COPILOT_DATA)")
     return EVAL
+
+
+@pytest.fixture(scope="session")
+def rt_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RTServer]:
+    if not rt_installed():
+        message = "Request Tracker 5 is not installed (Debian: request-tracker5 rt5-db-sqlite rt5-standalone; .ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = RTServer(Path(tmp_path_factory.mktemp("rt")))
+    server.setup()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rt(rt_server: RTServer) -> RTServer:
+    if not rt_server.running:  # a test that stopped it and failed before starting it again
+        rt_server.start()
+    return rt_server

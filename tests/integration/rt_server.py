@@ -92,6 +92,9 @@ class RTServer:
     def seed_tickets(self, count: int) -> None:
         self._perl("seed-tickets.pl", str(count))
 
+    def change_tickets(self, count: int) -> None:
+        self._perl("change-tickets.pl", str(count))
+
     def customer_writes(self, ticket: int, email: str, text: str) -> None:
         self._perl("as-customer.pl", str(ticket), email, text)
 
