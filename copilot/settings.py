@@ -59,6 +59,13 @@ SCHEMA: tuple[SettingSpec, ...] = (
         "How long after the last keystroke the draft is saved (ms).",
         label="Autosave delay (ms)",
     ),
+    SettingSpec(
+        "sync.interval_s",
+        int,
+        120,
+        "How often a help-desk workspace syncs in the background and retries its outbox (seconds; 0: only on F5).",
+        label="Sync every (s)",
+    ),
 )
 SPECS = {s.key: s for s in SCHEMA}
 

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 from copilot.assist.conversation import TicketView
 from copilot.domain.models import Role, Visibility
 from copilot.render import message_html
+from copilot.store.outbox import OutboxKind, OutboxState
 from copilot.ui.safe_browser import SafeBrowser
 
 STYLE = """
@@ -18,6 +19,7 @@ STYLE = """
  .customer { background: #f4f6fa; }
  .agent { background: #eef8f0; }
  .internal { background: #fff6d6; }
+ .outbox { background: #fdeeee; border: 1px dashed #c99; }
  .who { color: #555; font-size: small; }
 </style>
 """
@@ -37,11 +39,30 @@ def thread_html(view: TicketView) -> str:
             f'<div class="who"><b>{html.escape(m.author)}</b> · {label} · {html.escape(m.created_at[:16].replace("T", " "))}</div>'
             f"{message_html(m.body, m.body_format)}</td></tr></table>"
         )
+    for item in view.unsent:
+        label = "Internal note" if item.kind is OutboxKind.NOTE else "Reply"
+        if item.state is OutboxState.FAILED:
+            state = f"<b style='color:#a40000'>not sent</b>: {html.escape(item.last_error)}"
+        elif item.state is OutboxState.SENDING:
+            state = "<b>sending…</b>"
+        else:
+            when = item.next_attempt_at[11:16]
+            why = f" ({html.escape(item.last_error)})" if item.last_error else ""
+            state = f"<b>waiting to send</b>, next attempt {when} UTC{why}"
+        actions = f'<a href="outbox:retry:{item.id}">Retry now</a>'
+        if not item.outcome_unknown and item.state is not OutboxState.SENDING:
+            actions += f' · <a href="outbox:edit:{item.id}">Back to draft</a>'
+        parts.append(
+            f'<table width="100%" class="msg outbox" cellpadding="6"><tr><td>'
+            f'<div class="who"><b>{html.escape(item.author)}</b> · {label} · {state}</div>'
+            f"{message_html(item.body, 'text')}<div class='who'>{actions}</div></td></tr></table>"
+        )
     return "".join(parts)
 
 
 class ConversationPane(QWidget):
     earlier_ticket_selected = Signal(int)
+    outbox_action = Signal(str, int)  # ("retry" | "edit", outbox item id)
 
     def __init__(self) -> None:
         super().__init__()
@@ -52,6 +73,7 @@ class ConversationPane(QWidget):
         self.header.setTextFormat(Qt.TextFormat.RichText)
         self.thread_view = SafeBrowser()
         self.thread_view.setObjectName("thread")
+        self.thread_view.other_link.connect(self._link)
         self.customer = QLabel()
         self.customer.setWordWrap(True)
         self.earlier = QListWidget()
@@ -85,6 +107,12 @@ class ConversationPane(QWidget):
             self.earlier.addItem(item)
         if not view.earlier:
             self.earlier.addItem("None")
+
+    def _link(self, url: str) -> None:
+        scheme, _, rest = url.partition(":")
+        action, _, item_id = rest.partition(":")
+        if scheme == "outbox" and action in ("retry", "edit") and item_id.isdigit():
+            self.outbox_action.emit(action, int(item_id))
 
     def _earlier_activated(self, item: QListWidgetItem) -> None:
         ticket_id = item.data(Qt.ItemDataRole.UserRole)

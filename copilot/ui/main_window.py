@@ -75,6 +75,13 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.progress)
         self.runner.busy_changed.connect(self._busy)
 
+        self.sync_label = QLabel()
+        self.sync_label.setObjectName("syncState")
+        self.statusBar().addPermanentWidget(self.sync_label)
+        self.sync_timer = QTimer(self)
+        self.sync_timer.timeout.connect(lambda: self.sync_now(background=True))
+        self._syncing = False
+
         self.autosave = QTimer(self, singleShot=True, interval=int(services.settings.number("draft.autosave_ms")))
         self.autosave.timeout.connect(self.flush_draft)
 
@@ -105,6 +112,13 @@ class MainWindow(QMainWindow):
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
+        self.workspace_menu = self.menuBar().addMenu("&Workspace")
+        self.workspace_menu.aboutToShow.connect(self._fill_workspace_menu)
+        self.sync_action = QAction("&Sync now", self, shortcut=QKeySequence("F5"))
+        self.sync_action.triggered.connect(lambda: self.sync_now(background=False))
+        self.helpdesks_action = QAction("&Help desks…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
+        self.helpdesks_action.triggered.connect(self.open_workspaces)
+        self.addActions([self.sync_action, self.helpdesks_action])  # shortcuts work before the menu is opened
         action("&Help", "&About", "", self._about)
 
     def _connect(self) -> None:
@@ -112,6 +126,7 @@ class MainWindow(QMainWindow):
         self.inbox.ticket_selected.connect(self.select_ticket)
         self.conversation.earlier_ticket_selected.connect(self._select_earlier)
         self.conversation.thread_view.article_link.connect(self.open_article)
+        self.conversation.outbox_action.connect(self._outbox_action)
         p = self.panel
         p.regenerate.connect(self.regenerate)
         p.send.connect(self.send)
@@ -131,10 +146,20 @@ class MainWindow(QMainWindow):
         self.runner.run(open_workspace(self.services, self.workspace), self._workspace_open, "Opening workspace")
 
     def _workspace_open(self, count: int) -> None:
-        name = self.services.connector(self.workspace).display_name
+        connector = self.services.connector(self.workspace)
+        name = connector.display_name
         self.setWindowTitle(f"Support Copilot — {name}")
         self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
         self.refresh_inbox(select_first=True)
+        self.sync_timer.stop()
+        if connector.kind == "demo":
+            self.sync_label.setText("Demo workspace · built in, works offline")
+        else:
+            self._show_sync_state()
+            self.sync_now(background=True)
+            interval = int(self.services.settings.number("sync.interval_s"))
+            if interval > 0:
+                self.sync_timer.start(interval * 1000)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
         # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
         QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
@@ -156,8 +181,18 @@ class MainWindow(QMainWindow):
             self.inbox.set_rows(rows, self.current_ticket)
             if select_first and rows and self.current_ticket is None:  # never override the agent's own pick
                 self.inbox.select_first()
+            shown = self.view.ticket if self.view is not None else None
+            row = next((r for r in rows if shown is not None and r.ticket_id == shown.id), None)
+            if row is not None and shown is not None and row.updated_at != shown.updated_at:
+                # A sync brought news for the open ticket: refresh the thread, leave the draft alone.
+                self.runner.run(conversation.open_ticket(self.services, shown.id), self._thread_refreshed, "")
 
         self.runner.run(conversation.list_inbox(self.services, self.workspace, self._filter), show, "")
+
+    def _thread_refreshed(self, view: TicketView) -> None:
+        if self.view is not None and view.ticket.id == self.view.ticket.id:
+            self.view = view
+            self.conversation.show_ticket(view)
 
     def _focus_search(self) -> None:
         self.inbox.search.setFocus()
@@ -322,6 +357,11 @@ class MainWindow(QMainWindow):
     def _preferences_changed(self) -> None:
         self.autosave.setInterval(int(self.services.settings.number("draft.autosave_ms")))
         self.panel.set_tone(self.services.settings.text("draft.tone"))
+        interval = int(self.services.settings.number("sync.interval_s"))
+        if self.sync_timer.isActive() or interval > 0:
+            self.sync_timer.stop()
+            if interval > 0 and self.services.connector(self.workspace).kind != "demo":
+                self.sync_timer.start(interval * 1000)
         if self.current_ticket is not None:
             self._reassist(self.current_ticket)
 
@@ -387,6 +427,136 @@ class MainWindow(QMainWindow):
 
         self.runner.run(assist_ticket(self.services, ticket_id, self.panel.current_tone()), done, "Copilot")
 
+    # ----- help desks: sync, outbox, workspaces -----
+    def sync_now(self, background: bool) -> None:
+        """Pull changes and deliver the outbox. In the background a failure only updates the status line."""
+        from copilot.assist.sync import SyncReport, sync_workspace
+
+        workspace = self.workspace
+        if self.services.connector(workspace).kind == "demo":
+            if not background:
+                self.statusBar().showMessage("The demo workspace has nothing to sync: it is built in.", 5000)
+            return
+        if self._syncing:
+            return
+        self._syncing = True
+        self.sync_label.setText("Syncing…")
+
+        def done(report: SyncReport) -> None:
+            self._syncing = False
+            if workspace != self.workspace:
+                return
+            self._show_sync_state()
+            if report.messages_added or report.errors or not background:
+                skipped = f", {len(report.errors)} items skipped (see the log)" if report.errors else ""
+                self.statusBar().showMessage(
+                    f"Synced: {report.tickets_changed} tickets changed, {report.messages_added} new messages{skipped}.",
+                    8000,
+                )
+            if report.errors:
+                import logging
+
+                logging.getLogger(__name__).warning("sync %s skipped: %s", workspace, "; ".join(report.errors))
+
+        def failed(exc: BaseException) -> None:
+            self._syncing = False
+            self._show_sync_state()
+            if not background:
+                self.presenter.present(exc)
+
+        self.runner.run(
+            sync_workspace(self.services, workspace), done, "" if background else "Syncing", on_error=failed
+        )
+
+    def _show_sync_state(self) -> None:
+        from copilot.store.outbox import counts
+        from copilot.store.workspaces import sync_state
+
+        workspace = self.workspace
+
+        def read(db: object) -> tuple[object, dict[str, int]]:
+            return sync_state(self.services.store.db, workspace), counts(self.services.store.db, workspace)
+
+        def show(found: tuple[object, dict[str, int]]) -> None:
+            state, waiting = found
+            if workspace != self.workspace:
+                return
+            unsent = waiting.get("pending", 0) + waiting.get("sending", 0)
+            failed = waiting.get("failed", 0)
+            outbox = f" · {unsent} waiting to send" if unsent else ""
+            outbox += f" · {failed} not sent" if failed else ""
+            offline = getattr(state, "offline_since", "")
+            last = getattr(state, "last_sync_at", "")
+            error = getattr(state, "last_error", "")
+            if offline:
+                text = f"⚠ Offline since {_local_time(offline)} — working from the local copy{outbox}"
+            elif error:
+                text = f"⚠ Sync stopped: {error}{outbox}"
+            else:
+                text = f"Synced {_local_time(last) if last else 'never'}{outbox}"
+            self.sync_label.setText(text)
+            self.sync_label.setToolTip(error)
+
+        self.runner.run(self.services.store.run(read, None), show, "")
+
+    def _outbox_action(self, action: str, item_id: int) -> None:
+        from copilot.assist import outbox
+
+        if action == "retry":
+            self.runner.run(outbox.retry(self.services, item_id), lambda _i: self._after_outbox(), "Sending")
+        else:
+            self.runner.run(outbox.take_back(self.services, item_id), lambda _i: self._after_outbox(), "")
+
+    def _after_outbox(self) -> None:
+        self._show_sync_state()
+        if self.current_ticket is not None:
+            self.select_ticket(self.current_ticket)
+
+    def _fill_workspace_menu(self) -> None:
+        from PySide6.QtGui import QActionGroup
+
+        menu = self.workspace_menu
+        menu.clear()
+        group = QActionGroup(menu)
+        for name, connector in self.services.connectors.items():
+            act = menu.addAction(connector.display_name)
+            act.setCheckable(True)
+            act.setChecked(name == self.workspace)
+            act.triggered.connect(lambda _checked=False, n=name: self.switch_workspace(n))
+            group.addAction(act)
+        menu.addSeparator()
+        menu.addAction(self.sync_action)
+        menu.addAction(self.helpdesks_action)
+
+    def switch_workspace(self, name: str) -> None:
+        if name == self.workspace or name not in self.services.connectors:
+            return
+        self.flush_draft()
+        self.sync_timer.stop()
+        self.workspace = name
+        self.current_ticket = None
+        self.view = None
+        self.result = None
+        self.panel.clear()
+        self.conversation.header.setText("Select a ticket in the inbox.")
+        self.conversation.thread_view.clear()
+        self.inbox.set_rows([], None)
+        self.start()
+
+    def open_workspaces(self) -> None:
+        from copilot.ui.workspaces import WorkspacesDialog
+
+        dialog = WorkspacesDialog(self, self.services, self.runner)
+        dialog.workspaces_changed.connect(self._workspaces_changed)
+        dialog.show()
+
+    def _workspaces_changed(self, name: str) -> None:
+        if name == self.workspace and name not in self.services.connectors:  # the open one was removed
+            self.workspace = ""
+            self.switch_workspace("demo")
+        elif name == self.workspace:
+            self.start()
+
     def _about(self) -> None:
         from copilot import __version__
 
@@ -437,6 +607,13 @@ class MainWindow(QMainWindow):
         if pending is not None:
             ticket_id, text, output_id = pending
             self.services.store.run_sync(save_draft, self.services.store.db, ticket_id, text, self.ai_draft, output_id)
+
+
+def _local_time(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
+    except ValueError:
+        return iso
 
 
 def pane(window: MainWindow, name: str) -> QWidget:

@@ -65,9 +65,12 @@ class Runner(QObject):
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if on_error is not None:
+                if on_error is None:
+                    self.presenter.present(exc)
+                else:  # the caller shows it its own way (a status line, a label in a dialog)
+                    if as_copilot_error(exc).is_bug:
+                        log.error("unexpected error", exc_info=exc)
                     on_error(exc)
-                self.presenter.present(exc)
             else:
                 if on_done is not None:
                     try:
