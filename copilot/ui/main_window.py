@@ -479,8 +479,8 @@ class MainWindow(QMainWindow):
 
         def show(found: tuple[object, dict[str, int]]) -> None:
             state, waiting = found
-            if workspace != self.workspace:
-                return
+            if workspace != self.workspace or self._syncing:
+                return  # a sync started meanwhile: its end shows the state
             unsent = waiting.get("pending", 0) + waiting.get("sending", 0)
             failed = waiting.get("failed", 0)
             outbox = f" · {unsent} waiting to send" if unsent else ""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -169,11 +171,13 @@ class WorkspacesDialog(QDialog):
     def test(self) -> None:
         self.status.setText("Testing…")
         self.test_button.setEnabled(False)
+        started = time.perf_counter()
 
         def shown(info: ConnectionInfo) -> None:
             self.test_button.setEnabled(True)
             self.status.setText(
-                f"✔ Connected to {info.version} as {info.user}. Queues you can see: {', '.join(info.queues) or 'none'}."
+                f"✔ Connected to {info.version} as {info.user} in {time.perf_counter() - started:.1f} s. "
+                f"Queues you can see: {', '.join(info.queues) or 'none'}."
             )
             current = self.queues.currentText()
             self.queues.clear()
