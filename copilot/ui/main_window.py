@@ -11,6 +11,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
+    QLineEdit,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -81,6 +82,7 @@ class MainWindow(QMainWindow):
         self.sync_timer = QTimer(self)
         self.sync_timer.timeout.connect(lambda: self.sync_now(background=True))
         self._syncing = False
+        self._asking_token = False
 
         self.autosave = QTimer(self, singleShot=True, interval=int(services.settings.number("draft.autosave_ms")))
         self.autosave.timeout.connect(self.flush_draft)
@@ -305,6 +307,8 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"{what} sent. You changed {changed:.0%} of the AI draft.", 8000)
             elif item.state is OutboxState.FAILED:
                 self.statusBar().showMessage(f"{what} not sent: {item.last_error} It is kept in the outbox.", 15000)
+                if "refused the credentials" in item.last_error or "No API token" in item.last_error:
+                    self.ask_for_token(item.workspace, item.last_error.split(" Enter a new")[0])
             else:
                 self.statusBar().showMessage(
                     f"{what} is in the outbox and will be sent when the help desk answers ({item.last_error}).", 15000
@@ -459,14 +463,47 @@ class MainWindow(QMainWindow):
                 logging.getLogger(__name__).warning("sync %s skipped: %s", workspace, "; ".join(report.errors))
 
         def failed(exc: BaseException) -> None:
+            from copilot.errors import HelpdeskAuthError
+
             self._syncing = False
             self._show_sync_state()
-            if not background:
+            if isinstance(exc, HelpdeskAuthError):
+                self.ask_for_token(workspace, exc.message)
+            elif not background:
                 self.presenter.present(exc)
 
         self.runner.run(
             sync_workspace(self.services, workspace), done, "" if background else "Syncing", on_error=failed
         )
+
+    def ask_for_token(self, workspace: str, why: str) -> None:
+        """The help desk refused the token: ask for a new one (once at a time), then resend what it refused."""
+        from copilot.assist import outbox
+        from copilot.assist.workspace import set_token
+
+        if self._asking_token:
+            return
+        self._asking_token = True
+        name = self.services.connector(workspace).display_name
+        token, ok = QInputDialog.getText(
+            self,
+            "New API token",
+            f"{why}\n\nPaste a new API token for {name}. It is stored in your system keyring.",
+            QLineEdit.EchoMode.Password,
+        )
+        self._asking_token = False
+        if not ok or not token.strip():
+            return
+
+        async def renew() -> int:
+            await set_token(self.services, workspace, token)
+            return len(await outbox.retry_refused(self.services, workspace))
+
+        def renewed(resent: int) -> None:
+            self.statusBar().showMessage(f"Token saved. {resent} waiting message(s) sent again.", 8000)
+            self.sync_now(background=False)
+
+        self.runner.run(renew(), renewed, "Saving token")
 
     def _show_sync_state(self) -> None:
         from copilot.store.outbox import counts

@@ -29,7 +29,9 @@ def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterat
     qtbot.waitUntil(lambda: runner.idle, timeout=30_000)
 
 
-def test_add_help_desk_sync_and_send_while_it_is_down(qtbot: QtBot, window: MainWindow, rt: RTServer) -> None:
+def test_add_help_desk_sync_and_send_while_it_is_down(
+    qtbot: QtBot, window: MainWindow, rt: RTServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     w = window
     with rt.api() as api:
         created = api.post("/ticket", json={"Queue": "Support", "Subject": "Screen flickers after update",
@@ -84,3 +86,20 @@ def test_add_help_desk_sync_and_send_while_it_is_down(qtbot: QtBot, window: Main
     qtbot.waitUntil(lambda: w.runner.idle, timeout=20_000)
     w.sync_now(background=False)
     qtbot.waitUntil(lambda: w.sync_label.text().startswith("Synced "), timeout=20_000)
+
+    # The token is revoked: the next sync asks for a new one, and carries on with it.
+    w.services.store.run_sync(lambda: None)
+    from copilot.secrets import set_secret
+
+    set_secret("helpdesk/acme", "1-1-revoked", "COPILOT_HELPDESK_TOKEN")
+    w.services.tokens["acme"].forget()
+    asked: list[str] = []
+
+    def answer(*args: object, **kwargs: object) -> tuple[str, bool]:
+        asked.append(str(args[2]))
+        return rt.token, True
+
+    monkeypatch.setattr("copilot.ui.main_window.QInputDialog.getText", answer)
+    w.sync_now(background=True)
+    qtbot.waitUntil(lambda: bool(asked) and w.sync_label.text().startswith("Synced "), timeout=30_000)
+    assert "refused the credentials" in asked[0] and not w.presenter.shown
