@@ -16,6 +16,7 @@ from copilot.events import EventBus
 from copilot.helpdesk.base import Connector
 from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
 from copilot.helpdesk.registry import KINDS, make_connector
+from copilot.models.catalog import ModelOverride
 from copilot.paths import AppPaths, prepare_home, resources_dir
 from copilot.secrets import TokenSource, helpdesk_key
 from copilot.settings import Settings
@@ -39,6 +40,7 @@ class Services:
     tokens: dict[str, TokenSource] = field(default_factory=dict)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)
     retired: list[Connector] = field(default_factory=list)  # replaced connectors, closed with the app
+    model_override: ModelOverride | None = None  # `--model/--api-base` for one CLI run
     # CPU-heavy work (encoding text) runs here, so the store's single thread stays free for data access.
     compute: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-compute")

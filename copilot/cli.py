@@ -36,6 +36,12 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--workspace", default=DEMO_WORKSPACE)
     a.add_argument("--tone", choices=("friendly", "concise", "formal"))
     a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument(
+        "--model", help="one model for the cheap and frontier tiers (provider/model, or a model name with --api-base)"
+    )
+    a.add_argument(
+        "--api-base", default="", help="an OpenAI-compatible endpoint for --model (key: keyring or COPILOT_API_KEY)"
+    )
 
     kb = sub.add_parser("kb", help="the knowledge base").add_subparsers(
         dest="kb_command", metavar="ACTION", required=True
@@ -67,6 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     from copilot import cli_helpdesk
 
     cli_helpdesk.add_parsers(sub)
+    from copilot import cli_models
+
+    cli_models.add_parsers(sub)
 
     st = sub.add_parser("settings", help="list the settings, or get/set one")
     st_sub = st.add_subparsers(dest="settings_command", metavar="ACTION")
@@ -103,6 +112,10 @@ def _assist(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.store.tickets import find_ticket
 
     async def work(services: Any) -> int:
+        if args.model:
+            from copilot.models.catalog import ModelOverride
+
+            services.model_override = ModelOverride(args.model, args.api_base)
         await open_workspace(services, args.workspace)
         await refresh_vectors(services, args.workspace)
         ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
@@ -210,6 +223,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _kb(args, out)
         if args.command == "eval":
             return _eval(args, out)
+        if args.command in ("provider", "usage"):
+            from copilot import cli_models
+
+            return cli_models.run(args, out)
         if args.command in ("workspace", "sync", "tickets", "reply", "outbox"):
             from copilot import cli_helpdesk
 

@@ -66,6 +66,34 @@ SCHEMA: tuple[SettingSpec, ...] = (
         "How often a help-desk workspace syncs in the background and retries its outbox (seconds; 0: only on F5).",
         label="Sync every (s)",
     ),
+    SettingSpec(
+        "models.cheap",
+        str,
+        "",
+        "Models for the cheap tier, best first, as provider/model (e.g. openai/gpt-4o-mini). Empty: the packaged table's list; only providers you added are used.",
+        label="Cheap tier models",
+    ),
+    SettingSpec(
+        "models.frontier",
+        str,
+        "",
+        "Models for the frontier tier, best first (e.g. anthropic/claude-3-5-sonnet-20241022). Empty: the packaged table's list.",
+        label="Frontier tier models",
+    ),
+    SettingSpec(
+        "routing.tasks",
+        str,
+        "",
+        "Per-task tiers that override the table, e.g. draft=frontier, summary=built-in (tiers: built-in, cheap, frontier, escalate).",
+        label="Routing overrides",
+    ),
+    SettingSpec(
+        "budget.monthly_usd",
+        float,
+        0.0,
+        "Monthly model budget in US dollars: a warning at 80%, the built-in engine only at 100%. 0: no budget.",
+        label="Monthly budget ($)",
+    ),
 )
 SPECS = {s.key: s for s in SCHEMA}
 

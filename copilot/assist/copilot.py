@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -45,11 +46,20 @@ def options_from(services: Services, tone: str | None = None, workspace: str | N
     )
 
 
-async def assist_ticket(services: Services, ticket_id: int, tone: str | None = None) -> AssistResult:
-    """Run every built-in task for the ticket and record each output with its provenance."""
+async def assist_ticket(
+    services: Services,
+    ticket_id: int,
+    tone: str | None = None,
+    on_delta: Callable[[str, str], None] | None = None,
+) -> AssistResult:
+    """Run every built-in task, then the tasks the router sends to a model (streamed through `on_delta`
+    as (task, text piece)); record each output with its provenance and routing."""
+    from copilot.assist.routing import assist_with_models
+
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
-    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+    result = await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+    return await assist_with_models(services, result, tone=opts.tone, on_delta=on_delta)
 
 
 def _workspace_of(db: Database, ticket_id: int) -> str:

@@ -180,6 +180,8 @@ class AssistResult:
     draft: Draft
     output_ids: dict[str, int] = field(default_factory=dict)
     provenance: dict[str, Provenance] = field(default_factory=dict)
+    # Per task: tier, model, why it was routed there, tokens, cost, latency (see copilot.assist.routing).
+    routing: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -198,7 +200,8 @@ class AssistResult:
             "suggestions": [asdict(s) for s in self.suggestions],
             "draft": asdict(self.draft),
             "outputs": {
-                task: {"id": self.output_ids.get(task), **asdict(prov)} for task, prov in self.provenance.items()
+                task: {"id": self.output_ids.get(task), **asdict(prov), "routing": self.routing.get(task)}
+                for task, prov in self.provenance.items()
             },
         }
 

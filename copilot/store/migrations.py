@@ -196,12 +196,48 @@ def _helpdesk_sync_and_outbox(db: Database) -> None:
     db.execute("CREATE INDEX outbox_ticket ON outbox(ticket_id)")
 
 
+def _models_and_accounting(db: Database) -> None:
+    # Model providers the user added (keys live in the OS keyring), every model call, and cached results.
+    db.executescript(
+        """
+        CREATE TABLE providers (
+            id TEXT PRIMARY KEY, kind TEXT NOT NULL, label TEXT NOT NULL, api_base TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE model_calls (
+            id INTEGER PRIMARY KEY,
+            task TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            model TEXT NOT NULL,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            cost_usd REAL NOT NULL DEFAULT 0,
+            latency_ms REAL NOT NULL DEFAULT 0,
+            ttft_ms REAL,
+            cache_hit INTEGER NOT NULL DEFAULT 0,
+            ticket_id INTEGER,
+            outcome TEXT NOT NULL,
+            error TEXT NOT NULL DEFAULT '',
+            reason TEXT NOT NULL DEFAULT '',
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX model_calls_time ON model_calls(created_at);
+        CREATE INDEX model_calls_ticket ON model_calls(ticket_id);
+        CREATE TABLE model_cache (
+            key TEXT PRIMARY KEY, task TEXT NOT NULL, model TEXT NOT NULL, prompt_version TEXT NOT NULL,
+            content_hash TEXT NOT NULL, payload TEXT NOT NULL, created_at TEXT NOT NULL
+        );
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
     ("0003_article_entities", _article_entities),
     ("0004_article_embeddings", _article_embeddings),
     ("0005_helpdesk_sync_and_outbox", _helpdesk_sync_and_outbox),
+    ("0006_models_and_accounting", _models_and_accounting),
 ]
 
 
