@@ -34,8 +34,11 @@ class LLMServer:
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.requests: list[dict[str, Any]] = []
-        self.first_byte_at: list[float] = []  # when each answer's first byte was written (time.perf_counter)
+        self.first_byte_at: list[
+            float
+        ] = []  # when each answer's first byte was written (time.time(): comparable across processes)
         self.responder: Callable[[dict[str, Any]], str] = lambda body: "OK"
+        self.chunk_delay_s = 0.0  # for answers from the responder
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -55,7 +58,11 @@ class LLMServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 body["_auth"] = self.headers.get("Authorization", "")
                 server.requests.append(body)
-                reply = server.script.pop(0) if server.script else Reply(server.responder(body))
+                reply = (
+                    server.script.pop(0)
+                    if server.script
+                    else Reply(server.responder(body), chunk_delay_s=server.chunk_delay_s)
+                )
                 if reply.first_byte_delay_s:
                     time.sleep(reply.first_byte_delay_s)
                 if reply.status != 200:
@@ -121,7 +128,7 @@ class LLMServer:
                         ],
                     }
                     if i == 0:
-                        server.first_byte_at.append(time.perf_counter())
+                        server.first_byte_at.append(time.time())
                     self._write(f"data: {json.dumps(chunk)}\n\n".encode())
                     if reply.chunk_delay_s:
                         time.sleep(reply.chunk_delay_s)
@@ -155,7 +162,7 @@ class LLMServer:
                 self._raw(status, json.dumps(payload).encode(), "application/json", headers)
 
             def _raw(self, status: int, data: bytes, kind: str, headers: dict[str, str] | None = None) -> None:
-                server.first_byte_at.append(time.perf_counter())
+                server.first_byte_at.append(time.time())
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(data)))

@@ -56,10 +56,17 @@ async def assist_ticket(
     as (task, text piece)); record each output with its provenance and routing."""
     from copilot.assist.routing import assist_with_models
 
+    result = await assist_builtin(services, ticket_id, tone)
+    return await assist_with_models(
+        services, result, tone=tone or services.settings.text("draft.tone"), on_delta=on_delta
+    )
+
+
+async def assist_builtin(services: Services, ticket_id: int, tone: str | None = None) -> AssistResult:
+    """The built-in engine alone: fast and offline (the GUI shows it at once, then routes to models)."""
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
-    result = await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
-    return await assist_with_models(services, result, tone=opts.tone, on_delta=on_delta)
+    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
 
 
 def _workspace_of(db: Database, ticket_id: int) -> str:

@@ -98,6 +98,13 @@ def _setup(db: Database, services: Services) -> ModelSetup:
     return ModelSetup(providers, tiers, catalog.parse_task_overrides(s.text("routing.tasks")), budget)
 
 
+async def models_configured(services: Services) -> bool:
+    """Whether any task could go to a model (a provider is set up, or --model was given)."""
+    if services.model_override is not None:
+        return True
+    return bool(await services.store.run(usage.list_providers, services.store.db))
+
+
 def facts_of(result: AssistResult) -> TicketFacts:
     t = result.ticket
     customer = " ".join(m.body for m in t.customer_messages())

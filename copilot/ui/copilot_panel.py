@@ -44,8 +44,22 @@ def provenance_text(prov: Provenance | None) -> str:
     return f"by {prov.engine} · {prov.model} · {prov.prompt_version}"
 
 
+def routed_text(result: AssistResult, task: str) -> str:
+    """Who made an output and why it was routed there, with its cost: shown beside every output."""
+    routed = result.routing.get(task)
+    prov = result.provenance.get(task)
+    if not routed or routed.get("tier") == "built-in":
+        note = f" · {routed['note']}" if routed and routed.get("note") else ""
+        return f"{provenance_text(prov)}{note}"
+    cost = (
+        "from cache" if routed.get("cache_hit") else f"${routed['cost_usd']:.4f} · {routed['latency_ms'] / 1000:.1f} s"
+    )
+    return f"by {routed['model']} · {routed['reason']} · {cost}"
+
+
 class CopilotPanel(QWidget):
     flag_requested = Signal(str, str, str)  # task, target, text
+    stop_generation = Signal()
     open_article = Signal(str)
     edit_article = Signal(str)
     insert_link = Signal(str, str)  # article id, title
@@ -77,6 +91,11 @@ class CopilotPanel(QWidget):
         self.tone.setObjectName("tone")
         for tone in ("friendly", "concise", "formal"):
             self.tone.addItem(tone.capitalize(), tone)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopGeneration")
+        self.stop_button.setShortcut("Esc")
+        self.stop_button.hide()
+        self.stop_button.clicked.connect(self.stop_generation.emit)
         self.regen_button = QPushButton("Regenerate")
         self.regen_button.setToolTip("Draft again in the chosen tone (Ctrl+R); Ctrl+Z brings your text back")
         self.flag_sentence_button = _tool("⚑ Flag a sentence…")
@@ -103,6 +122,7 @@ class CopilotPanel(QWidget):
         top.addWidget(QLabel("Tone:"))
         top.addWidget(self.tone)
         top.addWidget(self.regen_button)
+        top.addWidget(self.stop_button)
         top.addStretch(1)
         top.addWidget(self.flag_sentence_button)
         actions = QHBoxLayout()
@@ -167,9 +187,8 @@ class CopilotPanel(QWidget):
     def show_result(self, result: AssistResult, min_confidence: float, draft_meta: bool = True) -> None:
         """Show every output; `draft_meta=False` keeps the citations of the draft the agent is editing."""
         self.result = result
-        prov = result.provenance
         self.status.setText(
-            f"<b>Copilot</b> · {html.escape(provenance_text(prov.get('summary')))} · sentiment: {result.sentiment}"
+            f"<b>Copilot</b> · {html.escape(routed_text(result, 'summary'))} · sentiment: {result.sentiment}"
         )
         self._actions = []
         sections = [
@@ -267,7 +286,7 @@ class CopilotPanel(QWidget):
         )
         self.citations.setText(f"Sources: {cites}" if cites else "<i>No source article: the draft says so.</i>")
         self.draft_meta.setText(
-            f"Drafted {provenance_text(result.provenance.get('draft'))} · language {d.language} · tone {d.tone}"
+            f"Drafted {html.escape(routed_text(result, 'draft'))} · language {d.language} · tone {d.tone}"
         )
 
     def set_tone(self, tone: str) -> None:
@@ -293,6 +312,24 @@ class CopilotPanel(QWidget):
             self.editor.setPlainText(text)
         finally:
             self._programmatic = False
+
+    def stream_piece(self, piece: str, first: bool) -> None:
+        """A model's draft arriving piece by piece (not the agent's typing; one undo step per stream)."""
+        self._programmatic = True
+        try:
+            cursor = self.editor.textCursor()
+            if first:
+                cursor.select(QTextCursor.SelectionType.Document)
+                cursor.removeSelectedText()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(piece)
+        finally:
+            self._programmatic = False
+
+    def set_generating(self, generating: bool) -> None:
+        self.stop_button.setVisible(generating)
+        if generating:
+            self.draft_meta.setText("A model is writing the draft… (Esc or Stop keeps the built-in draft)")
 
     def insert_text(self, text: str) -> None:
         self.editor.textCursor().insertText(text)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
-from copilot.assist.copilot import assist_ticket, refresh_vectors
+from copilot.assist.copilot import assist_builtin, assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, Suggestion
 from copilot.store.outbox import OutboxItem, OutboxState
@@ -56,6 +56,7 @@ class MainWindow(QMainWindow):
         self.ai_draft = ""
         self._filter = InboxFilter()
         self._dirty_draft: tuple[int, str] | None = None
+        self._generation: tuple[asyncio.Task[None], AssistResult] | None = None
 
         self.inbox = InboxPane()
         self.conversation = ConversationPane()
@@ -131,6 +132,7 @@ class MainWindow(QMainWindow):
         self.conversation.outbox_action.connect(self._outbox_action)
         p = self.panel
         p.regenerate.connect(self.regenerate)
+        p.stop_generation.connect(self.stop_generation)
         p.send.connect(self.send)
         p.draft_edited.connect(self._draft_edited)
         p.flag_requested.connect(self.flag_output)
@@ -211,6 +213,7 @@ class MainWindow(QMainWindow):
 
     # ----- one ticket -----
     def select_ticket(self, ticket_id: int) -> None:
+        self.stop_generation()
         self.flush_draft()
         self.current_ticket = ticket_id
         self.result = None
@@ -229,7 +232,7 @@ class MainWindow(QMainWindow):
             self.panel.saved.setText(f"Restored your unsent draft from {view.draft.updated_at[11:16]} UTC")
         self.panel.show_loading("The copilot is reading the ticket…")
         self.runner.run(
-            assist_ticket(self.services, view.ticket.id, self.panel.current_tone()), self._assisted, "Copilot"
+            assist_builtin(self.services, view.ticket.id, self.panel.current_tone()), self._assisted, "Copilot"
         )
 
     def _assisted(self, result: AssistResult) -> None:
@@ -241,6 +244,64 @@ class MainWindow(QMainWindow):
             self.ai_draft = result.draft.text
             self.panel.load_draft_text(result.draft.text)
             self.panel.saved.setText("")
+        self._route_to_models(result)
+
+    # ----- model tiers: the built-in result shows at once, routed model output streams in after -----
+    def _route_to_models(self, builtin_result: AssistResult) -> None:
+        from copilot.assist.routing import assist_with_models, models_configured
+
+        self.stop_generation()
+        ticket_id = builtin_result.ticket.id
+        first = [True]
+
+        def on_delta(task: str, piece: str) -> None:
+            if task != "draft" or ticket_id != self.current_ticket:
+                return
+            if first[0] and self.panel.editor.toPlainText() != self.ai_draft:
+                return  # the agent has started editing: their text wins, the final draft is offered later
+            self.panel.stream_piece(piece, first[0])
+            first[0] = False
+            self.ai_draft = self.panel.editor.toPlainText()
+
+        async def generate() -> AssistResult | None:
+            if not await models_configured(self.services):
+                return None
+            self.panel.set_generating(True)
+            return await assist_with_models(
+                self.services, builtin_result, tone=self.panel.current_tone(), on_delta=on_delta
+            )
+
+        def done(final: AssistResult | None) -> None:
+            self._generation = None
+            self.panel.set_generating(False)
+            if final is None or final.ticket.id != self.current_ticket:
+                if self.result is not None:
+                    self.panel._show_draft_meta(self.result)
+                return
+            untouched = self.panel.editor.toPlainText() == self.ai_draft
+            self.result = final
+            self.panel.show_result(final, self.services.settings.number("suggest.min_confidence"), untouched)
+            if untouched:
+                if self.panel.editor.toPlainText() != final.draft.text:
+                    self.panel.set_draft_text(final.draft.text)
+                self.ai_draft = final.draft.text
+                self._draft_edited(final.draft.text)
+
+        self._generation = (self.runner.run(generate(), done, "Generating"), builtin_result)
+
+    def stop_generation(self) -> None:
+        """Cancel a model that is still writing; the built-in draft comes back if the stream had started."""
+        if self._generation is None:
+            return
+        task, builtin_result = self._generation
+        self._generation = None
+        task.cancel()
+        self.panel.set_generating(False)
+        if builtin_result.ticket.id == self.current_ticket:
+            if self.panel.editor.toPlainText() == self.ai_draft and self.ai_draft != builtin_result.draft.text:
+                self.panel.set_draft_text(builtin_result.draft.text)
+                self.ai_draft = builtin_result.draft.text
+            self.panel._show_draft_meta(builtin_result)
 
     def regenerate(self, tone: str) -> None:
         if self.current_ticket is None:

@@ -1,0 +1,87 @@
+"""Model output in the window: the built-in draft at once, the routed model's draft streaming in, Stop."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import qasync
+from pytestqt.qtbot import QtBot
+
+from copilot.app import Services
+from copilot.store import usage
+from copilot.store.tickets import find_ticket
+from copilot.ui.main_window import MainWindow
+from tests.llm_server import LLMServer
+
+DRAFT = "Hi Marcus, sorry about the double charge. Send us the last four digits of the card [1]. Best, Sam"
+
+
+def _answer(body: dict[str, Any]) -> str:
+    system = body["messages"][0]["content"]
+    if system.startswith("You summarise"):
+        return json.dumps(
+            {"wants": "Money back for a double charge", "now": "Charged twice", "tried": "Emails", "next": "Refund"}
+        )
+    if system.startswith("You read"):
+        return json.dumps({"sentiment": "negative", "urgency": "high", "reasons": ["third time"]})
+    return DRAFT
+
+
+@pytest.fixture
+def llm() -> Iterator[LLMServer]:
+    server = LLMServer()
+    server.responder = _answer
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services, llm: LLMServer) -> Iterator[MainWindow]:
+    row = usage.ProviderRow("local", "openai_compatible", "Local test server", llm.api_base)
+    services.store.run_sync(usage.save_provider, services.store.db, row)
+    services.store.run_sync(services.settings.set, services.store.db, "models.cheap", "local/small")
+    services.store.run_sync(services.settings.set, services.store.db, "models.frontier", "local/large")
+    w = MainWindow(services, "demo", qloop)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
+    runner = w.runner
+    yield w
+    qtbot.waitUntil(lambda: runner.idle, timeout=20_000)
+
+
+def _open(w: MainWindow, number: int) -> None:
+    ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
+    w.inbox.select_ticket(ticket.id)
+
+
+def test_model_draft_streams_in_after_the_built_in_one(qtbot: QtBot, window: MainWindow, llm: LLMServer) -> None:
+    w = window
+    llm.script = []
+    _open(w, 3)
+    qtbot.waitUntil(lambda: w.panel.stop_button.isVisible(), timeout=20_000)
+    qtbot.waitUntil(
+        lambda: w.panel.editor.toPlainText() == DRAFT and not w.panel.stop_button.isVisible(), timeout=30_000
+    )
+    assert "Drafted by local/" in w.panel.draft_meta.text() and "frontier: refund request" in w.panel.draft_meta.text()
+    assert "You were charged twice" in w.panel.citations.text()
+    assert "Money back for a double charge" in w.panel.text()
+    assert not w.presenter.shown
+
+
+def test_stop_keeps_the_built_in_draft(qtbot: QtBot, window: MainWindow, llm: LLMServer) -> None:
+    w = window
+    slow = " ".join(["word"] * 200)
+    llm.responder = lambda body: _answer(body) if not body.get("stream") else slow
+    llm.chunk_delay_s = 0.05  # 200 words: 10 s of streaming
+    _open(w, 3)
+    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 3, timeout=20_000)
+    built_in = w.result.draft.text if w.result else ""
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText().startswith("word"), timeout=30_000)
+    w.panel.stop_button.click()
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == built_in, timeout=10_000)
+    assert not w.panel.stop_button.isVisible() and not w.presenter.shown
