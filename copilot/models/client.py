@@ -19,6 +19,7 @@ from typing import Any
 from copilot.errors import CopilotError
 from copilot.models import catalog
 from copilot.models.catalog import ResolvedModel
+from copilot.secrets import SecretStoreError
 
 _lock = threading.Lock()
 _litellm: ModuleType | None = None
@@ -33,6 +34,9 @@ def _import_litellm() -> ModuleType:
 
             litellm.suppress_debug_info = True
             litellm.telemetry = False
+            # Its cost callback counts tokens; for "llama-3…"-like names it would download a tokenizer from
+            # Hugging Face. Never: count with the tiktoken files the package ships.
+            litellm.disable_hf_tokenizer_download = True
             for name in ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "httpx"):
                 logging.getLogger(name).setLevel(logging.WARNING)  # its INFO lines would reach stderr and the CLI
             _warm_up(litellm)
@@ -110,6 +114,9 @@ ERROR_TABLE: dict[str, ErrorRule] = {
     "TruncatedStream": ErrorRule("truncated", True, "{model}'s answer stopped half-way."),
     "EmptyAnswer": ErrorRule("empty", True, "{model} sent an empty or unreadable answer."),
     "MissingKey": ErrorRule("bad_key", False, "No API key is stored for {provider}."),
+    "SecretStoreError": ErrorRule(
+        "no_keyring", False, "There is no keyring to read {provider}'s key from: set COPILOT_API_KEY instead."
+    ),
 }
 DEFAULT_RULE = ErrorRule("error", False, "{provider} failed.")
 
@@ -235,6 +242,10 @@ class ModelClient:
                 except Exception as exc:
                     rule = classify(exc)
                     note = rule.message.format(model=model.ref, provider=model.provider.label)
+                    if rule is DEFAULT_RULE:  # not in the table: say what it was, and keep the traceback in the log
+                        logging.getLogger(__name__).warning("model call to %s failed", model.ref, exc_info=exc)
+                        detail = str(exc).splitlines()[0][:160] if str(exc) else ""
+                        note = f"{note[:-1]} ({type(exc).__name__}: {detail})."
                     if on_attempt is not None:
                         elapsed = (time.perf_counter() - started) * 1000
                         await on_attempt(
@@ -287,7 +298,12 @@ class ModelClient:
         started: float,
         max_tokens: int,
     ) -> Completion:
-        key = self.key_for(model.provider.id)
+        try:
+            key = self.key_for(model.provider.id)
+        except SecretStoreError:
+            if model.provider.spec.needs_key:
+                raise
+            key = ""  # a keyless endpoint (own server, Ollama) works without any keyring
         if model.provider.spec.needs_key and not key:
             raise _MissingKey()
         kwargs: dict[str, Any] = {

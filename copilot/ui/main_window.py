@@ -115,6 +115,8 @@ class MainWindow(QMainWindow):
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
+        action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
+        action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
         self.workspace_menu.aboutToShow.connect(self._fill_workspace_menu)
         self.sync_action = QAction("&Sync now", self, shortcut=QKeySequence("F5"))
@@ -429,6 +431,16 @@ class MainWindow(QMainWindow):
                 self.sync_timer.start(interval * 1000)
         if self.current_ticket is not None:
             self._reassist(self.current_ticket)
+
+    def open_providers(self) -> None:
+        from copilot.ui.models_dialog import ProvidersDialog
+
+        ProvidersDialog(self, self.services, self.runner).show()
+
+    def open_usage(self) -> None:
+        from copilot.ui.models_dialog import UsageDialog
+
+        UsageDialog(self, self.services, self.runner).show()
 
     def open_review(self) -> None:
         dialog = ReviewDialog(self, self.services, self.runner)

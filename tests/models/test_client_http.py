@@ -120,3 +120,23 @@ async def test_a_missing_key_for_a_cloud_provider_is_said_plainly() -> None:
     assert cloud is not None
     with pytest.raises(ModelCallError, match="No API key is stored for OpenAI"):
         await ModelClient(lambda pid: "").complete([cloud], MESSAGES)
+
+
+async def test_nothing_is_fetched_from_the_internet(server: LLMServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    """litellm's cost callback would download a Hugging Face tokenizer for llama-3 names: it must not."""
+    import socket
+
+    real = socket.getaddrinfo
+    asked: list[str] = []
+
+    def only_local(host: str, *args: object, **kwargs: object) -> object:
+        asked.append(str(host))
+        if host not in ("127.0.0.1", "localhost"):
+            raise OSError(f"test: no network to {host}")
+        return real(host, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(socket, "getaddrinfo", only_local)
+    server.script = [Reply("hello from llama")]
+    model = _model(server, "llama-3.3-70b-instruct")
+    done = await _client().complete([model], MESSAGES, on_delta=lambda piece: None)
+    assert done.text == "hello from llama" and set(asked) <= {"127.0.0.1", "localhost"}

@@ -85,3 +85,41 @@ def test_stop_keeps_the_built_in_draft(qtbot: QtBot, window: MainWindow, llm: LL
     w.panel.stop_button.click()
     qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == built_in, timeout=10_000)
     assert not w.panel.stop_button.isVisible() and not w.presenter.shown
+
+
+def test_providers_dialog_tests_and_saves_then_usage_shows_the_cost(
+    qtbot: QtBot, window: MainWindow, llm: LLMServer, memory_keyring: object
+) -> None:
+    from copilot.ui.models_dialog import ProvidersDialog, UsageDialog
+
+    w = window
+    dialog = ProvidersDialog(w, w.services, w.runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)  # the fixture's "local"
+    dialog.clear_form()
+    dialog.kind.setCurrentIndex(dialog.kind.findData("openai_compatible"))
+    dialog.name.setText("lab")
+    dialog.base.setText(llm.api_base)
+    dialog.key.setText("sk-lab")
+    dialog.model.setText("tiny")
+    dialog.test_button.click()
+    qtbot.waitUntil(lambda: dialog.status.text().startswith(("✔", "✘")), timeout=30_000)
+    assert dialog.status.text().startswith("✔ lab/tiny answered in"), dialog.status.text()
+    assert llm.requests[-1]["_auth"] == "Bearer sk-lab"
+    dialog.use_for_tiers.setChecked(True)
+    dialog.save_button.click()
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=10_000)
+    assert w.services.settings.text("models.cheap").startswith("lab/tiny")
+
+    _open(w, 3)
+    qtbot.waitUntil(
+        lambda: w.result is not None and w.result.routing.get("draft", {}).get("model") == "lab/tiny", timeout=30_000
+    )
+    usage = UsageDialog(w, w.services, w.runner)
+    qtbot.addWidget(usage)
+    usage.show()
+    qtbot.waitUntil(lambda: "model calls" in usage.totals.text(), timeout=10_000)
+    models = usage.tables["per_model"]
+    assert any(models.item(r, 0).text() == "lab/tiny" for r in range(models.rowCount()))
+    assert not w.presenter.shown
