@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO
+from tests.llm_server import LLMServer
 
 
 @pytest.mark.slow
@@ -29,6 +30,18 @@ def test_frozen_app_builds_and_runs(tmp_path: Path) -> None:
     headless = subprocess.run([exe, "assist", "3", "--json"], capture_output=True, text=True, env=env, timeout=120)
     assert headless.returncode == 0, headless.stderr
     assert json.loads(headless.stdout)["suggestions"][0]["article_id"] == "billing-double-charge"
+    # litellm inside the bundle: a routed run against a real OpenAI-compatible server on 127.0.0.1.
+    server = LLMServer()
+    server.responder = lambda body: "Hi Marcus, we are on it [1]."
+    try:
+        routed = subprocess.run(
+            [exe, "assist", "3", "--json", "--model", "tiny", "--api-base", server.api_base],
+            capture_output=True, text=True, env={**env, "COPILOT_API_KEY": "sk-frozen"}, timeout=180,
+        )  # fmt: skip
+    finally:
+        server.close()
+    assert routed.returncode == 0, routed.stderr
+    assert json.loads(routed.stdout)["outputs"]["draft"]["routing"]["model"] == "cli/tiny", routed.stdout[-2000:]
     # The GUI starts, opens the demo workspace and keeps running until we stop it.
     gui = subprocess.Popen([exe], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
