@@ -18,7 +18,18 @@ from sqlite_utils import Database
 
 from copilot.app import Services
 from copilot.assist.workspace import content_key
-from copilot.domain.models import AssistResult, Citation, Draft, Flag, Provenance, Role, Summary, SummaryLine, Ticket
+from copilot.domain.models import (
+    AssistResult,
+    Citation,
+    Draft,
+    Flag,
+    Provenance,
+    Role,
+    Summary,
+    SummaryLine,
+    Ticket,
+    Triage,
+)
 from copilot.errors import CopilotError
 from copilot.models import catalog, prompts, schema
 from copilot.models.catalog import Provider, ResolvedModel
@@ -28,7 +39,7 @@ from copilot.secrets import get_secret
 from copilot.store import usage, work
 from copilot.store.util import dumps
 
-MODEL_TASKS = ("summary", "signals", "draft")
+MODEL_TASKS = ("summary", "signals", "triage", "draft")
 API_KEY_ENV = "COPILOT_API_KEY"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 Delta = Callable[[str, str], None]  # (task, new text)
@@ -193,13 +204,17 @@ async def assist_with_models(
         passages = _passages(result, min_conf) if task == "draft" else []
         passage_text = "\n".join(f"[{n}] {title}: {text}" for n, _, title, _, text in passages)
         language = LANGUAGE_NAMES.get(result.draft.language, "English")
+        candidates = [label for label, _ in result.triage.candidates][:6]
         values = {
             "language": language,
             "tone": tone,
             "customer": result.ticket.customer_name.split(" ")[0] or "there",
             "agent": agent,
+            "candidates": ", ".join(candidates),
         }
-        content = dumps([thread, passage_text, values if task == "draft" else ""])
+        if task == "triage" and len(candidates) < 2:
+            return task, None, routing[task]
+        content = dumps([thread, passage_text, values if task in ("draft", "triage") else ""])
         key = _cache_key(task, prompt.version, r.models[0], content)
         cached = await store.run(usage.cache_get, store.db, key)
         if cached is not None:
@@ -258,12 +273,18 @@ async def assist_with_models(
         )  # fmt: skip
         out = RoutedOutput(
             task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
-            completion.latency_ms, completion.ttft_ms, False, " ".join(completion.notes),
+            completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
         )  # fmt: skip
         return task, value, out
 
     done = await asyncio.gather(*(run(task, routes[task]) for task in MODEL_TASKS))
-    summary, flags, sentiment, draft = result.summary, result.flags, result.sentiment, result.draft
+    summary, flags, sentiment, draft, triage = (
+        result.summary,
+        result.flags,
+        result.sentiment,
+        result.draft,
+        result.triage,
+    )
     provenance = dict(result.provenance)
     payloads: dict[str, dict[str, Any]] = {}
     for task, value, out in done:
@@ -304,6 +325,15 @@ async def assist_with_models(
         elif task == "draft":
             draft = _draft_from(str(value), result, min_conf)
             payloads[task] = asdict(draft)
+        elif task == "triage":
+            chosen = str(value["intent"])
+            if chosen not in {label for label, _ in result.triage.candidates}:
+                routing[task] = replace(out, tier="built-in", note=f"the model chose '{chosen}', not a candidate")
+                provenance[task] = result.provenance[task]
+                continue
+            confidence = max(0.0, min(1.0, float(value["confidence"])))
+            triage = replace(result.triage, intent=chosen, confidence=max(confidence, Triage.UNSURE_BELOW))
+            payloads[task] = asdict(triage)
 
     def _record(db: Database) -> dict[str, int]:
         ids = dict(result.output_ids)
@@ -315,7 +345,7 @@ async def assist_with_models(
 
     ids = await store.run(_record, store.db)
     return replace(
-        result, summary=summary, flags=tuple(flags), sentiment=sentiment, draft=draft, output_ids=ids,
+        result, summary=summary, flags=tuple(flags), sentiment=sentiment, draft=draft, triage=triage, output_ids=ids,
         provenance=provenance, routing={k: asdict(v) for k, v in routing.items()},
     )  # fmt: skip
 

@@ -54,7 +54,8 @@ def routed_text(result: AssistResult, task: str) -> str:
     cost = (
         "from cache" if routed.get("cache_hit") else f"${routed['cost_usd']:.4f} · {routed['latency_ms'] / 1000:.1f} s"
     )
-    return f"by {routed['model']} · {routed['reason']} · {cost}"
+    note = f" · ⚠ {routed['note']}" if routed.get("note") else ""
+    return f"by {routed['model']} · {routed['reason']} · {cost}{note}"
 
 
 class CopilotPanel(QWidget):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import qasync
@@ -25,6 +26,8 @@ def run(workspace: str, home: Path | None = None) -> int:
         QMessageBox.critical(None, "Support Copilot cannot start", f"{error.message}\n\n{error.hint}")
         return 2
     loop = qasync.QEventLoop(app)
+    # DNS lookups and other blocking helpers on plain threads (qasync's default executor is QThreads).
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=4, thread_name_prefix="copilot-io"))
     window = MainWindow(services, workspace, loop)
     window.show()
     window.start()

@@ -24,6 +24,7 @@ from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
 from copilot.assist.copilot import assist_builtin, assist_ticket, refresh_vectors
+from copilot.assist.routing import assist_with_models, models_configured
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, Suggestion
 from copilot.store.outbox import OutboxItem, OutboxState
@@ -250,8 +251,6 @@ class MainWindow(QMainWindow):
 
     # ----- model tiers: the built-in result shows at once, routed model output streams in after -----
     def _route_to_models(self, builtin_result: AssistResult) -> None:
-        from copilot.assist.routing import assist_with_models, models_configured
-
         self.stop_generation()
         ticket_id = builtin_result.ticket.id
         first = [True]
@@ -275,8 +274,10 @@ class MainWindow(QMainWindow):
 
         def done(final: AssistResult | None) -> None:
             self._generation = None
+            if final is None:
+                return  # no model configured: the built-in result stands, nothing on screen changes
             self.panel.set_generating(False)
-            if final is None or final.ticket.id != self.current_ticket:
+            if final.ticket.id != self.current_ticket:
                 if self.result is not None:
                     self.panel._show_draft_meta(self.result)
                 return
@@ -289,7 +290,8 @@ class MainWindow(QMainWindow):
                 self.ai_draft = final.draft.text
                 self._draft_edited(final.draft.text)
 
-        self._generation = (self.runner.run(generate(), done, "Generating"), builtin_result)
+        # No busy label: with no model configured this ends at once, and the panel shows its own progress.
+        self._generation = (self.runner.run(generate(), done, ""), builtin_result)
 
     def stop_generation(self) -> None:
         """Cancel a model that is still writing; the built-in draft comes back if the stream had started."""

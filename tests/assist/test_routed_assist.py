@@ -35,6 +35,8 @@ def _answer(body: dict[str, Any]) -> str:
     system = body["messages"][0]["content"]
     if system.startswith("You summarise"):
         return json.dumps(SUMMARY)
+    if system.startswith("You choose the intent"):
+        return json.dumps({"intent": "billing", "confidence": 0.8})
     if system.startswith("You read a customer-support ticket"):
         return json.dumps(SIGNALS)
     return "Hi Marcus, I'm sorry you were charged twice. If both charges have posted, send us the card's last four digits [1]. Best, Sam"
@@ -79,12 +81,13 @@ async def test_tasks_run_on_the_routed_models_with_cost_and_reason(routed: Servi
         and draft["reason"].startswith("frontier: refund request")
     )
     assert result.routing["summary"]["tier"] == "cheap" and result.routing["summary"]["model"] == "local/small"
-    assert result.routing["triage"]["tier"] == "built-in"
+    assert result.routing["triage"]["tier"] == "cheap" and result.triage.intent == "billing"  # the built-in was unsure
+    assert result.routing["triage"]["reason"] == "cheap: the built-in triage is unsure"
     assert {task for task, _ in streamed} == {"draft"} and "".join(p for _, p in streamed) == result.draft.text
     assert result.provenance["draft"].engine == "litellm" and result.provenance["draft"].prompt_version == "draft-llm-1"
     assert all(r["_auth"] == "Bearer sk-local" for r in llm.requests)
     report = await usage(routed)
-    assert report["calls"] == 3 and {t["task"] for t in report["per_task"]} == {"summary", "signals", "draft"}
+    assert report["calls"] == 4 and {t["task"] for t in report["per_task"]} == {"summary", "signals", "triage", "draft"}
     assert report["per_ticket"][0]["ticket"] == 3
 
 
@@ -92,7 +95,9 @@ async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed:
     ticket_id = await _ticket(routed, 3)
     await assist_ticket(routed, ticket_id)
     again = await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 3 and all(again.routing[t]["cache_hit"] for t in ("summary", "signals", "draft"))
+    assert len(llm.requests) == 4 and all(
+        again.routing[t]["cache_hit"] for t in ("summary", "signals", "triage", "draft")
+    )
     await routed.store.run(
         ticket_store.add_message,
         routed.store.db,
@@ -103,7 +108,7 @@ async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed:
         "Any news?",
     )
     await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 6
+    assert len(llm.requests) == 8
 
 
 async def test_invalid_json_is_repaired_once_then_falls_back_to_built_in(routed: Services, llm: LLMServer) -> None:
@@ -172,4 +177,4 @@ def test_cli_model_override_reports_routing_and_usage(llm: LLMServer, tmp_path: 
     assert {"tokens_in", "tokens_out", "cost_usd", "latency_ms", "reason"} <= set(outputs["draft"]["routing"])
     assert llm.requests[0]["_auth"] == "Bearer sk-cli" and "LiteLLM" not in out.stderr
     report = json.loads(cli("usage", "--json").stdout)
-    assert report["calls"] == 3 and report["per_model"][0]["model"] == "cli/tiny"
+    assert report["calls"] == 4 and report["per_model"][0]["model"] == "cli/tiny"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import qasync
@@ -18,11 +19,16 @@ from PySide6.QtWidgets import QApplication
 @pytest.fixture(scope="session")
 def _session_loop(qapp: QApplication) -> Iterator[qasync.QEventLoop]:
     loop = qasync.QEventLoop(qapp, already_running=True)
+    # Blocking helpers (DNS lookups for httpx, litellm) run on plain Python threads: qasync's default executor
+    # uses QThreads, and a QThread still alive when the interpreter exits aborts the process.
+    executor = ThreadPoolExecutor(max_workers=4, thread_name_prefix="test-loop-executor")
+    loop.set_default_executor(executor)
     asyncio.events._set_running_loop(None)
     yield loop
     for task in asyncio.all_tasks(loop):
         task.cancel()
     qapp.processEvents()
+    executor.shutdown(wait=True, cancel_futures=True)
 
 
 @pytest.fixture
