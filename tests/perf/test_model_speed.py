@@ -130,7 +130,7 @@ def test_gui_stall_during_three_concurrent_streams(capsys: pytest.CaptureFixture
 
 
 # Typical answer lengths (tokens) for each task; input tokens are counted on the real prompts.
-OUTPUT_TOKENS = {"summary": 90, "signals": 50, "draft": 220}
+OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "draft": 220}
 
 
 async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
