@@ -52,11 +52,9 @@ def article_url(db: Database, workspace: str, article_id: str) -> str:
     return template.replace("{id}", article_id) if template else ""
 
 
-def upsert_ticket(db: Database, ticket: Ticket) -> int:
-    """Insert or update a ticket with all its messages; returns the store's ticket id."""
-    row = db.execute(
-        "SELECT id FROM tickets WHERE workspace = ? AND number = ?", [ticket.workspace, ticket.number]
-    ).fetchone()
+def _save_row(db: Database, ticket: Ticket) -> int:
+    """Insert or update the ticket's own row (not its thread); an empty language keeps the stored one."""
+    existing = ticket_id_for(db, ticket.workspace, ticket.number)
     values = {
         "workspace": ticket.workspace,
         "number": ticket.number,
@@ -70,12 +68,18 @@ def upsert_ticket(db: Database, ticket: Ticket) -> int:
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
     }
+    if existing is None:
+        return insert_row(db, "tickets", values)
+    if not ticket.language:
+        del values["language"]
+    db.table("tickets").update(existing, values)
+    return existing
+
+
+def upsert_ticket(db: Database, ticket: Ticket) -> int:
+    """Insert or update a ticket with all its messages; returns the store's ticket id."""
     with db.conn:
-        if row:
-            ticket_id = int(row[0])
-            db.table("tickets").update(ticket_id, values)
-        else:
-            ticket_id = insert_row(db, "tickets", values)
+        ticket_id = _save_row(db, ticket)
         merge_messages(db, ticket_id, ticket.messages, replace=not any(m.remote_id for m in ticket.messages))
         _refresh_search_row(db, ticket_id)
     return ticket_id
@@ -129,29 +133,10 @@ def ticket_id_for(db: Database, workspace: str, number: int) -> int | None:
 
 def upsert_fields(db: Database, ticket: Ticket) -> int:
     """Insert or update a ticket's fields only (subject, status, tags …), keeping its thread."""
-    existing = ticket_id_for(db, ticket.workspace, ticket.number)
-    values = {
-        "workspace": ticket.workspace,
-        "number": ticket.number,
-        "subject": ticket.subject,
-        "customer_name": ticket.customer_name,
-        "customer_email": ticket.customer_email,
-        "status": ticket.status,
-        "tags": dumps(list(ticket.tags)),
-        "intent": ticket.intent,
-        "language": ticket.language,
-        "created_at": ticket.created_at,
-        "updated_at": ticket.updated_at,
-    }
     with db.conn:
-        if existing is None:
-            existing = insert_row(db, "tickets", values)
-        else:
-            if not ticket.language:
-                del values["language"]
-            db.table("tickets").update(existing, values)
-        _refresh_search_row(db, existing)
-    return existing
+        ticket_id = _save_row(db, ticket)
+        _refresh_search_row(db, ticket_id)
+    return ticket_id
 
 
 def add_remote_messages(db: Database, ticket_id: int, messages: list[Message]) -> int:
