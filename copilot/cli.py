@@ -63,11 +63,22 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--queries", type=Path, required=True)
     r.add_argument("--limit", type=int, help="only the first N queries")
     r.add_argument("--keyword-only", action="store_true", help="no local embedding model: FTS5 bm25 alone")
+    r.add_argument(
+        "--compare", choices=("hybrid", "keyword"), help="also run this configuration and show both side by side"
+    )
     r.add_argument("--json", action="store_true")
     t = ev.add_parser("triage", help="accuracy and macro-F1 of triage")
     t.add_argument("--examples", type=Path, required=True)
     t.add_argument("--test", type=Path, required=True)
     t.add_argument("--keyword-only", action="store_true", help="no local embedding model: TF-IDF neighbours")
+    t.add_argument(
+        "--method",
+        choices=("auto", "linear", "neighbours", "words"),
+        default="auto",
+        help="linear classifier on sentence vectors (auto: when the local model is installed), nearest examples "
+        "by meaning, or nearest examples by words",
+    )
+    t.add_argument("--compare", choices=("auto", "linear", "neighbours", "words"), help="a second method, side by side")
     t.add_argument("--json", action="store_true")
 
     from copilot import cli_helpdesk
@@ -171,17 +182,43 @@ def _kb(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _eval(args: argparse.Namespace, out: TextIO) -> int:
+    reports: dict[str, dict[str, Any]] = {}
     if args.eval_command == "retrieval":
         from copilot.evaluation.retrieval import evaluate_retrieval
 
-        _emit(
-            evaluate_retrieval(args.kb, args.queries, args.limit, dense=not args.keyword_only).as_dict(), args.json, out
-        )
+        first = "keyword" if args.keyword_only else "hybrid"
+        for config in dict.fromkeys([first, *([args.compare] if args.compare else [])]):
+            reports[config] = evaluate_retrieval(args.kb, args.queries, args.limit, dense=config == "hybrid").as_dict()
     else:
         from copilot.evaluation.triage import evaluate_triage
 
-        _emit(evaluate_triage(args.examples, args.test, dense=not args.keyword_only).as_dict(), args.json, out)
+        first = "words" if args.keyword_only else args.method
+        for method in dict.fromkeys([first, *([args.compare] if args.compare else [])]):
+            reports[method] = evaluate_triage(
+                args.examples, args.test, dense=method != "words", method=method
+            ).as_dict()
+    if len(reports) == 1:
+        _emit(next(iter(reports.values())), args.json, out)
+    else:
+        _emit_side_by_side(reports, args.json, out)
     return 0
+
+
+def _emit_side_by_side(reports: dict[str, dict[str, Any]], as_json: bool, out: TextIO) -> None:
+    """Two configurations' reports in columns, with the difference for every number."""
+    if as_json:
+        out.write(json.dumps(reports, ensure_ascii=False, indent=2) + "\n")
+        return
+    (a, ra), (b, rb) = reports.items()
+    rows = [("", a, b, "difference")]
+    for key, va in ra.items():
+        vb = rb.get(key)
+        numbers = isinstance(va, int | float) and isinstance(vb, int | float) and not isinstance(va, bool)
+        diff = f"{vb - va:+.4g}" if numbers and vb != va else ""
+        rows.append((key, str(va), str(vb), diff))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    for row in rows:
+        out.write("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() + "\n")
 
 
 def _settings(args: argparse.Namespace, out: TextIO) -> int:

@@ -20,7 +20,15 @@ from copilot.domain.models import AssistResult, Flag, Provenance, Ticket, Triage
 from copilot.errors import NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
-from copilot.kb.vectors import DenseIndex, TextEncoder, index_key, load_index, stale_articles, store_vectors
+from copilot.kb.vectors import (
+    DenseIndex,
+    TextEncoder,
+    encode_articles,
+    index_key,
+    load_index,
+    stale_articles,
+    store_vectors,
+)
 from copilot.store import tickets as ticket_store
 from copilot.store import work
 from copilot.store.util import dumps
@@ -86,7 +94,7 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()[:20]
 
 
-def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.NearestExamples:
+def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.IntentModel:
     """Fit on the workspace's labelled tickets; refit only when the labelled history changed."""
     row = db.execute(
         "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
@@ -94,7 +102,7 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
     encoder = local_encoder(cache)
     key = f"triage:{workspace}:{row[0]}:{row[1]}:{encoder.name if encoder else 'words'}"
     cached = cache.get(key)
-    if isinstance(cached, triage.NearestExamples):
+    if isinstance(cached, triage.IntentModel):
         return cached
     examples = [
         (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
@@ -106,7 +114,7 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
     ]
     # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
     vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
-    model = triage.NearestExamples(k=7).fit(examples, vectors)
+    model = triage.fit_intents(examples, vectors, k=7)
     for stale in [k for k in cache if k.startswith("triage:")]:
         del cache[stale]  # one workspace's model at a time is plenty
     cache[key] = model
@@ -162,7 +170,7 @@ async def refresh_vectors(services: Services, workspace: str | None, batch: int 
     stale = await services.store.run(stale_articles, services.store.db, encoder.name, workspace)
     for start in range(0, len(stale), batch):
         chunk = stale[start : start + batch]
-        vectors = await services.run_compute(encoder.encode, [text for _id, text, _v in chunk])
+        vectors = await services.run_compute(encode_articles, encoder, chunk)
         await services.store.run(store_vectors, services.store.db, encoder.name, chunk, vectors)
     return len(stale)
 
