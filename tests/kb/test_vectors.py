@@ -66,3 +66,16 @@ def test_meaning_ranks_first_when_words_do_not_match(tmp_path: Path) -> None:
     assert {with_meaning[0].article_id, with_meaning[1].article_id} == {"money", "net"}
     spanish = retrieve.WeightedQuery.from_parts([("¿Cuándo recibiré mi reembolso? Gracias.", 3.0)])
     assert retrieve.search(db, spanish, workspace="ws", dense=dense)[0].article_id == "money"  # via the glossary
+
+
+def test_each_article_has_a_body_vector_and_old_stores_get_one(tmp_path: Path) -> None:
+    db = _db(tmp_path)
+    enc = CountingEncoder()
+    refresh_embeddings(db, enc, "ws")
+    assert "A refund takes 5 days." in enc.encoded  # the body alone, besides title and body
+    index = load_index(db, "ws", enc.name)
+    assert index.bodies.shape == index.matrix.shape == (3, 5)
+    # A store indexed before body vectors existed: its articles count as stale until they have one.
+    db.execute("UPDATE article_embeddings SET body_vector = NULL WHERE article_id = 'net'")
+    assert load_index(db, "ws", enc.name).ids == ["animals", "money"]
+    assert refresh_embeddings(db, enc, "ws") == 1 and len(load_index(db, "ws", enc.name).ids) == 3
