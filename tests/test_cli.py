@@ -13,7 +13,7 @@ import pytest
 from copilot.cli import main
 from tests.conftest import REPO
 
-BANKING77_DENSE_FLOOR = 0.90  # measured 0.912 (2026-11-23)
+BANKING77_DENSE_FLOOR = 0.925  # measured 0.933 with the linear classifier (2026-11-23)
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -98,9 +98,10 @@ def test_real_subprocess_with_python_m() -> None:
     ("flags", "floors"),
     [
         # Keyword only (FTS5 bm25, weighted turns, entity-first).
-        (["--keyword-only"], {"recall_at_1": 0.46, "recall_at_5": 0.64, "recall_at_10": 0.73, "mrr": 0.53}),
+        (["--keyword-only"], {"recall_at_1": 0.47, "recall_at_5": 0.65, "recall_at_10": 0.74, "mrr": 0.55}),
         # Hybrid with the local all-MiniLM-L6-v2 encoder (installed from requirements/model.lock).
-        ([], {"recall_at_1": 0.84, "recall_at_5": 0.93, "recall_at_10": 0.94, "mrr": 0.88}),
+        # Measured 0.943 / 0.989 / 0.994 / 0.963 (2026-11-23).
+        ([], {"recall_at_1": 0.93, "recall_at_5": 0.98, "recall_at_10": 0.98, "mrr": 0.95}),
     ],
 )
 def test_eval_retrieval_floor(eval_dir: Path, flags: list[str], floors: dict[str, float]) -> None:
@@ -126,11 +127,12 @@ def test_eval_retrieval_floor(eval_dir: Path, flags: list[str], floors: dict[str
         ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", True, "accuracy", 0.90),
         ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", True, "accuracy", 0.79),
         ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", True, "accuracy", 0.89),
-        # With the local encoder (neighbours by meaning). Same file as examples and test: leave-one-out.
+        # With the local encoder: the linear classifier (measured macro-F1 0.972 / 0.995 / 0.967). Same file as
+        # examples and test: 5-fold, each item scored by a model that never saw it.
         ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", False, "accuracy", BANKING77_DENSE_FLOOR),
-        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", False, "macro_f1", 0.94),
-        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", False, "macro_f1", 0.94),
-        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", False, "macro_f1", 0.93),
+        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", False, "macro_f1", 0.96),
+        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", False, "macro_f1", 0.98),
+        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", False, "macro_f1", 0.955),
     ],
 )
 def test_eval_triage_floor(
@@ -146,6 +148,21 @@ def test_eval_triage_floor(
     if not keyword_only and "TF-IDF" in report["model"]:
         pytest.skip("the local embedding model is not installed")
     assert report[metric] >= floor, (metric, report[metric])
+    if not keyword_only:
+        assert report["calibration_error"] < 0.05, report  # "confidence 0.9" is right about 9 times in 10
+
+
+@pytest.mark.slow
+def test_eval_compares_two_configurations_side_by_side(eval_dir: Path) -> None:
+    data = str(eval_dir / "triage-dstc11-banking-dev.jsonl")
+    code, out, _ = run("eval", "triage", "--examples", data, "--test", data, "--compare", "words")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split() == ["auto", "words", "difference"]
+    accuracy = next(line.split() for line in lines if line.startswith("accuracy"))
+    assert float(accuracy[1]) > float(accuracy[2]) and accuracy[3].startswith("-")  # words do worse
+    code, out, _ = run("eval", "triage", "--examples", data, "--test", data, "--compare", "words", "--json")
+    both = json.loads(out)
+    assert set(both) == {"auto", "words"} and both["words"]["model"] == "nearest examples, TF-IDF"
 
 
 def test_eval_on_a_malformed_file_is_a_clear_error(tmp_path: Path) -> None:

@@ -82,3 +82,36 @@ async def usage(services: Services, since: str = "") -> dict[str, Any]:
         return report
 
     return await services.store.run(_read, services.store.db)
+
+
+@dataclass(frozen=True)
+class BudgetStatus:
+    """The monthly model budget as the team lead should see it: a line for the banner, or nothing to say."""
+
+    monthly_usd: float
+    spent_usd: float
+    share: float
+    level: str  # "ok", "warning" (at the table's warn_at, 80%), "spent" (100%: models paused)
+
+    @property
+    def message(self) -> str:
+        if self.level == "spent":
+            return (
+                f"Model budget spent: ${self.spent_usd:.2f} of ${self.monthly_usd:.2f} this month. "
+                "Everything runs on the built-in engine until the month ends or the budget is raised."
+            )
+        if self.level == "warning":
+            return (
+                f"{self.share:.0%} of this month's model budget spent (${self.spent_usd:.2f} of "
+                f"${self.monthly_usd:.2f}). At 100% the copilot falls back to the built-in engine."
+            )
+        return ""
+
+
+async def budget_status(services: Services) -> BudgetStatus:
+    monthly = services.settings.number("budget.monthly_usd")
+    spent = await services.store.run(usage_store.spent_this_month, services.store.db)
+    share = spent / monthly if monthly > 0 else 0.0
+    warn_at = float(catalog.table().get("budget", {}).get("warn_at", 0.8))
+    level = "ok" if monthly <= 0 or share < warn_at else ("spent" if share >= 1.0 else "warning")
+    return BudgetStatus(monthly, round(spent, 6), share, level)

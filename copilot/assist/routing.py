@@ -30,7 +30,7 @@ from copilot.domain.models import (
     Ticket,
     Triage,
 )
-from copilot.errors import CopilotError
+from copilot.errors import CopilotError, ValidationError
 from copilot.models import catalog, prompts, schema
 from copilot.models.catalog import Provider, ResolvedModel
 from copilot.models.client import Attempt, Completion, ModelCallError, ModelClient
@@ -39,7 +39,9 @@ from copilot.secrets import get_secret
 from copilot.store import usage, work
 from copilot.store.util import dumps
 
-MODEL_TASKS = ("summary", "signals", "triage", "draft")
+MODEL_TASKS = ("summary", "signals", "triage", "rerank", "draft")
+RERANK_CANDIDATES = 5
+SHOWN_AS = {"rerank": "suggestions"}  # the re-ranked list is the suggestions output
 API_KEY_ENV = "COPILOT_API_KEY"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
 Delta = Callable[[str, str], None]  # (task, new text)
@@ -127,6 +129,7 @@ def facts_of(result: AssistResult) -> TicketFacts:
         retrieval_confidence=max((s.confidence for s in result.suggestions), default=0.0),
         text=f"{t.subject} {customer}",
         triage_unsure=result.triage.is_unsure,
+        suggestions=len(result.suggestions),
     )
 
 
@@ -156,12 +159,28 @@ def _passages(result: AssistResult, min_confidence: float) -> list[tuple[int, st
     return [(i + 1, s.article_id, s.title, s.article_version, s.passage) for i, s in enumerate(strong)]
 
 
+def _candidates(result: AssistResult) -> str:
+    """The suggestions a model may re-order: numbered, with title and best passage."""
+    return "\n".join(
+        f"[{n}] {s.title}: {s.passage}" for n, s in enumerate(result.suggestions[:RERANK_CANDIDATES], start=1)
+    )
+
+
+def _reranked(result: AssistResult, order: list[int]) -> AssistResult:
+    """The model's order first (numbers it invented or repeated are ignored), the rest after, as they were."""
+    top = result.suggestions[:RERANK_CANDIDATES]
+    picked = list(dict.fromkeys(n for n in order if 1 <= n <= len(top)))
+    rest = [s for n, s in enumerate(top, start=1) if n not in picked]
+    return replace(result, suggestions=(*[top[n - 1] for n in picked], *rest, *result.suggestions[RERANK_CANDIDATES:]))
+
+
 def _messages(
     task: str, result: AssistResult, values: dict[str, str], keep: int | None, passages: str
 ) -> list[dict[str, str]]:
     user = prompts.ticket_block(transcript(result.ticket, keep))
     if passages:
-        user += f"\n\nArticle passages you may cite:\n{passages}"
+        heading = "Articles to order" if task == "rerank" else "Article passages you may cite"
+        user += f"\n\n{heading}:\n{passages}"
     return [{"role": "system", "content": prompts.system_message(task, **values)}, {"role": "user", "content": user}]
 
 
@@ -181,13 +200,10 @@ async def assist_with_models(
         task: route(task, facts, available, overrides=setup.overrides, budget=setup.budget) for task in MODEL_TASKS
     }
     routing: dict[str, RoutedOutput] = {
-        task: RoutedOutput(
-            task,
-            "built-in",
-            "builtin-rules-1",
-            routes[task].reason if task in routes else "built-in: the table's default for this task",
+        SHOWN_AS.get(task, task): RoutedOutput(
+            SHOWN_AS.get(task, task), "built-in", "builtin-rules-1", routes[task].reason
         )
-        for task in ("summary", "signals", "triage", "suggestions", "draft")
+        for task in MODEL_TASKS
     }
     if not setup.any_model:
         return replace(result, routing={k: asdict(v) for k, v in routing.items()})
@@ -197,12 +213,14 @@ async def assist_with_models(
     min_conf = services.settings.number("suggest.min_confidence")
     agent = services.agent_name(result.ticket.workspace)
 
-    async def run(task: str, r: Route) -> tuple[str, Any, RoutedOutput]:
+    async def run(task: str, r: Route, result: AssistResult = result) -> tuple[str, Any, RoutedOutput]:
         if r.built_in:
-            return task, None, routing[task]
+            return task, None, routing[SHOWN_AS.get(task, task)]
         prompt = prompts.load(task)
         passages = _passages(result, min_conf) if task == "draft" else []
         passage_text = "\n".join(f"[{n}] {title}: {text}" for n, _, title, _, text in passages)
+        if task == "rerank":
+            passage_text = _candidates(result)
         language = LANGUAGE_NAMES.get(result.draft.language, "English")
         candidates = [label for label, _ in result.triage.candidates][:6]
         values = {
@@ -214,6 +232,8 @@ async def assist_with_models(
         }
         if task == "triage" and len(candidates) < 2:
             return task, None, routing[task]
+        if task == "rerank" and len(result.suggestions) < 2:
+            return task, None, routing["suggestions"]
         content = dumps([thread, passage_text, values if task in ("draft", "triage") else ""])
         key = _cache_key(task, prompt.version, r.models[0], content)
         cached = await store.run(usage.cache_get, store.db, key)
@@ -230,29 +250,13 @@ async def assist_with_models(
             )
             return task, cached["value"], out
 
-        async def account(a: Attempt) -> None:
-            record = usage.CallRecord(
-                task,
-                r.tier,
-                a.model,
-                a.tokens_in,
-                a.tokens_out,
-                a.cost_usd,
-                a.latency_ms,
-                a.ttft_ms,
-                False,
-                result.ticket.id,
-                a.outcome,
-                a.error,
-                r.reason,
-            )
-            await store.run(usage.log_call, store.db, record)
+        account = _accountant(services, task, r, result.ticket.id)
 
         def shorten(messages: list[dict[str, str]]) -> list[dict[str, str]] | None:
             count = len(result.ticket.messages)
             return _messages(task, result, values, max(1, count // 2), passage_text) if count > 1 else None
 
-        delta = (lambda piece: on_delta(task, piece)) if on_delta is not None and prompt.output == "text" else None
+        delta = _delta_for(task, prompt.output, on_delta)
         messages = _messages(task, result, values, None, passage_text)
         chain = [resolved[ref] for ref in r.models]
         try:
@@ -277,7 +281,15 @@ async def assist_with_models(
         )  # fmt: skip
         return task, value, out
 
-    done = await asyncio.gather(*(run(task, routes[task]) for task in MODEL_TASKS))
+    async def rerank_then_draft() -> list[tuple[str, Any, RoutedOutput]]:
+        """The draft is grounded in the re-ranked suggestions, so it waits for them (when there is a re-rank)."""
+        reranked = await run("rerank", routes["rerank"])
+        base = _reranked(result, reranked[1]["order"]) if reranked[1] is not None else result
+        return [reranked, await run("draft", routes["draft"], base)]
+
+    parallel = [run(task, routes[task]) for task in MODEL_TASKS if task not in ("rerank", "draft")]
+    side_by_side, chained = await asyncio.gather(asyncio.gather(*parallel), rerank_then_draft())
+    done = [*side_by_side, *chained]
     summary, flags, sentiment, draft, triage = (
         result.summary,
         result.flags,
@@ -285,21 +297,18 @@ async def assist_with_models(
         result.draft,
         result.triage,
     )
+    suggestions = result.suggestions
     provenance = dict(result.provenance)
     payloads: dict[str, dict[str, Any]] = {}
     for task, value, out in done:
-        routing[task] = out
+        shown = SHOWN_AS.get(task, task)
+        routing[shown] = replace(out, task=shown)
         if value is None:
             continue
         version = prompts.load(task).version
-        provenance[task] = Provenance("litellm", out.model, version, provenance[task].inputs_hash)
+        provenance[shown] = Provenance("litellm", out.model, version, provenance[shown].inputs_hash)
         if task == "summary":
-            summary = Summary(
-                tuple(
-                    SummaryLine(label, str(value[k]))
-                    for label, k in (("Wants", "wants"), ("Now", "now"), ("Tried", "tried"), ("Next", "next"))
-                )
-            )
+            summary = Summary(tuple(SummaryLine(label, str(value[k])) for label, k in SUMMARY_LABELS))
             payloads[task] = {"lines": [asdict(line) for line in summary.lines]}
         elif task == "signals":
             sentiment = str(value["sentiment"])
@@ -322,8 +331,11 @@ async def assist_with_models(
                 "reasons": value["reasons"],
                 "flags": [asdict(f) for f in flags],
             }
+        elif task == "rerank":
+            suggestions = _reranked(result, value["order"]).suggestions
+            payloads["suggestions"] = {"items": [asdict(s) for s in suggestions], "model_order": value["order"]}
         elif task == "draft":
-            draft = _draft_from(str(value), result, min_conf)
+            draft = _draft_from(str(value), replace(result, suggestions=suggestions), min_conf)
             payloads[task] = asdict(draft)
         elif task == "triage":
             chosen = str(value["intent"])
@@ -346,8 +358,119 @@ async def assist_with_models(
     ids = await store.run(_record, store.db)
     return replace(
         result, summary=summary, flags=tuple(flags), sentiment=sentiment, draft=draft, triage=triage, output_ids=ids,
+        suggestions=suggestions,
         provenance=provenance, routing={k: asdict(v) for k, v in routing.items()},
     )  # fmt: skip
+
+
+def _accountant(services: Services, task: str, r: Route, ticket_id: int | None) -> Callable[[Attempt], Any]:
+    """Log every attempt at a model call (fallbacks and failures included) in the accounting table."""
+
+    async def account(a: Attempt) -> None:
+        record = usage.CallRecord(
+            task, r.tier, a.model, a.tokens_in, a.tokens_out, a.cost_usd, a.latency_ms, a.ttft_ms, False,
+            ticket_id, a.outcome, a.error, r.reason,
+        )  # fmt: skip
+        await services.store.run(usage.log_call, services.store.db, record)
+
+    return account
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    text: str
+    routed: RoutedOutput
+
+
+REWRITE_TASKS = ("rewrite", "translate")
+
+
+async def rewrite_reply(
+    services: Services,
+    ticket_id: int,
+    text: str,
+    *,
+    task: str,
+    tone: str = "",
+    language: str = "",
+    on_delta: Callable[[str], None] | None = None,
+) -> Rewritten:
+    """The agent's reply rewritten in another tone, or translated, by the tier the table gives the task
+    (cheap by default). Facts, numbers, links and [n] markers are kept; the agent's text is data, not
+    instructions. Raises with a plain reason when no model can do it (the built-in engine cannot)."""
+    if task not in REWRITE_TASKS:
+        raise ValueError(task)
+    if not text.strip():
+        raise ValidationError("There is no reply to rewrite yet.", "Write or generate a draft first.")
+    store = services.store
+    setup = await store.run(_setup, store.db, services)
+    available = {tier: [m.ref for m in models] for tier, models in setup.tiers.items()}
+    facts = TicketFacts(messages=0, words=len(text.split()), flags=(), language="", retrieval_confidence=1.0, text="")
+    r = route(task, facts, available, overrides=setup.overrides, budget=setup.budget)
+    what = "Rewriting the tone" if task == "rewrite" else "Translating"
+    if r.built_in:
+        raise ValidationError(
+            f"{what} needs a model ({r.reason}).",
+            "Add one in Models → Providers (Ctrl+Shift+M). Regenerate (Ctrl+R) drafts again in the chosen tone "
+            "with the built-in engine.",
+        )
+    prompt = prompts.load(task)
+    values = {"tone": tone or "friendly", "language": LANGUAGE_NAMES.get(language, language or "English")}
+    messages = [
+        {"role": "system", "content": prompts.instructions(task, **values)},
+        {"role": "user", "content": prompts.reply_block(text)},
+    ]
+    key = _cache_key(task, prompt.version, r.models[0], dumps([text, values]))
+    cached = await store.run(usage.cache_get, store.db, key)
+    if cached is not None:
+        await store.run(
+            usage.log_call, store.db,
+            usage.CallRecord(task, r.tier, cached["model"], 0, 0, 0.0, 0.0, None, True, ticket_id, "ok", "", r.reason),
+        )  # fmt: skip
+        return Rewritten(str(cached["value"]), RoutedOutput(task, r.tier, cached["model"], r.reason, cache_hit=True))
+    resolved = {m.ref: m for models in setup.tiers.values() for m in models}
+    client = ModelClient(lambda pid: provider_key(pid, setup.providers[pid].kind if pid in setup.providers else ""))
+    completion = await client.complete(
+        [resolved[ref] for ref in r.models],
+        messages,
+        on_delta=on_delta,
+        on_attempt=_accountant(services, task, r, ticket_id),
+        max_tokens=max(400, len(text) // 2),
+    )
+    value = completion.text.strip()
+    await store.run(
+        usage.cache_put, store.db, key, task, completion.model, prompt.version, "",
+        {"value": value, "model": completion.model, "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
+    )  # fmt: skip
+    out = RoutedOutput(
+        task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
+        completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
+    )  # fmt: skip
+    return Rewritten(value, out)
+
+
+SUMMARY_LABELS = (("Wants", "wants"), ("Now", "now"), ("Tried", "tried"), ("Next", "next"))
+
+
+def _delta_for(task: str, output: str, on_delta: Delta | None) -> Callable[[str], None] | None:
+    """What the caller sees while a task streams: the draft piece by piece; the summary (a JSON object) as
+    its lines so far, "Wants: …" one per line, the last one still growing."""
+    if on_delta is None:
+        return None
+    if output == "text":
+        return lambda piece: on_delta(task, piece)
+    if task != "summary":
+        return None
+    received: list[str] = []
+
+    def summary_so_far(piece: str) -> None:
+        received.append(piece)
+        fields = schema.partial_strings("".join(received))
+        lines = [f"{label}: {fields[key]}" for label, key in SUMMARY_LABELS if key in fields]
+        if lines:
+            on_delta(task, "\n".join(lines))
+
+    return summary_so_far
 
 
 async def _structured(

@@ -39,14 +39,28 @@ def load(task: str) -> Prompt:
     return Prompt(task, meta.get("version", "unversioned"), meta.get("output", "text"), match.group(2).strip())
 
 
+def instructions(task: str, **values: str) -> str:
+    """The task's instructions alone, for tasks given no ticket (rewriting a reply carries its own guard)."""
+    return load(task).render(**values)
+
+
 def system_message(task: str, **values: str) -> str:
     """The task's instructions plus the guard that ticket text is data, never instructions."""
-    return f"{load(task).render(**values)}\n\n{load('_guard').text}"
+    return f"{instructions(task, **values)}\n\n{load('_guard').text}"
+
+
+def _block(text: str, tag: str) -> str:
+    """Text as delimited untrusted data; a closing tag inside it cannot end the block early."""
+    safe = re.sub(
+        rf"</?\s*{tag}\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.IGNORECASE
+    )
+    return f"<{tag}>\n{safe}\n</{tag}>"
 
 
 def ticket_block(transcript: str) -> str:
-    """The ticket as delimited untrusted data; a closing tag inside it cannot end the block early."""
-    safe = re.sub(
-        r"</?\s*ticket\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), transcript, flags=re.IGNORECASE
-    )
-    return f"<ticket>\n{safe}\n</ticket>"
+    return _block(transcript, "ticket")
+
+
+def reply_block(text: str) -> str:
+    """An agent's reply to rewrite or translate: it may quote the customer, so it is data too."""
+    return _block(text, "reply")

@@ -20,6 +20,7 @@ class TicketFacts:
     retrieval_confidence: float
     text: str  # the customer's words, for topic detection
     triage_unsure: bool = False
+    suggestions: int = 0  # how many articles the built-in search suggested
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,14 @@ def route(
         if task == "triage" and facts.triage_unsure and tiers.get("cheap"):
             return Route(task, "cheap", tuple(tiers["cheap"]), "cheap: the built-in triage is unsure", tuple(warnings))
         return Route(task, "built-in", (), "built-in: the table's default for this task", tuple(warnings))
-    if wanted == "escalate":
+    if task == "rerank" and wanted != "built-in":
+        below = float(data.get("rerank", {}).get("below_confidence", 0.8))
+        if facts.suggestions < 2:
+            return Route(task, "built-in", (), "built-in: fewer than two articles to order", tuple(warnings))
+        if facts.retrieval_confidence >= below:
+            return Route(task, "built-in", (), "built-in: the best article is a clear match", tuple(warnings))
+        why = "the best article is not a clear match"
+    elif wanted == "escalate":
         reasons = hard_reasons(facts, data.get("escalation", {}))
         wanted = "frontier" if reasons else "cheap"
         why = " + ".join(reasons[:3]) if reasons else "a routine question"

@@ -73,3 +73,21 @@ def _is(value: Any, kind: type) -> bool:
 
 def parse(text: str, task: str) -> dict[str, Any]:
     return validate(extract_json(text), SCHEMAS[task])
+
+
+_PARTIAL_STRING = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?', re.DOTALL)
+
+
+def partial_strings(text: str) -> dict[str, str]:
+    """The string fields of a JSON object that is still being streamed, the last one possibly unfinished:
+    '{"wants": "a refund", "now": "waiting for' -> {"wants": "a refund", "now": "waiting for"}."""
+    out: dict[str, str] = {}
+    for match in _PARTIAL_STRING.finditer(text):
+        raw = match.group(2)
+        if not match.group(3):
+            raw = re.sub(r"\\(u[0-9a-fA-F]{0,3})?$", "", raw)  # an escape cut in half waits for the next piece
+        try:
+            out[match.group(1)] = json.loads(f'"{raw}"')
+        except json.JSONDecodeError:
+            continue
+    return out

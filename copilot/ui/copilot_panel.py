@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QPlainTextEdit,
     QPushButton,
     QToolButton,
@@ -20,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.domain.models import AssistResult, Provenance
+from copilot.domain.models import AssistResult, Provenance, Summary, SummaryLine
 from copilot.render import highlight
 from copilot.ui.safe_browser import SafeBrowser
 
 FLAG_TIP = "Flag this as wrong: incorrect, unsupported or outdated"
+SUMMARY_REPAINT_MS = 80
 HIDE_BELOW = 0.05  # suggestions this weak are noise, not help
 PANEL_STYLE = """<style>
  p { margin: 2px 0 6px 0; } .acts { font-size: small; } .dim { color: #666666; }
@@ -66,6 +69,7 @@ class CopilotPanel(QWidget):
     insert_link = Signal(str, str)  # article id, title
     not_relevant = Signal(str)
     regenerate = Signal(str)  # tone
+    rewrite = Signal(str, str)  # "rewrite" and a tone, or "translate" and a language code
     send = Signal(bool)  # internal?
     draft_edited = Signal(str)
     flag_sentence = Signal()
@@ -99,6 +103,21 @@ class CopilotPanel(QWidget):
         self.stop_button.clicked.connect(self.stop_generation.emit)
         self.regen_button = QPushButton("Regenerate")
         self.regen_button.setToolTip("Draft again in the chosen tone (Ctrl+R); Ctrl+Z brings your text back")
+        self.rewrite_button = _tool("Rewrite ▾")
+        self.rewrite_button.setObjectName("rewriteButton")
+        self.rewrite_button.setToolTip("Rewrite your reply in another tone, or translate it, with a model")
+        self.rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.rewrite_menu = QMenu(self.rewrite_button)
+        for tone in ("friendly", "concise", "formal"):
+            act = self.rewrite_menu.addAction(f"Rewrite in a {tone} tone")
+            act.triggered.connect(partial(self.rewrite.emit, "rewrite", tone))
+        self.rewrite_menu.addSeparator()
+        self.translate_customer = self.rewrite_menu.addAction("Translate into the customer's language")
+        self.translate_customer.triggered.connect(lambda: self.rewrite.emit("translate", self._customer_language()))
+        for code, name in (("en", "English"), ("es", "Spanish"), ("de", "German"), ("fr", "French")):
+            act = self.rewrite_menu.addAction(f"Translate into {name}")
+            act.triggered.connect(partial(self.rewrite.emit, "translate", code))
+        self.rewrite_button.setMenu(self.rewrite_menu)
         self.flag_sentence_button = _tool("⚑ Flag a sentence…")
         self.flag_sentence_button.setToolTip(FLAG_TIP)
         self.editor = QPlainTextEdit()
@@ -123,6 +142,7 @@ class CopilotPanel(QWidget):
         top.addWidget(QLabel("Tone:"))
         top.addWidget(self.tone)
         top.addWidget(self.regen_button)
+        top.addWidget(self.rewrite_button)
         top.addWidget(self.stop_button)
         top.addStretch(1)
         top.addWidget(self.flag_sentence_button)
@@ -154,6 +174,10 @@ class CopilotPanel(QWidget):
             shortcut = QShortcut(QKeySequence(keys), self.editor)
             shortcut.activated.connect(lambda internal=internal: self.send.emit(internal))
         self.set_enabled(False)
+        self._min_confidence = 0.0
+        self._summary_stream = ""
+        self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_REPAINT_MS)
+        self._summary_timer.timeout.connect(self._paint_summary_stream)
 
     def _act(self, caption: str, tip: str, fn: Callable[[], None]) -> str:
         self._actions.append(fn)
@@ -168,6 +192,9 @@ class CopilotPanel(QWidget):
             if 0 <= index < len(self._actions):
                 self._actions[index]()
 
+    def _customer_language(self) -> str:
+        return (self.result.ticket.language or "en") if self.result is not None else "en"
+
     def current_tone(self) -> str:
         return str(self.tone.currentData())
 
@@ -177,6 +204,7 @@ class CopilotPanel(QWidget):
             self.send_button,
             self.note_button,
             self.regen_button,
+            self.rewrite_button,
             self.tone,
             self.flag_sentence_button,
         ):
@@ -188,6 +216,9 @@ class CopilotPanel(QWidget):
     def show_result(self, result: AssistResult, min_confidence: float, draft_meta: bool = True) -> None:
         """Show every output; `draft_meta=False` keeps the citations of the draft the agent is editing."""
         self.result = result
+        self._min_confidence = min_confidence
+        self._summary_stream = ""
+        self._summary_timer.stop()
         self.status.setText(
             f"<b>Copilot</b> · {html.escape(routed_text(result, 'summary'))} · sentiment: {result.sentiment}"
         )
@@ -319,13 +350,38 @@ class CopilotPanel(QWidget):
         self._programmatic = True
         try:
             cursor = self.editor.textCursor()
+            # The first piece opens an edit block and every later one joins it: the whole stream, with the text
+            # it replaced, is a single Ctrl+Z.
             if first:
+                cursor.beginEditBlock()
                 cursor.select(QTextCursor.SelectionType.Document)
                 cursor.removeSelectedText()
+            else:
+                cursor.joinPreviousEditBlock()
             cursor.movePosition(QTextCursor.MoveOperation.End)
             cursor.insertText(piece)
+            cursor.endEditBlock()
         finally:
             self._programmatic = False
+
+    def stream_summary(self, lines: str) -> None:
+        """A model's summary so far ("Wants: …" lines). Repainted at most every SUMMARY_REPAINT_MS, so a fast
+        stream does not re-lay out the whole panel for every token."""
+        self._summary_stream = lines
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def _paint_summary_stream(self) -> None:
+        if self.result is None or not self._summary_stream:
+            return
+        parsed = [line.partition(": ") for line in self._summary_stream.splitlines()]
+        summary = Summary(tuple(SummaryLine(label, text) for label, _sep, text in parsed))
+        streaming = replace(self.result, summary=summary)
+        text = self._summary_stream
+        self.show_result(streaming, self._min_confidence, draft_meta=False)
+        self.result = streaming
+        self._summary_stream = text
+        self.status.setText("<b>Copilot</b> · a model is writing the summary…")
 
     def set_generating(self, generating: bool) -> None:
         self.stop_button.setVisible(generating)
@@ -345,6 +401,8 @@ class CopilotPanel(QWidget):
 
     def clear(self) -> None:
         self.result = None
+        self._summary_stream = ""
+        self._summary_timer.stop()
         self._actions = []
         self.view.clear()
         self.load_draft_text("")

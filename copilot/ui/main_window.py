@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressBar,
     QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -24,7 +25,8 @@ from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
 from copilot.assist.copilot import assist_builtin, assist_ticket, refresh_vectors
-from copilot.assist.routing import assist_with_models, models_configured
+from copilot.assist.models import BudgetStatus, budget_status
+from copilot.assist.routing import Rewritten, assist_with_models, models_configured, rewrite_reply
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, Suggestion
 from copilot.store.outbox import OutboxItem, OutboxState
@@ -67,7 +69,18 @@ class MainWindow(QMainWindow):
         for pane in (self.inbox, self.conversation, self.panel):
             self.splitter.addWidget(pane)
         self.splitter.setSizes([430, 430, 540])
-        self.setCentralWidget(self.splitter)
+        # A banner above the panes for what concerns the whole team (the monthly model budget).
+        self.banner = QLabel()
+        self.banner.setObjectName("budgetBanner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(0)
+        column.addWidget(self.banner)
+        column.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
 
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)
@@ -111,6 +124,14 @@ class MainWindow(QMainWindow):
         action("&File", "&Quit", "Ctrl+Q", self.close)
         action("&Ticket", "&Search tickets", "Ctrl+F", self._focus_search)
         action("&Ticket", "&Regenerate draft", "Ctrl+R", lambda: self.regenerate(self.panel.current_tone()))
+        action(
+            "&Ticket", "Re&write the reply in the chosen tone", "Ctrl+Shift+E",
+            lambda: self.rewrite("rewrite", self.panel.current_tone()),
+        )  # fmt: skip
+        action(
+            "&Ticket", "&Translate the reply into the customer's language", "Ctrl+Shift+L",
+            lambda: self.rewrite("translate", self.view.ticket.language or "en" if self.view else "en"),
+        )  # fmt: skip
         action("&Ticket", "Next ticket", "Ctrl+Down", lambda: self._move(1))
         action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
@@ -135,6 +156,7 @@ class MainWindow(QMainWindow):
         self.conversation.outbox_action.connect(self._outbox_action)
         p = self.panel
         p.regenerate.connect(self.regenerate)
+        p.rewrite.connect(self.rewrite)
         p.stop_generation.connect(self.stop_generation)
         p.send.connect(self.send)
         p.draft_edited.connect(self._draft_edited)
@@ -170,6 +192,22 @@ class MainWindow(QMainWindow):
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
         # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
         QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
+        self.refresh_budget()
+
+    def refresh_budget(self) -> None:
+        """Show the budget banner at 80% of the monthly model budget, and say so plainly at 100%."""
+
+        def show(status: BudgetStatus) -> None:
+            self.banner.setVisible(status.level != "ok")
+            self.banner.setText(status.message)
+            self.banner.setProperty("level", status.level)
+            self.banner.setStyleSheet(
+                "QLabel#budgetBanner { padding: 6px 10px; color: #3d2c00; background: "
+                + ("#ffd7d5;" if status.level == "spent" else "#fff4cc;")
+                + " border-bottom: 1px solid #d9c27a; }"
+            )
+
+        self.runner.run(budget_status(self.services), show, "")
 
     def _start_indexing(self) -> None:
         self.runner.run(refresh_vectors(self.services, self.workspace), self._vectors_ready, "Indexing articles")
@@ -256,7 +294,10 @@ class MainWindow(QMainWindow):
         first = [True]
 
         def on_delta(task: str, piece: str) -> None:
-            if task != "draft" or ticket_id != self.current_ticket:
+            if ticket_id != self.current_ticket:
+                return
+            if task == "summary":
+                self.panel.stream_summary(piece)
                 return
             if first[0] and self.panel.editor.toPlainText() != self.ai_draft:
                 return  # the agent has started editing: their text wins, the final draft is offered later
@@ -277,6 +318,7 @@ class MainWindow(QMainWindow):
             if final is None:
                 return  # no model configured: the built-in result stands, nothing on screen changes
             self.panel.set_generating(False)
+            self.refresh_budget()
             if final.ticket.id != self.current_ticket:
                 if self.result is not None:
                     self.panel._show_draft_meta(self.result)
@@ -322,6 +364,42 @@ class MainWindow(QMainWindow):
             self._draft_edited(result.draft.text)
 
         self.runner.run(assist_ticket(self.services, ticket_id, tone), done, "Regenerating draft")
+
+    def rewrite(self, task: str, value: str) -> None:
+        """The agent's reply in another tone, or translated, by a model, streamed into the editor as one
+        undoable change (Ctrl+Z brings their text back); if the model fails, their text is put back at once."""
+        if self.current_ticket is None or self._generation is not None:
+            return
+        ticket_id, original = self.current_ticket, self.panel.editor.toPlainText()
+        first = [True]
+
+        def on_delta(piece: str) -> None:
+            if ticket_id == self.current_ticket:
+                self.panel.stream_piece(piece, first[0])
+                first[0] = False
+
+        def done(out: Rewritten) -> None:
+            if ticket_id != self.current_ticket:
+                return
+            if self.panel.editor.toPlainText() != out.text:
+                self.panel.set_draft_text(out.text)
+            self._draft_edited(out.text)
+            what = f"Rewritten ({value})" if task == "rewrite" else f"Translated ({value})"
+            cost = "from cache" if out.routed.cache_hit else f"${out.routed.cost_usd:.4f}"
+            self.panel.draft_meta.setText(
+                f"{what} by {out.routed.model} · {out.routed.reason} · {cost} · Ctrl+Z brings your text back"
+            )
+
+        def failed(exc: BaseException) -> None:
+            if ticket_id == self.current_ticket and not first[0]:
+                self.panel.set_draft_text(original)  # a half-written rewrite never replaces the agent's text
+            self.presenter.present(exc)
+
+        label = "Rewriting the reply" if task == "rewrite" else "Translating the reply"
+        coro = rewrite_reply(
+            self.services, ticket_id, original, task=task, tone=value, language=value, on_delta=on_delta
+        )
+        self.runner.run(coro, done, label, on_error=failed)
 
     # ----- the draft: saved as the agent types -----
     def _draft_edited(self, text: str) -> None:
@@ -426,6 +504,7 @@ class MainWindow(QMainWindow):
     def _preferences_changed(self) -> None:
         self.autosave.setInterval(int(self.services.settings.number("draft.autosave_ms")))
         self.panel.set_tone(self.services.settings.text("draft.tone"))
+        self.refresh_budget()
         interval = int(self.services.settings.number("sync.interval_s"))
         if self.sync_timer.isActive() or interval > 0:
             self.sync_timer.stop()

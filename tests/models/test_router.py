@@ -72,3 +72,15 @@ def test_model_refs_resolve_only_for_providers_that_are_set_up() -> None:
     m = catalog.resolve("local/llama3", providers)
     assert m is not None and m.litellm_model == "openai/llama3" and m.api_base == "http://127.0.0.1:8000/v1"
     assert catalog.resolve("openai/gpt-4o", providers) is None
+
+
+def test_rerank_runs_only_when_the_best_article_is_not_clear() -> None:
+    assert route("rerank", facts(suggestions=5, retrieval_confidence=0.9), TIERS).reason == (
+        "built-in: the best article is a clear match"
+    )
+    assert route("rerank", facts(suggestions=1, retrieval_confidence=0.3), TIERS).built_in
+    unclear = route("rerank", facts(suggestions=5, retrieval_confidence=0.5), TIERS)
+    assert unclear.tier == "cheap" and unclear.reason == "cheap: the best article is not a clear match"
+    assert route(
+        "rerank", facts(suggestions=5, retrieval_confidence=0.5), TIERS, overrides={"rerank": "built-in"}
+    ).built_in

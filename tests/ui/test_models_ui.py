@@ -16,6 +16,7 @@ from copilot.store.tickets import find_ticket
 from copilot.ui.main_window import MainWindow
 from tests.llm_server import LLMServer
 
+FORMAL = "Dear Mr Hale, we apologise for the double charge. Please send the card's last four digits [1]. Regards"
 DRAFT = "Hi Marcus, sorry about the double charge. Send us the last four digits of the card [1]. Best, Sam"
 
 
@@ -29,6 +30,10 @@ def _answer(body: dict[str, Any]) -> str:
         return json.dumps({"intent": "billing", "confidence": 0.8})
     if system.startswith("You read"):
         return json.dumps({"sentiment": "negative", "urgency": "high", "reasons": ["third time"]})
+    if system.startswith("You order"):
+        return json.dumps({"order": [1, 2]})
+    if system.startswith("You rewrite"):
+        return FORMAL
     return DRAFT
 
 
@@ -125,3 +130,56 @@ def test_providers_dialog_tests_and_saves_then_usage_shows_the_cost(
     models = usage.tables["per_model"]
     assert any(models.item(r, 0).text() == "lab/tiny" for r in range(models.rowCount()))
     assert not w.presenter.shown
+
+
+def test_the_summary_appears_while_the_model_writes_it(qtbot: QtBot, window: MainWindow, llm: LLMServer) -> None:
+    w = window
+    llm.chunk_delay_s = 0.03
+    _open(w, 3)
+    qtbot.waitUntil(lambda: "a model is writing the summary" in w.panel.status.text(), timeout=30_000)
+    partial = w.panel.text()
+    assert "Wants:" in partial and "Next: Refund" not in partial  # lines appear as they are written
+    qtbot.waitUntil(lambda: not w.panel.stop_button.isVisible(), timeout=60_000)
+    assert "Money back for a double charge" in w.panel.text() and "Next: Refund" in w.panel.text()
+    assert "by local/small" in w.panel.status.text()
+
+
+def test_rewrite_streams_into_the_editor_and_undo_brings_the_agents_text_back(
+    qtbot: QtBot, window: MainWindow, llm: LLMServer
+) -> None:
+    w = window
+    _open(w, 3)
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == DRAFT and w.runner.idle, timeout=30_000)
+    w.panel.editor.setPlainText("hi marcus, my bad, two charges. send digits. sam")
+    mine = w.panel.editor.toPlainText()
+    assert w.panel.rewrite_button.isEnabled()
+    formal = next(a for a in w.panel.rewrite_menu.actions() if a.text() == "Rewrite in a formal tone")
+    formal.trigger()
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == FORMAL and w.runner.idle, timeout=30_000)
+    assert "Rewritten (formal) by local/small" in w.panel.draft_meta.text()
+    assert f"<reply>\n{mine}\n</reply>" == llm.requests[-1]["messages"][1]["content"]
+    w.panel.editor.undo()
+    assert w.panel.editor.toPlainText() == mine
+    # A model that refuses: the agent's text stays, and the reason is shown.
+    from tests.llm_server import Reply
+
+    llm.script = [Reply(status=401, error_body={"error": {"message": "bad key", "type": "auth"}})] * 2  # both tiers
+    w.panel.editor.setPlainText(mine + " thanks")  # new text: not answered from the cache
+    formal.trigger()
+    qtbot.waitUntil(lambda: bool(w.presenter.shown), timeout=30_000)
+    assert w.panel.editor.toPlainText() == mine + " thanks"
+
+
+def test_the_budget_banner_warns_at_80_percent(qtbot: QtBot, window: MainWindow) -> None:
+    w = window
+    db = w.services.store.db
+    assert not w.banner.isVisible()
+    w.services.store.run_sync(w.services.settings.set, db, "budget.monthly_usd", "10")
+    w.services.store.run_sync(
+        db.execute,
+        "INSERT INTO model_calls (task, tier, model, cost_usd, outcome, created_at) "
+        "VALUES ('draft', 'frontier', 'x', 8.2, 'ok', datetime('now'))",
+    )
+    w.refresh_budget()
+    qtbot.waitUntil(w.banner.isVisible, timeout=10_000)
+    assert w.banner.text().startswith("82% of this month's model budget spent")
