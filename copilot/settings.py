@@ -88,6 +88,14 @@ SCHEMA: tuple[SettingSpec, ...] = (
         label="Routing overrides",
     ),
     SettingSpec(
+        "embeddings.model",
+        str,
+        "",
+        "Sentence vectors for meaning search and triage from a provider's embedding model, as provider/model "
+        "(e.g. openai/text-embedding-3-small, or a local server's model). Empty: the built-in all-MiniLM-L6-v2, on this computer.",
+        label="Embedding model",
+    ),
+    SettingSpec(
         "budget.monthly_usd",
         float,
         0.0,

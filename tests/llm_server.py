@@ -7,9 +7,11 @@ Each request takes the next scripted `Reply` (or the default responder when the 
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -58,11 +60,12 @@ class LLMServer:
                 body = json.loads(self.rfile.read(length) or b"{}")
                 body["_auth"] = self.headers.get("Authorization", "")
                 server.requests.append(body)
-                reply = (
-                    server.script.pop(0)
-                    if server.script
-                    else Reply(server.responder(body), chunk_delay_s=server.chunk_delay_s)
-                )
+                embeddings = self.path.rstrip("/").endswith("/embeddings")
+                if server.script:
+                    reply = server.script.pop(0)
+                else:
+                    text = "" if embeddings else server.responder(body)
+                    reply = Reply(text, chunk_delay_s=server.chunk_delay_s)
                 if reply.first_byte_delay_s:
                     time.sleep(reply.first_byte_delay_s)
                 if reply.status != 200:
@@ -73,6 +76,16 @@ class LLMServer:
                     return
                 if reply.malformed:
                     self._raw(200, b'{"id": "x", "choices": [ this is not json', "application/json")
+                    return
+                if embeddings:
+                    inputs = body.get("input", [])
+                    inputs = [inputs] if isinstance(inputs, str) else inputs
+                    data = [
+                        {"object": "embedding", "index": i, "embedding": bag_of_words(text)}
+                        for i, text in enumerate(inputs)
+                    ]
+                    usage = {"prompt_tokens": sum(_words(t) for t in inputs), "total_tokens": 0}
+                    self._json(200, {"object": "list", "data": data, "model": body.get("model"), "usage": usage})
                     return
                 if body.get("stream"):
                     self._stream(body, reply)
@@ -184,6 +197,22 @@ class LLMServer:
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+EMBEDDING_SIZE = 64
+
+
+def _words(text: str) -> int:
+    return len(str(text).split())
+
+
+def bag_of_words(text: str) -> list[float]:
+    """A deterministic stand-in for an embedding model: each word adds to one hashed dimension, so texts that
+    share words are similar (crc32, not hash(): the same vector in every process)."""
+    vector = [0.0] * EMBEDDING_SIZE
+    for word in re.findall(r"[a-z]{4,}", str(text).lower()):  # short words carry little meaning
+        vector[zlib.crc32(word.encode()) % EMBEDDING_SIZE] += 1.0
+    return vector if any(vector) else [1.0] + [0.0] * (EMBEDDING_SIZE - 1)
 
 
 def _count(body: dict[str, Any]) -> int:

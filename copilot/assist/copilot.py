@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot import builtin
@@ -17,7 +20,7 @@ from copilot.builtin import draft as draft_engine
 from copilot.builtin import signals, summarize, triage
 from copilot.builtin.text import detect_language
 from copilot.domain.models import AssistResult, Flag, Provenance, Ticket, Triage
-from copilot.errors import NotFoundError
+from copilot.errors import CopilotError, NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
 from copilot.kb.vectors import (
@@ -32,6 +35,8 @@ from copilot.kb.vectors import (
 from copilot.store import tickets as ticket_store
 from copilot.store import work
 from copilot.store.util import dumps
+
+log = logging.getLogger(__name__)
 
 SUGGEST_VERSION = "suggest-fts-1"
 
@@ -113,7 +118,11 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
         )
     ]
     # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
-    vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
+    try:
+        vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
+    except CopilotError as exc:  # a provider's embedding model is unreachable: neighbours by words, for now
+        log.warning("triage by words: %s", exc.message)
+        return triage.fit_intents(examples, None, k=7)
     model = triage.fit_intents(examples, vectors, k=7)
     for stale in [k for k in cache if k.startswith("triage:")]:
         del cache[stale]  # one workspace's model at a time is plenty
@@ -140,7 +149,7 @@ def run_triage(
     text = f"{ticket.subject}\n{first}"
     encoder = local_encoder(cache)
     english = (ticket.language or "en") == "en"  # the local encoder only understands English
-    vector = encoder.encode([text])[0] if encoder and english else None
+    vector = _vector_or_none(encoder, text) if english else None
     pred = model.predict(text, exclude_key=str(ticket.number), vector=vector)
     priority, why = _priority(flags, sentiment_label)
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
@@ -149,6 +158,18 @@ def run_triage(
     neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours)
     intent_tags = () if pred.confidence < Triage.UNSURE_BELOW else (pred.label,)
     return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
+
+
+def _vector_or_none(encoder: TextEncoder | None, text: str) -> npt.NDArray[np.float32] | None:
+    """The text's vector, or None (words only) when there is no encoder or a provider's is unreachable."""
+    if encoder is None:
+        return None
+    try:
+        vector: npt.NDArray[np.float32] = encoder.encode([text])[0]
+        return vector
+    except CopilotError as exc:
+        log.warning("no sentence vector for triage: %s", exc.message)
+        return None
 
 
 def local_encoder(cache: dict[str, object]) -> TextEncoder | None:
@@ -164,6 +185,9 @@ def local_encoder(cache: dict[str, object]) -> TextEncoder | None:
 async def refresh_vectors(services: Services, workspace: str | None, batch: int = 64) -> int:
     """Embed the workspace's new and changed articles: read and write on the store thread, encode on the
     compute thread, a batch at a time, so searches and saves are never held up for long."""
+    from copilot.assist.models import configure_encoder
+
+    await configure_encoder(services)
     encoder = await services.run_compute(local_encoder, services.engine_cache)
     if encoder is None:
         return 0

@@ -115,3 +115,28 @@ async def budget_status(services: Services) -> BudgetStatus:
     warn_at = float(catalog.table().get("budget", {}).get("warn_at", 0.8))
     level = "ok" if monthly <= 0 or share < warn_at else ("spent" if share >= 1.0 else "warning")
     return BudgetStatus(monthly, round(spent, 6), share, level)
+
+
+async def configure_encoder(services: Services) -> None:
+    """Use the embedding model named in `embeddings.model` (a provider's, through litellm) for meaning search and
+    triage, or the built-in encoder when the setting is empty. Cheap when nothing changed."""
+    from copilot.models.embeddings import ProviderEncoder
+
+    ref = services.settings.text("embeddings.model").strip()
+    cache = services.engine_cache
+    current = cache.get("embedder")
+    if not ref:
+        if isinstance(current, ProviderEncoder):
+            del cache["embedder"]  # back to the built-in encoder, loaded on next use
+        return
+    if isinstance(current, ProviderEncoder) and current.model.ref == ref:
+        return
+    rows = await list_providers(services)
+    providers = {p.id: Provider(p.id, p.kind, p.label, p.api_base) for p in rows}
+    resolved = catalog.resolve(ref, providers)
+    if resolved is None:
+        raise ValidationError(
+            f"The embedding model '{ref}' does not name a provider you added.",
+            "Write provider/model with a provider from Models → Providers, or clear the setting for the built-in one.",
+        )
+    cache["embedder"] = ProviderEncoder(resolved, provider_key(resolved.provider.id, resolved.provider.kind))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,9 +16,12 @@ from sqlite_utils import Database
 
 from copilot.builtin.text import detect_language, english_equivalents, key_terms, sentences, stem
 from copilot.domain.models import Suggestion
+from copilot.errors import CopilotError
 from copilot.kb.entities import EntityIndex
 from copilot.kb.vectors import DenseIndex, TextEncoder
 from copilot.store.util import fts_any_query
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY_TERMS = 48
 LATEST_WEIGHT = 3.0  # the latest customer message
@@ -280,8 +284,14 @@ def search(
         hits = list(unique.values())
     similarity: dict[str, float] = {}
     focused = "\n".join(t for t, _w in query.focused().parts)
+    query_vector = None
     if dense is not None and dense.index.ids and detect_language(focused) == "en":  # the model is English-only
-        sims = dense.index.similarities(_query_vector(dense.encoder, query))
+        try:
+            query_vector = _query_vector(dense.encoder, query)
+        except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
+            log.warning("meaning search skipped: %s", exc.message)
+    if dense is not None and query_vector is not None:
+        sims = dense.index.similarities(query_vector)
         order = [int(i) for i in np.argsort(-sims)[: CANDIDATES * 2]]
         ids, entities = dense.index.ids, dense.index.entities
         entity_ids = {ids[i] for i in range(len(ids)) if entity and entities[i] == entity}

@@ -505,6 +505,7 @@ class MainWindow(QMainWindow):
         self.autosave.setInterval(int(self.services.settings.number("draft.autosave_ms")))
         self.panel.set_tone(self.services.settings.text("draft.tone"))
         self.refresh_budget()
+        self._start_indexing()  # a new embedding model re-embeds the articles; otherwise this finds nothing to do
         interval = int(self.services.settings.number("sync.interval_s"))
         if self.sync_timer.isActive() or interval > 0:
             self.sync_timer.stop()

@@ -268,3 +268,34 @@ async def test_budget_status_warns_at_80_percent_and_stops_at_100(routed: Servic
     await spend(2.0)
     spent = await budget_status(routed)
     assert spent.level == "spent" and "built-in engine" in spent.message
+
+
+async def test_an_embedding_provider_serves_meaning_search_and_falls_back_to_keywords(
+    routed: Services, llm: LLMServer
+) -> None:
+    from copilot.assist.copilot import refresh_vectors
+    from copilot.assist.knowledge import search_kb
+
+    await routed.store.run(routed.settings.set, routed.store.db, "embeddings.model", "local/embed-small")
+    embedded = await refresh_vectors(routed, "demo")
+    calls = [r for r in llm.requests if "input" in r]
+    assert (
+        embedded > 10 and calls and all(r["model"] == "embed-small" and r["_auth"] == "Bearer sk-local" for r in calls)
+    )
+    stored = routed.store.db.execute(
+        "SELECT count(*) FROM article_embeddings WHERE model = 'litellm:local/embed-small'"
+    ).fetchone()[0]
+    assert stored == embedded and await refresh_vectors(routed, "demo") == 0  # only changes are embedded again
+    found = await search_kb(routed, "pending authorisation charges posted twice", "demo")
+    assert found and found[0].article_id == "billing-double-charge"
+    assert any(
+        r.get("input") == ["pending authorisation charges posted twice"] for r in llm.requests
+    )  # the query's vector too
+    # The provider goes away: searches still answer, by keywords.
+    llm.script = [Reply(status=500)] * 80
+    result = await assist_ticket(routed, await _ticket(routed, 3))
+    assert result.suggestions and result.suggestions[0].article_id == "billing-double-charge"
+    # A model name that names no provider is a clear error.
+    await routed.store.run(routed.settings.set, routed.store.db, "embeddings.model", "nowhere/embed")
+    with pytest.raises(ValidationError, match="does not name a provider"):
+        await refresh_vectors(routed, "demo")
