@@ -9,6 +9,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.app import Services
+from copilot.assist.workspace import ensure_registered
 from copilot.builtin.text import detect_language
 from copilot.domain.models import Role
 from copilot.errors import HelpdeskError, HelpdeskUnreachable
@@ -87,14 +88,7 @@ async def sync_workspace(services: Services, workspace: str, *, articles: bool =
     before = (http.stats.requests, http.stats.wait_s) if http is not None else (0, 0.0)
     touched: set[int] = set()
     async with services.lock(f"sync:{workspace}"):
-        await store.run(
-            ticket_store.ensure_workspace,
-            store.db,
-            workspace,
-            connector.display_name,
-            connector.kind,
-            connector.article_url_template,
-        )
+        await ensure_registered(services, workspace)
         state = await store.run(ws_store.sync_state, store.db, workspace)
         try:
             async for batch in connector.sync(state.cursor or None):

@@ -63,18 +63,23 @@ def _count(db: Database, workspace: str) -> int:
     return int(db.execute("SELECT count(*) FROM tickets WHERE workspace = ?", [workspace]).fetchone()[0])
 
 
-async def open_workspace(services: Services, workspace: str) -> int:
-    """Show what the local store has at once; the demo is filled on first open (help desks sync separately)."""
+async def ensure_registered(services: Services, workspace: str) -> None:
+    """The workspace's row in the store, as its connector describes it (name, kind, article links)."""
     connector = services.connector(workspace)
-    store = services.store
-    await store.run(
+    await services.store.run(
         ticket_store.ensure_workspace,
-        store.db,
+        services.store.db,
         workspace,
         connector.display_name,
         connector.kind,
         connector.article_url_template,
     )
+
+
+async def open_workspace(services: Services, workspace: str) -> int:
+    """Show what the local store has at once; the demo is filled on first open (help desks sync separately)."""
+    store = services.store
+    await ensure_registered(services, workspace)
     if workspace == DEMO_WORKSPACE and await store.run(_count, store.db, workspace) == 0:
         from copilot.assist.sync import sync_workspace
 

@@ -10,10 +10,17 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
 
 import pytest
 import qasync
 from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from copilot.app import Services
+
+if TYPE_CHECKING:
+    from copilot.ui.main_window import MainWindow
 
 
 @pytest.fixture(scope="session")
@@ -40,3 +47,19 @@ def qloop(_session_loop: qasync.QEventLoop) -> Iterator[qasync.QEventLoop]:
     finally:
         asyncio.events._set_running_loop(None)
         asyncio.set_event_loop(None)
+
+
+def demo_window(qtbot: QtBot, loop: qasync.QEventLoop, services: Services) -> Iterator[MainWindow]:
+    """The main window on the demo workspace, shown and filled; for each test file's `window` fixture."""
+    from copilot.ui.main_window import MainWindow
+
+    w = MainWindow(services, "demo", loop)
+    qtbot.addWidget(w)
+    w.show()
+    w.start()
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
+    runner = w.runner
+    yield w
+    # pytest-qt has already closed (and scheduled the deletion of) the window; let its work finish
+    # before the services fixture closes the store underneath it.
+    qtbot.waitUntil(lambda: runner.idle, timeout=30_000)

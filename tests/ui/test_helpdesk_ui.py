@@ -13,20 +13,14 @@ from copilot.store import outbox
 from copilot.ui.main_window import MainWindow
 from copilot.ui.workspaces import WorkspacesDialog
 from tests.integration.rt_server import RTServer
+from tests.ui.conftest import demo_window
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
 def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterator[MainWindow]:
-    w = MainWindow(services, "demo", qloop)
-    qtbot.addWidget(w)
-    w.show()
-    w.start()
-    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
-    runner = w.runner
-    yield w
-    qtbot.waitUntil(lambda: runner.idle, timeout=30_000)
+    yield from demo_window(qtbot, qloop, services)
 
 
 def test_add_help_desk_sync_and_send_while_it_is_down(

@@ -14,20 +14,12 @@ from copilot.store.tickets import find_ticket
 from copilot.store.work import list_flags, load_draft
 from copilot.ui.dialogs import ArticleEditor, FlagDialog
 from copilot.ui.main_window import MainWindow
+from tests.ui.conftest import demo_window
 
 
 @pytest.fixture
 def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterator[MainWindow]:
-    w = MainWindow(services, "demo", qloop)
-    qtbot.addWidget(w)
-    w.show()
-    w.start()
-    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
-    runner = w.runner
-    yield w
-    # pytest-qt has already closed (and scheduled the deletion of) the window; let its work finish
-    # before the services fixture closes the store underneath it.
-    qtbot.waitUntil(lambda: runner.idle, timeout=10_000)
+    yield from demo_window(qtbot, qloop, services)
 
 
 def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:

@@ -15,6 +15,7 @@ from copilot.store import usage
 from copilot.store.tickets import find_ticket
 from copilot.ui.main_window import MainWindow
 from tests.llm_server import LLMServer
+from tests.ui.conftest import demo_window
 
 FORMAL = "Dear Mr Hale, we apologise for the double charge. Please send the card's last four digits [1]. Regards"
 DRAFT = "Hi Marcus, sorry about the double charge. Send us the last four digits of the card [1]. Best, Sam"
@@ -51,14 +52,7 @@ def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services, llm: LLMS
     services.store.run_sync(usage.save_provider, services.store.db, row)
     services.store.run_sync(services.settings.set, services.store.db, "models.cheap", "local/small")
     services.store.run_sync(services.settings.set, services.store.db, "models.frontier", "local/large")
-    w = MainWindow(services, "demo", qloop)
-    qtbot.addWidget(w)
-    w.show()
-    w.start()
-    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
-    runner = w.runner
-    yield w
-    qtbot.waitUntil(lambda: runner.idle, timeout=20_000)
+    yield from demo_window(qtbot, qloop, services)
 
 
 def _open(w: MainWindow, number: int) -> None:
