@@ -103,7 +103,7 @@ class CopilotPanel(QWidget):
         self.stop_button.clicked.connect(self.stop_generation.emit)
         self.regen_button = QPushButton("Regenerate")
         self.regen_button.setToolTip("Draft again in the chosen tone (Ctrl+R); Ctrl+Z brings your text back")
-        self.rewrite_button = _tool("Rewrite ▾")
+        self.rewrite_button = _tool("Rewrite")
         self.rewrite_button.setObjectName("rewriteButton")
         self.rewrite_button.setToolTip("Rewrite your reply in another tone, or translate it, with a model")
         self.rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
