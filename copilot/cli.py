@@ -55,6 +55,17 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=5)
     s.add_argument("--json", action="store_true")
 
+    tr = sub.add_parser("triage", help="labelled examples that teach triage").add_subparsers(
+        dest="triage_command", metavar="ACTION", required=True
+    )
+    ti = tr.add_parser("import", help='import JSON Lines {"id","text","label"}: an export of past tickets')
+    ti.add_argument("path", type=Path)
+    ti.add_argument("--workspace", default=DEMO_WORKSPACE)
+    ti.add_argument("--replace", action="store_true", help="forget the examples imported before")
+    tl = tr.add_parser("labels", help="the imported examples per label")
+    tl.add_argument("--workspace", default=DEMO_WORKSPACE)
+    tl.add_argument("--json", action="store_true")
+
     ev = sub.add_parser("eval", help="measure quality on labelled data").add_subparsers(
         dest="eval_command", metavar="WHAT", required=True
     )
@@ -150,6 +161,27 @@ def _assist(args: argparse.Namespace, out: TextIO) -> int:
         out.write(
             f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
         )
+        return 0
+
+    return _with_services(args, work)
+
+
+def _triage(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.labels import example_counts, import_examples
+
+    async def work(services: Any) -> int:
+        if args.triage_command == "import":
+            count = await import_examples(services, args.path, args.workspace, replace_all=args.replace)
+            out.write(f"Imported {count} labelled examples into '{args.workspace}'; triage learns from them now.\n")
+            return 0
+        counts = await example_counts(services, args.workspace)
+        if args.json:
+            out.write(json.dumps(counts, ensure_ascii=False, indent=2) + "\n")
+        elif not counts:
+            out.write(f"No imported examples in '{args.workspace}' (its labelled tickets still teach triage).\n")
+        else:
+            for label, n in counts.items():
+                out.write(f"{n:6d}  {label}\n")
         return 0
 
     return _with_services(args, work)
@@ -260,6 +292,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _kb(args, out)
         if args.command == "eval":
             return _eval(args, out)
+        if args.command == "triage":
+            return _triage(args, out)
         if args.command in ("provider", "usage"):
             from copilot import cli_models
 

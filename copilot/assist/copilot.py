@@ -90,9 +90,11 @@ def _workspace_of(db: Database, ticket_id: int) -> str:
 
 
 def ticket_query(ticket: Ticket) -> retrieve.WeightedQuery:
-    """The whole public thread as a query: the latest customer message counts most, then the subject."""
+    """The whole public thread as a query: the latest customer message counts most, then the subject. The
+    ticket's tags (help-desk fields) help tell which product or plan it is about."""
     turns = [(m.role.value, m.body) for m in ticket.public_messages()]
-    return retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns, ticket.subject))
+    query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns, ticket.subject))
+    return query.with_fields(ticket.tags)
 
 
 def _hash(*parts: Any) -> str:
@@ -100,12 +102,15 @@ def _hash(*parts: Any) -> str:
 
 
 def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.IntentModel:
-    """Fit on the workspace's labelled tickets; refit only when the labelled history changed."""
+    """Fit on the workspace's labelled tickets and the examples it imported; refit only when they changed."""
     row = db.execute(
         "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
     ).fetchone()
+    imported = db.execute(
+        "SELECT count(*), max(imported_at) FROM triage_examples WHERE workspace = ?", [workspace]
+    ).fetchone()
     encoder = local_encoder(cache)
-    key = f"triage:{workspace}:{row[0]}:{row[1]}:{encoder.name if encoder else 'words'}"
+    key = f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
     cached = cache.get(key)
     if isinstance(cached, triage.IntentModel):
         return cached
@@ -116,6 +121,10 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
             "ORDER BY m.created_at, m.id LIMIT 1), t.intent FROM tickets t WHERE t.workspace = ? AND t.intent != ''",
             [workspace],
         )
+    ]
+    examples += [
+        (f"import:{r[0]}", str(r[1]), str(r[2]))
+        for r in db.execute("SELECT key, text, label FROM triage_examples WHERE workspace = ?", [workspace])
     ]
     # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
     try:
@@ -155,7 +164,8 @@ def run_triage(
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
     if pred is None:
         return Triage("", 0.0, priority, flag_tags, (), why)
-    neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours)
+    # Past tickets as evidence (imported examples are not tickets the agent could open).
+    neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours if k.isdigit())
     intent_tags = () if pred.confidence < Triage.UNSURE_BELOW else (pred.label,)
     return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 MAX_QUERY_TERMS = 48
 LATEST_WEIGHT = 3.0  # the latest customer message
 SUBJECT_WEIGHT = 1.5
+FIELD_WEIGHT = 1.5  # a help-desk field (tag, product) that names an entity counts like the subject
 CANDIDATES = 30
 SELECTIVE_TERMS = 32
 COMMON_SHARE = 0.1
@@ -38,6 +39,7 @@ class WeightedQuery:
     weights: dict[str, float]  # keyed by our light stem
     surface: dict[str, str]  # stem -> a word as written, for FTS5 (which applies its own porter stemmer)
     parts: tuple[tuple[str, float], ...] = ()  # the weighted texts it was built from, in conversation order
+    fields: tuple[str, ...] = ()  # the ticket's help-desk fields (tags, product …): they name entities too
 
     @classmethod
     def from_parts(cls, parts: list[tuple[str, float]]) -> WeightedQuery:
@@ -66,7 +68,15 @@ class WeightedQuery:
         """The same query minus the words of `text` (e.g. an entity's name, which all its articles share)."""
         drop = {stem(t) for t in key_terms(text)}
         kept = {t: w for t, w in self.weights.items() if t not in drop}
-        return WeightedQuery(kept, {t: self.surface[t] for t in kept}, self.parts)
+        return WeightedQuery(kept, {t: self.surface[t] for t in kept}, self.parts, self.fields)
+
+    def with_fields(self, fields: tuple[str, ...]) -> WeightedQuery:
+        return WeightedQuery(self.weights, self.surface, self.parts, tuple(f for f in fields if f.strip()))
+
+    def entity_evidence(self) -> list[tuple[str, float]]:
+        """What entity detection reads: the ticket's fields first (oldest, so a product named in the thread
+        later still wins), then the conversation."""
+        return [*((f, FIELD_WEIGHT) for f in self.fields), *self.parts]
 
     def is_empty(self) -> bool:
         return not self.weights
@@ -75,7 +85,7 @@ class WeightedQuery:
         """The n most weighted words (that `keep` accepts; all of them when it accepts none)."""
         ranked = sorted(self.weights.items(), key=lambda kv: kv[1], reverse=True)
         kept = dict([(t, w) for t, w in ranked if keep(self.surface[t])][:n]) or dict(ranked[:n])
-        return WeightedQuery(kept, {t: self.surface[t] for t in kept}, self.parts)
+        return WeightedQuery(kept, {t: self.surface[t] for t in kept}, self.parts, self.fields)
 
 
 @dataclass(frozen=True)
@@ -263,7 +273,8 @@ def search(
         return []
     counts = counts or TermCounts()
     counts.refresh(db)
-    entity = counts.entities(db, workspace).detect(list(query.parts)) if query.parts else ""
+    evidence = query.entity_evidence()
+    entity = counts.entities(db, workspace).detect(evidence) if evidence else ""
     idf = counts.idf(db, query)
     # Candidates from the whole knowledge base: the heaviest words that are in at most a tenth of the articles.
     # Words nearly every article has add FTS5 work and little signal; they still count for coverage below.

@@ -236,6 +236,14 @@ def _article_body_vectors(db: Database) -> None:
     db.execute("ALTER TABLE article_embeddings ADD COLUMN body_vector BLOB")
 
 
+def _triage_examples(db: Database) -> None:
+    # Labelled examples a team imports (an export of its past tickets) to teach triage besides its own tickets.
+    db.execute(
+        "CREATE TABLE triage_examples (workspace TEXT NOT NULL, key TEXT NOT NULL, text TEXT NOT NULL, "
+        "label TEXT NOT NULL, imported_at TEXT NOT NULL, PRIMARY KEY (workspace, key))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -244,6 +252,7 @@ MIGRATIONS: list[Migration] = [
     ("0005_helpdesk_sync_and_outbox", _helpdesk_sync_and_outbox),
     ("0006_models_and_accounting", _models_and_accounting),
     ("0007_article_body_vectors", _article_body_vectors),
+    ("0008_triage_examples", _triage_examples),
 ]
 
 

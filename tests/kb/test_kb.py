@@ -126,3 +126,20 @@ def test_the_entity_named_last_is_what_they_refers_to() -> None:
     assert index.detect(parts) == "Beta Modem 2"
     assert index.detect(parts[:1]) == "Acme Router X"  # the longer name wins over "Acme" inside it
     assert index.detect([("nothing named here", 3.0)]) == "" and EntityIndex(()).detect(parts) == ""
+
+
+def test_a_ticket_field_names_the_entity_when_the_thread_does_not(tmp_path: Path) -> None:
+    db = open_database(tmp_path / "kb.db")
+    items = [
+        articles.ArticleInput("a1", "Acme Router X: Reset the router", "Hold the reset button for 10 seconds."),
+        articles.ArticleInput("a2", "Acme Router X: Wi-Fi password", "The Wi-Fi password is on the label."),
+        articles.ArticleInput("b1", "Beta Modem 2: Reset the modem", "Unplug the modem, wait, and reset it."),
+        articles.ArticleInput("b2", "Beta Modem 2: Lights", "A red light means no signal; reset the modem reset."),
+    ]
+    articles.import_articles(db, "ws", items, "test")
+    query = retrieve.WeightedQuery.from_parts(
+        retrieve.conversation_parts([("customer", "A red light is on. How do I reset it?")])
+    )
+    assert retrieve.search(db, query, workspace="ws")[0].article_id.startswith("b")  # words alone: the modem
+    tagged = query.with_fields(("acme router x", "vip"))
+    assert retrieve.search(db, tagged, workspace="ws")[0].article_id == "a1"  # the help desk's product field
