@@ -9,6 +9,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -49,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     imp = kb.add_parser("import", help="import a folder of Markdown files or a JSON Lines file {id,title,body}")
     imp.add_argument("path", type=Path)
     imp.add_argument("--workspace", default=DEMO_WORKSPACE)
+    g = kb.add_parser("gaps", help='where agents got "No good article": tickets grouped by topic')
+    g.add_argument("--workspace", default=DEMO_WORKSPACE)
+    g.add_argument("--json", action="store_true")
     s = kb.add_parser("search", help="search the knowledge base")
     s.add_argument("query")
     s.add_argument("--workspace")
@@ -189,13 +193,25 @@ def _triage(args: argparse.Namespace, out: TextIO) -> int:
 
 def _kb(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.assist.copilot import refresh_vectors
-    from copilot.assist.knowledge import import_kb, search_kb
+    from copilot.assist.knowledge import import_kb, knowledge_gaps, search_kb
     from copilot.assist.workspace import open_workspace
 
     async def work(services: Any) -> int:
         if args.kb_command == "import":
             created, updated = await import_kb(services, args.path, args.workspace)
             out.write(f"Imported {created} new and {updated} changed articles into '{args.workspace}'.\n")
+            return 0
+        if args.kb_command == "gaps":
+            gaps = await knowledge_gaps(services, args.workspace)
+            if args.json:
+                out.write(json.dumps([asdict(g) for g in gaps], ensure_ascii=False, indent=2) + "\n")
+            elif not gaps:
+                out.write("No gaps: every ticket the copilot has seen had an article above the weak threshold.\n")
+            for gap in [] if args.json else gaps:
+                examples = "; ".join(f"#{n} {subject}" for n, subject in gap.examples)
+                out.write(f"{gap.tickets:4d}  {gap.topic}  (best match {gap.best_confidence:.0%})  {examples}\n")
+                if gap.words:
+                    out.write(f"      words: {', '.join(gap.words)}\n")
             return 0
         if args.workspace in (None, DEMO_WORKSPACE):
             await open_workspace(services, DEMO_WORKSPACE)

@@ -1,12 +1,16 @@
-"""Knowledge-base use cases: search, import, and correcting an article with its history."""
+"""Knowledge-base use cases: search, import, correcting an article with its history, and where it has gaps."""
 
 from __future__ import annotations
 
+import json
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlite_utils import Database
 
 from copilot.app import Services
+from copilot.builtin.text import key_terms
 from copilot.domain.models import Article, ArticleVersion, Suggestion
 from copilot.events import ArticleDidChange
 from copilot.kb import articles, importer, retrieve
@@ -103,3 +107,50 @@ async def article_link(services: Services, workspace: str, article_id: str) -> s
 
 async def mark_not_relevant(services: Services, article_id: str, ticket_id: int) -> None:
     await services.store.run(articles.mark_not_relevant, services.store.db, article_id, ticket_id)
+
+
+@dataclass(frozen=True)
+class KnowledgeGap:
+    """Tickets the knowledge base could not answer well, grouped by what they are about."""
+
+    topic: str  # the tickets' triage intent, or "unlabelled"
+    tickets: int
+    best_confidence: float  # the best match any of them got
+    examples: tuple[tuple[int, str], ...]  # (ticket number, subject), newest first
+    words: tuple[str, ...]  # the words their subjects share most: what a new article should cover
+
+
+def _gaps(db: Database, workspace: str, below: float) -> list[KnowledgeGap]:
+    # The latest suggestions the copilot showed for each ticket (recorded whenever it assisted one).
+    rows = db.execute(
+        "SELECT t.number, t.subject, t.intent, o.payload FROM ai_outputs o JOIN tickets t ON t.id = o.ticket_id "
+        "WHERE t.workspace = ? AND o.task = 'suggestions' AND o.id = (SELECT max(o2.id) FROM ai_outputs o2 "
+        "WHERE o2.ticket_id = o.ticket_id AND o2.task = 'suggestions') ORDER BY t.updated_at DESC",
+        [workspace],
+    ).fetchall()
+    groups: dict[str, list[tuple[int, str, float]]] = {}
+    for number, subject, intent, payload in rows:
+        items = json.loads(payload).get("items", [])
+        best = max((float(i.get("confidence", 0.0)) for i in items), default=0.0)
+        if best < below:
+            groups.setdefault(intent or "unlabelled", []).append((int(number), str(subject), best))
+    gaps = []
+    for topic, found in groups.items():
+        words = Counter(w for _n, subject, _b in found for w in dict.fromkeys(key_terms(subject.lower())))
+        gaps.append(
+            KnowledgeGap(
+                topic,
+                len(found),
+                round(max(b for *_x, b in found), 3),
+                tuple((n, s) for n, s, _b in found[:3]),
+                tuple(w for w, c in words.most_common(5) if c > 1 or len(found) == 1),
+            )
+        )
+    return sorted(gaps, key=lambda g: (-g.tickets, g.topic))
+
+
+async def knowledge_gaps(services: Services, workspace: str) -> list[KnowledgeGap]:
+    """Where agents got "No good article": the tickets whose best suggestion stayed under the weak threshold
+    (`suggest.min_confidence`), grouped by intent, largest group first."""
+    below = services.settings.number("suggest.min_confidence")
+    return await services.store.run(_gaps, services.store.db, workspace, below)

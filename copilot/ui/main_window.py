@@ -30,12 +30,12 @@ from copilot.assist.routing import Rewritten, assist_with_models, models_configu
 from copilot.assist.workspace import open_workspace
 from copilot.domain.models import AssistResult, Suggestion
 from copilot.store.outbox import OutboxItem, OutboxState
-from copilot.store.tickets import InboxFilter, InboxRow
+from copilot.store.tickets import InboxFilter, InboxRow, find_ticket
 from copilot.store.work import get_setting, save_draft, set_setting
 from copilot.ui.bridge import EventBridge
 from copilot.ui.conversation import ConversationPane
 from copilot.ui.copilot_panel import CopilotPanel
-from copilot.ui.dialogs import ArticleEditor, FlagDialog, PreferencesDialog, ReviewDialog
+from copilot.ui.dialogs import ArticleEditor, FlagDialog, GapsDialog, PreferencesDialog, ReviewDialog
 from copilot.ui.inbox import InboxPane
 from copilot.ui.runner import ErrorPresenter, Runner
 
@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
         action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
+        action("&Knowledge", "&Gaps in the knowledge base…", "Ctrl+Shift+G", self.open_gaps)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
         action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
         action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
@@ -528,6 +529,17 @@ class MainWindow(QMainWindow):
         dialog = ReviewDialog(self, self.services, self.runner)
         dialog.open_ticket.connect(self._select_earlier)
         dialog.show()
+
+    def open_gaps(self) -> None:
+        dialog = GapsDialog(self, self.services, self.runner, self.workspace)
+        dialog.open_ticket_number.connect(self.select_ticket_number)
+        dialog.show()
+
+    def select_ticket_number(self, number: int) -> None:
+        def found(ticket: object) -> None:
+            self._select_earlier(getattr(ticket, "id", 0))
+
+        self.runner.run(self.services.store.run(find_ticket, self.services.store.db, self.workspace, number), found)
 
     def open_article(self, article_id: str) -> None:
         editor = ArticleEditor(self, self.services, self.runner, article_id)

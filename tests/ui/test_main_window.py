@@ -117,6 +117,25 @@ def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> No
     assert "couldn't find this covered" in window.panel.editor.toPlainText()
 
 
+def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -> None:
+    from copilot.ui.dialogs import GapsDialog
+
+    w = window
+    _open(qtbot, w, 9)  # "No good article"
+    _open(qtbot, w, 24)  # a strong match
+    dialog = GapsDialog(w, w.services, w.runner, "demo")
+    qtbot.addWidget(dialog)
+    dialog.open_ticket_number.connect(w.select_ticket_number)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() > 0, timeout=10_000)
+    cells = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
+    assert any("#9 " in c for c in cells) and not any("#24 " in c for c in cells)
+    assert "tickets had no article above 25%" in dialog.summary.text()
+    row = next(r for r, c in enumerate(cells) if "#9 " in c)
+    dialog.table.cellDoubleClicked.emit(row, 0)
+    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 9, timeout=10_000)
+
+
 def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow) -> None:
     _open(qtbot, window, 2)
     before = window.panel.editor.toPlainText()
