@@ -14,7 +14,7 @@ import pytest
 
 from copilot.app import Services
 from copilot.assist.copilot import assist_builtin
-from copilot.assist.routing import MODEL_TASKS, _messages, facts_of
+from copilot.assist.routing import MODEL_TASKS, _candidates, _messages, facts_of
 from copilot.assist.workspace import open_workspace
 from copilot.models import prompts
 from copilot.models.catalog import Provider, resolve
@@ -130,7 +130,7 @@ def test_gui_stall_during_three_concurrent_streams(capsys: pytest.CaptureFixture
 
 
 # Typical answer lengths (tokens) for each task; input tokens are counted on the real prompts.
-OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "draft": 220}
+OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "rerank": 15, "draft": 220}
 
 
 async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
@@ -152,7 +152,11 @@ async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: 
                 result,
                 values,
                 None,
-                "\n".join(s.passage for s in result.suggestions[:3]) if task == "draft" else "",
+                "\n".join(s.passage for s in result.suggestions[:3])
+                if task == "draft"
+                else _candidates(result)
+                if task == "rerank"
+                else "",
             )
             tokens_in = litellm.token_counter(model="gpt-4o", messages=messages)
             r = route(task, facts, tiers)
