@@ -21,6 +21,11 @@ class ArticleInput:
     title: str
     body: str
     tags: tuple[str, ...] = ()
+    product: str = ""  # what the article is about, from its metadata; else the title's "Product: …" prefix
+
+    @property
+    def entity(self) -> str:
+        return self.product.strip() or entity_of_title(self.title)
 
 
 def _article(r: dict[str, Any]) -> Article:
@@ -68,7 +73,9 @@ def _write_version(
 def import_articles(db: Database, workspace: str, items: list[ArticleInput], author: str) -> tuple[int, int]:
     """Create new articles and version changed ones, all in one transaction. Returns (created, updated)."""
     created = updated = 0
-    existing = {r[0]: (r[1], r[2], r[3]) for r in db.execute("SELECT id, title, body, version FROM articles")}
+    existing = {
+        r[0]: (r[1], r[2], r[3], r[4]) for r in db.execute("SELECT id, title, body, version, entity FROM articles")
+    }
     now = now_iso()
     with db.conn:
         for item in items:
@@ -78,7 +85,7 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                     {
                         "id": item.id,
                         "workspace": workspace,
-                        "entity": entity_of_title(item.title),
+                        "entity": item.entity,
                         "title": item.title,
                         "body": item.body,
                         "tags": dumps(list(item.tags)),
@@ -94,7 +101,7 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                     item.id,
                     {
                         "title": item.title,
-                        "entity": entity_of_title(item.title),
+                        "entity": item.entity,
                         "body": item.body,
                         "tags": dumps(list(item.tags)),
                         "version": version,
@@ -103,7 +110,14 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                 )
                 _write_version(db, item.id, version, item.title, item.body, author, "Re-imported")
                 updated += 1
+            elif old[3] != item.entity:  # only what it is about changed (its metadata): no new text version
+                db.table("articles").update(item.id, {"entity": item.entity, "updated_at": now})
     return created, updated
+
+
+def _entity(db: Database, article_id: str) -> str:
+    row = db.execute("SELECT entity FROM articles WHERE id = ?", [article_id]).fetchone()
+    return str(row[0]) if row else ""
 
 
 def save_article(db: Database, article_id: str, title: str, body: str, author: str, reason: str) -> Article:
@@ -125,7 +139,8 @@ def save_article(db: Database, article_id: str, title: str, body: str, author: s
             article_id,
             {
                 "title": title,
-                "entity": entity_of_title(title),
+                # A title prefix names the product; without one the article keeps what its metadata said.
+                "entity": entity_of_title(title) or _entity(db, article_id),
                 "body": body,
                 "version": version,
                 "updated_at": now_iso(),

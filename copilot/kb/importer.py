@@ -56,7 +56,10 @@ def _read_jsonl(path: Path) -> list[ArticleInput]:
         tags = obj.get("tags", [])
         if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
             raise ImportFileError(f"{where}: tags must be a list of strings.", "Nothing was imported.")
-        items.append(ArticleInput(article_id, str(obj["title"]).strip(), str(obj["body"]), tuple(tags)))
+        product = obj.get("product", "")
+        if not isinstance(product, str):
+            raise ImportFileError(f"{where}: product must be a string.", "Nothing was imported.")
+        items.append(ArticleInput(article_id, str(obj["title"]).strip(), str(obj["body"]), tuple(tags), product))
     return items
 
 
@@ -74,8 +77,9 @@ def _read_markdown_folder(folder: Path) -> list[ArticleInput]:
 
 
 def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInput:
-    """Optional front matter (`tags: a, b`), then `# Title`, then the body."""
+    """Optional front matter (`tags: a, b`, `product: Lumen Hub`), then `# Title`, then the body."""
     tags: tuple[str, ...] = ()
+    product = ""
     lines = text.splitlines()
     if lines and lines[0].strip() == "---":
         try:
@@ -86,6 +90,8 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
             key, _, value = meta.partition(":")
             if key.strip() == "tags":
                 tags = tuple(t.strip() for t in value.split(",") if t.strip())
+            elif key.strip() == "product":
+                product = value.strip()
         lines = lines[end + 1 :]
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -95,4 +101,4 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
     body = "\n".join(lines[1:]).strip()
     if not body:
         raise ImportFileError(f"{where}: the article has a title but no text.", "Nothing was imported.")
-    return ArticleInput(article_id, title, body, tags)
+    return ArticleInput(article_id, title, body, tags, product)

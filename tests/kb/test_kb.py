@@ -143,3 +143,28 @@ def test_a_ticket_field_names_the_entity_when_the_thread_does_not(tmp_path: Path
     assert retrieve.search(db, query, workspace="ws")[0].article_id.startswith("b")  # words alone: the modem
     tagged = query.with_fields(("acme router x", "vip"))
     assert retrieve.search(db, tagged, workspace="ws")[0].article_id == "a1"  # the help desk's product field
+
+
+def test_an_articles_metadata_names_its_product(tmp_path: Path) -> None:
+    from copilot.kb.importer import parse_markdown_article
+
+    db = open_database(tmp_path / "kb.db")
+    text = "---\ntags: setup\nproduct: Lumen Hub\n---\n# Reset to factory settings\nHold the button for 10 seconds."
+    hub_reset = parse_markdown_article("hub-reset", text, "hub-reset.md")
+    assert hub_reset.entity == "Lumen Hub"
+    items = [
+        hub_reset,
+        articles.ArticleInput("hub-wifi", "Wi-Fi needs 2.4 GHz", "Join a 2.4 GHz network.", (), "Lumen Hub"),
+        articles.ArticleInput("bulb-reset", "Reset a bulb", "Switch it off and on five times to reset.", (), "Bulb"),
+        articles.ArticleInput("bulb-colour", "Colours", "Pick a colour in the app.", (), "Bulb"),
+    ]
+    articles.import_articles(db, "ws", items, "test")
+    turns = [("customer", "My Lumen Hub is acting up."), ("customer", "How do I reset it? reset reset")]
+    query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns))
+    assert retrieve.search(db, query, workspace="ws")[0].article_id == "hub-reset"  # not the bulb's reset
+    # Editing the text keeps the metadata's product; a re-import with another product moves it, no new version.
+    articles.save_article(db, "hub-reset", "Reset to factory settings", "Hold it for 15 seconds.", "lead", "longer")
+    assert db.execute("SELECT entity FROM articles WHERE id = 'hub-reset'").fetchone()[0] == "Lumen Hub"
+    moved = articles.ArticleInput("hub-wifi", "Wi-Fi needs 2.4 GHz", "Join a 2.4 GHz network.", (), "Lumen Hub 2")
+    assert articles.import_articles(db, "ws", [moved], "test") == (0, 0)
+    assert db.execute("SELECT entity, version FROM articles WHERE id = 'hub-wifi'").fetchone() == ("Lumen Hub 2", 1)
