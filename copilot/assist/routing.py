@@ -236,19 +236,9 @@ async def assist_with_models(
             return task, None, routing["suggestions"]
         content = dumps([thread, passage_text, values if task in ("draft", "triage") else ""])
         key = _cache_key(task, prompt.version, r.models[0], content)
-        cached = await store.run(usage.cache_get, store.db, key)
-        if cached is not None:
-            await store.run(
-                usage.log_call,
-                store.db,
-                usage.CallRecord(
-                    task, r.tier, cached["model"], 0, 0, 0.0, 0.0, None, True, result.ticket.id, "ok", "", r.reason
-                ),
-            )
-            out = RoutedOutput(
-                task, r.tier, cached["model"], r.reason, cached["tokens_in"], cached["tokens_out"], 0.0, 0.0, None, True
-            )
-            return task, cached["value"], out
+        hit = await _from_cache(services, task, r, result.ticket.id, key)
+        if hit is not None:
+            return task, *hit
 
         account = _accountant(services, task, r, result.ticket.id)
 
@@ -271,15 +261,7 @@ async def assist_with_models(
                 None,
                 RoutedOutput(task, "built-in", "builtin-rules-1", f"built-in: fallback ({r.reason})", note=note),
             )
-        await store.run(
-            usage.cache_put, store.db, key, task, completion.model, prompt.version, thread,
-            {"value": value, "model": completion.model, "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
-        )  # fmt: skip
-        out = RoutedOutput(
-            task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
-            completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
-        )  # fmt: skip
-        return task, value, out
+        return task, value, await _remember(services, task, r, key, prompt.version, thread, value, completion)
 
     async def rerank_then_draft() -> list[tuple[str, Any, RoutedOutput]]:
         """The draft is grounded in the re-ranked suggestions, so it waits for them (when there is a re-rank)."""
@@ -363,6 +345,36 @@ async def assist_with_models(
     )  # fmt: skip
 
 
+async def _from_cache(
+    services: Services, task: str, r: Route, ticket_id: int | None, key: str
+) -> tuple[Any, RoutedOutput] | None:
+    """A cached answer (logged as a cache hit, at no cost), or None."""
+    store = services.store
+    cached = await store.run(usage.cache_get, store.db, key)
+    if cached is None:
+        return None
+    record = usage.CallRecord(task, r.tier, cached["model"], 0, 0, 0.0, 0.0, None, True, ticket_id, "ok", "", r.reason)
+    await store.run(usage.log_call, store.db, record)
+    tokens = (cached["tokens_in"], cached["tokens_out"])
+    return cached["value"], RoutedOutput(task, r.tier, cached["model"], r.reason, *tokens, 0.0, 0.0, None, True)
+
+
+async def _remember(
+    services: Services, task: str, r: Route, key: str, version: str, thread: str, value: Any, completion: Completion
+) -> RoutedOutput:
+    """Cache a model's answer and describe how it was made (model, tokens, cost, latency, routing reason)."""
+    payload = {
+        "value": value, "model": completion.model,
+        "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out,
+    }  # fmt: skip
+    store = services.store
+    await store.run(usage.cache_put, store.db, key, task, completion.model, version, thread, payload)
+    return RoutedOutput(
+        task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
+        completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
+    )  # fmt: skip
+
+
 def _accountant(services: Services, task: str, r: Route, ticket_id: int | None) -> Callable[[Attempt], Any]:
     """Log every attempt at a model call (fallbacks and failures included) in the accounting table."""
 
@@ -421,13 +433,9 @@ async def rewrite_reply(
         {"role": "user", "content": prompts.reply_block(text)},
     ]
     key = _cache_key(task, prompt.version, r.models[0], dumps([text, values]))
-    cached = await store.run(usage.cache_get, store.db, key)
-    if cached is not None:
-        await store.run(
-            usage.log_call, store.db,
-            usage.CallRecord(task, r.tier, cached["model"], 0, 0, 0.0, 0.0, None, True, ticket_id, "ok", "", r.reason),
-        )  # fmt: skip
-        return Rewritten(str(cached["value"]), RoutedOutput(task, r.tier, cached["model"], r.reason, cache_hit=True))
+    hit = await _from_cache(services, task, r, ticket_id, key)
+    if hit is not None:
+        return Rewritten(str(hit[0]), hit[1])
     resolved = {m.ref: m for models in setup.tiers.values() for m in models}
     client = ModelClient(lambda pid: provider_key(pid, setup.providers[pid].kind if pid in setup.providers else ""))
     completion = await client.complete(
@@ -438,15 +446,7 @@ async def rewrite_reply(
         max_tokens=max(400, len(text) // 2),
     )
     value = completion.text.strip()
-    await store.run(
-        usage.cache_put, store.db, key, task, completion.model, prompt.version, "",
-        {"value": value, "model": completion.model, "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
-    )  # fmt: skip
-    out = RoutedOutput(
-        task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
-        completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
-    )  # fmt: skip
-    return Rewritten(value, out)
+    return Rewritten(value, await _remember(services, task, r, key, prompt.version, "", value, completion))
 
 
 SUMMARY_LABELS = (("Wants", "wants"), ("Now", "now"), ("Tried", "tried"), ("Next", "next"))
