@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
-from copilot.events import EventBus
+from copilot.config.paths import AppPaths, prepare_home, resources_dir
+from copilot.config.secrets import TokenSource, helpdesk_key
+from copilot.config.settings import Settings
+from copilot.domain.events import EventBus
+from copilot.domain.workspaces import WorkspaceConfig
 from copilot.helpdesk.base import Connector
 from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
 from copilot.helpdesk.registry import KINDS, make_connector
-from copilot.models.catalog import ModelOverride
-from copilot.paths import AppPaths, prepare_home, resources_dir
-from copilot.secrets import TokenSource, helpdesk_key
-from copilot.settings import Settings
+from copilot.llm.catalog import ModelOverride
 from copilot.store import Store
-from copilot.store.workspaces import WorkspaceConfig
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

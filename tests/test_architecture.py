@@ -36,6 +36,6 @@ def test_no_qt_or_litellm_outside_ui() -> None:
 
 def test_ui_modules_do_load_qt() -> None:
     """The check above would pass vacuously if the import scan were broken; prove it can see Qt."""
-    code = "import sys, copilot.ui.inbox; print('PySide6' in sys.modules)"
+    code = "import sys, copilot.ui.widgets.inbox; print('PySide6' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     assert out.stdout.strip() == "True"

@@ -1,4 +1,4 @@
-from copilot.render import highlight, markdown_html, message_html, sanitize_html
+from copilot.ui.render import highlight, markdown_html, message_html, sanitize_html
 
 
 def test_scripts_styles_and_images_are_removed() -> None:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from copilot.app import Services
-from copilot.builtin.text import words
-from copilot.domain.models import SentReply, Ticket
-from copilot.events import DraftDidUpdate
-from copilot.store import outbox, work
+from copilot.domain import SentReply, Ticket
+from copilot.domain.events import DraftDidUpdate
+from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.engine.text import words
+from copilot.store import drafts, outbox
 from copilot.store import tickets as ticket_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
 
@@ -21,11 +22,11 @@ class TicketView:
     ticket: Ticket
     earlier: list[tuple[int, int, str, str, str]]
     sent: list[SentReply]
-    draft: work.SavedDraft | None
+    draft: drafts.SavedDraft | None
     unsent: list[OutboxItem]  # replies and notes not yet delivered (pending, sending or failed)
 
 
-async def list_inbox(services: Services, workspace: str, filt: ticket_store.InboxFilter) -> list[ticket_store.InboxRow]:
+async def list_inbox(services: Services, workspace: str, filt: InboxFilter) -> list[InboxRow]:
     return await services.store.run(ticket_store.list_inbox, services.store.db, workspace, filt)
 
 
@@ -35,8 +36,8 @@ async def open_ticket(services: Services, ticket_id: int) -> TicketView:
         return TicketView(
             t,
             ticket_store.earlier_tickets(db, t),
-            work.sent_replies(db, ticket_id),
-            work.load_draft(db, ticket_id),
+            drafts.sent_replies(db, ticket_id),
+            drafts.load_draft(db, ticket_id),
             [
                 i
                 for i in outbox.items(db, t.workspace, ticket_id=ticket_id)
@@ -55,12 +56,12 @@ async def save_draft(
     output_id: int | None,
     initiator: object = None,
 ) -> None:
-    await services.store.run(work.save_draft, services.store.db, ticket_id, body, ai_body, output_id)
+    await services.store.run(drafts.save_draft, services.store.db, ticket_id, body, ai_body, output_id)
     services.bus.emit(DraftDidUpdate(initiator=initiator, ticket_id=ticket_id))
 
 
 async def discard_draft(services: Services, ticket_id: int) -> None:
-    await services.store.run(work.discard_draft, services.store.db, ticket_id)
+    await services.store.run(drafts.discard_draft, services.store.db, ticket_id)
     services.bus.emit(DraftDidUpdate(ticket_id=ticket_id))
 
 

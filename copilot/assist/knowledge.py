@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from copilot.app import Services
-from copilot.builtin.text import key_terms
-from copilot.domain.models import Article, ArticleVersion, Suggestion
-from copilot.events import ArticleDidChange
+from copilot.domain import Article, ArticleVersion, Suggestion
+from copilot.domain.events import ArticleDidChange
+from copilot.engine.text import key_terms
 from copilot.kb import articles, importer, retrieve
 
 
@@ -20,7 +20,7 @@ async def search_kb(services: Services, text: str, workspace: str | None = None,
     """Keyword and (with the local model) meaning search over a workspace's articles."""
 
     def _search(db: Database) -> list[Suggestion]:
-        from copilot.assist.copilot import dense_search, term_counts
+        from copilot.assist.ticket_assist import dense_search, term_counts
 
         dense = dense_search(db, workspace, services.engine_cache) if workspace else None
         query = retrieve.WeightedQuery.from_parts([(text, 1.0)])
@@ -46,7 +46,7 @@ async def import_kb(services: Services, path: Path, workspace: str, author: str 
 
 
 async def _refresh_vectors(services: Services, workspace: str | None) -> None:
-    from copilot.assist.copilot import refresh_vectors
+    from copilot.assist.ticket_assist import refresh_vectors
 
     await refresh_vectors(services, workspace)
 

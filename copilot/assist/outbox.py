@@ -11,7 +11,8 @@ import logging
 from sqlite_utils import Database
 
 from copilot.app import Services
-from copilot.domain.models import Role, Visibility
+from copilot.domain import Role, Visibility
+from copilot.domain.events import DraftDidUpdate, TicketDidChange
 from copilot.errors import (
     CopilotError,
     HelpdeskAuthError,
@@ -20,10 +21,9 @@ from copilot.errors import (
     HelpdeskUnreachable,
     ValidationError,
 )
-from copilot.events import DraftDidUpdate, TicketDidChange
 from copilot.helpdesk.base import thread_watermark
 from copilot.kb.articles import ArticleInput, get_article
-from copilot.store import outbox, work
+from copilot.store import drafts, outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
@@ -173,7 +173,7 @@ async def _deliver_message(services: Services, item: OutboxItem) -> None:
         message = ticket_store.add_message(
             db, ticket.id, item.author, Role.AGENT, visibility, item.body, posted.remote_id
         )
-        work.record_sent(
+        drafts.record_sent(
             db,
             ticket.id,
             message.id,
@@ -233,9 +233,9 @@ async def take_back(services: Services, item_id: int) -> OutboxItem:
             )
         if item.state is OutboxState.SENDING:
             raise ValidationError("This message is being sent right now.", "Wait a moment.")
-        existing = work.load_draft(db, item.ticket_id)
+        existing = drafts.load_draft(db, item.ticket_id)
         body = item.body if existing is None else f"{existing.body}\n\n{item.body}"
-        work.save_draft(db, item.ticket_id, body, item.ai_draft, item.output_id)
+        drafts.save_draft(db, item.ticket_id, body, item.ai_draft, item.output_id)
         return outbox.cancel(db, item_id)
 
     item = await store.run(_take, store.db)

@@ -1,4 +1,4 @@
-"""Change settings (the declared schema in copilot.settings); secrets never go here."""
+"""Change settings (the declared schema in copilot.config.settings); secrets never go here."""
 
 from __future__ import annotations
 

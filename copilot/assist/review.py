@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlite_utils import Database
 
 from copilot.app import Services
-from copilot.domain.models import OutputFlag
+from copilot.domain import OutputFlag
+from copilot.domain.events import FlagsDidChange
 from copilot.errors import ValidationError
-from copilot.events import FlagsDidChange
-from copilot.store import work
+from copilot.store import outputs
 
 REASONS = ("incorrect", "unsupported", "outdated")
 OUTCOMES = ("article fixed", "model issue", "not an error", "prompt fixed", "other")
@@ -29,7 +29,7 @@ async def flag_output(
         raise ValidationError(f"'{reason}' is not a flag reason.", f"Use one of: {', '.join(REASONS)}.")
     who = flagged_by or services.agent_name()
     flag_id = await services.store.run(
-        work.add_flag,
+        outputs.add_flag,
         services.store.db,
         output_id,
         target,
@@ -43,15 +43,15 @@ async def flag_output(
     return flag_id
 
 
-async def list_flags(services: Services, query: work.FlagQuery | None = None) -> list[OutputFlag]:
-    return await services.store.run(work.list_flags, services.store.db, query)
+async def list_flags(services: Services, query: outputs.FlagQuery | None = None) -> list[OutputFlag]:
+    return await services.store.run(outputs.list_flags, services.store.db, query)
 
 
 async def resolve_flag(services: Services, flag_id: int, outcome: str, resolved_by: str = "") -> None:
     if outcome not in OUTCOMES:
         raise ValidationError(f"'{outcome}' is not an outcome.", f"Use one of: {', '.join(OUTCOMES)}.")
     who = resolved_by or services.agent_name()
-    await services.store.run(work.resolve_flag, services.store.db, flag_id, outcome, who)
+    await services.store.run(outputs.resolve_flag, services.store.db, flag_id, outcome, who)
     services.bus.emit(FlagsDidChange(flag_id=flag_id))
 
 

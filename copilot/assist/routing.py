@@ -18,7 +18,8 @@ from sqlite_utils import Database
 
 from copilot.app import Services
 from copilot.assist.workspace import content_key
-from copilot.domain.models import (
+from copilot.config.secrets import get_secret
+from copilot.domain import (
     AssistResult,
     Citation,
     Draft,
@@ -31,12 +32,11 @@ from copilot.domain.models import (
     Triage,
 )
 from copilot.errors import CopilotError, ValidationError
-from copilot.models import catalog, prompts, schema
-from copilot.models.catalog import Provider, ResolvedModel
-from copilot.models.client import Attempt, Completion, ModelCallError, ModelClient
-from copilot.models.router import Budget, Route, TicketFacts, route
-from copilot.secrets import get_secret
-from copilot.store import usage, work
+from copilot.llm import catalog, prompts, schema
+from copilot.llm.catalog import Provider, ResolvedModel
+from copilot.llm.client import Attempt, Completion, ModelCallError, ModelClient
+from copilot.llm.router import Budget, Route, TicketFacts, route
+from copilot.store import outputs, usage
 from copilot.store.util import dumps
 
 MODEL_TASKS = ("summary", "signals", "triage", "rerank", "draft")
@@ -332,7 +332,7 @@ async def assist_with_models(
     def _record(db: Database) -> dict[str, int]:
         ids = dict(result.output_ids)
         for task, payload in payloads.items():
-            ids[task] = work.record_output(
+            ids[task] = outputs.record_output(
                 db, result.ticket.id, task, provenance[task], {**payload, "routing": asdict(routing[task])}
             )
         return ids

@@ -10,10 +10,10 @@ from sqlite_utils import Database
 
 from copilot.app import Services
 from copilot.assist.workspace import ensure_registered
-from copilot.builtin.text import detect_language
-from copilot.domain.models import Role
+from copilot.domain import Role
+from copilot.domain.events import ArticleDidChange, TicketDidChange
+from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskUnreachable
-from copilot.events import ArticleDidChange, TicketDidChange
 from copilot.helpdesk.base import Capability, SyncBatch
 from copilot.kb.articles import import_articles
 from copilot.store import outbox
@@ -118,7 +118,7 @@ async def sync_workspace(services: Services, workspace: str, *, articles: bool =
         await store.run(refresh_badges, store.db, workspace, touched)
         services.bus.emit(TicketDidChange(ticket_id=0))
     if report.articles_created or report.articles_updated:
-        from copilot.assist.copilot import refresh_vectors
+        from copilot.assist.ticket_assist import refresh_vectors
 
         await refresh_vectors(services, workspace)
         services.bus.emit(ArticleDidChange(article_id=""))

@@ -9,17 +9,17 @@ from dataclasses import dataclass
 from sqlite_utils import Database
 
 from copilot.app import Services
-from copilot.builtin.signals import detect_flags, is_urgent, sentiment
-from copilot.domain.models import Ticket
+from copilot.config.secrets import HELPDESK_TOKEN_ENV, delete_secret, helpdesk_key, set_secret
+from copilot.domain import Ticket
+from copilot.domain.events import TicketDidChange
+from copilot.domain.workspaces import SyncState, WorkspaceConfig
+from copilot.engine.signals import detect_flags, is_urgent, sentiment
 from copilot.errors import ValidationError
-from copilot.events import TicketDidChange
 from copilot.helpdesk.base import ConnectionInfo
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 from copilot.helpdesk.registry import KINDS, make_connector
-from copilot.secrets import HELPDESK_TOKEN_ENV, delete_secret, helpdesk_key, set_secret
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
-from copilot.store.workspaces import WorkspaceConfig
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -28,7 +28,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 class WorkspaceSummary:
     config: WorkspaceConfig
     tickets: int
-    state: ws_store.SyncState
+    state: SyncState
     outbox: dict[str, int]
 
 

@@ -1,23 +1,18 @@
-"""Plain data: tickets, messages, articles, AI outputs and reviews. No I/O here."""
+"""Plain data every layer may import: tickets, articles, AI outputs, workspaces, inbox rows, events. No I/O here."""
 
-from copilot.domain.models import (
+from copilot.domain.articles import Article, ArticleVersion, Citation, Suggestion
+from copilot.domain.outputs import (
     AIOutput,
-    Article,
-    ArticleVersion,
     AssistResult,
-    Citation,
     Draft,
     Flag,
-    Message,
     OutputFlag,
     Provenance,
-    SentReply,
-    Suggestion,
     Summary,
     SummaryLine,
-    Ticket,
     Triage,
 )
+from copilot.domain.tickets import Message, Role, SentReply, Ticket, Visibility
 
 __all__ = [
     "AIOutput",
@@ -30,10 +25,12 @@ __all__ = [
     "Message",
     "OutputFlag",
     "Provenance",
+    "Role",
     "SentReply",
     "Suggestion",
     "Summary",
     "SummaryLine",
     "Ticket",
     "Triage",
+    "Visibility",
 ]

@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from copilot.builtin.embedder import load_embedder
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
+from copilot.kb.encoder import load_embedder
 from copilot.kb.vectors import load_index, refresh_embeddings
 from copilot.store.db import open_database
 

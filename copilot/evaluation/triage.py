@@ -8,9 +8,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from copilot.builtin.embedder import load_embedder
-from copilot.builtin.triage import fit_intents
+from copilot.engine.triage import fit_intents
 from copilot.evaluation.data import percentile, read_jsonl
+from copilot.kb.encoder import load_embedder
 
 
 @dataclass(frozen=True)

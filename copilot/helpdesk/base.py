@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from copilot.domain.models import Message, Ticket, Visibility
+from copilot.domain import Message, Ticket, Visibility
 from copilot.kb.articles import ArticleInput
 
 

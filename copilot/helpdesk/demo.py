@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from copilot.builtin.text import detect_language
-from copilot.domain.models import Message, Role, Ticket, Visibility
+from copilot.domain import Message, Role, Ticket, Visibility
+from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskRejected
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
 from copilot.kb.articles import ArticleInput

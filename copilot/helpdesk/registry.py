@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import ValidationError
 from copilot.helpdesk.base import Connector
-from copilot.store.workspaces import WorkspaceConfig
 
 
 @dataclass(frozen=True)

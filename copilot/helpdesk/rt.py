@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot.builtin.text import detect_language
-from copilot.domain.models import Message, Role, Ticket, Visibility
+from copilot.domain import Message, Role, Ticket, Visibility
+from copilot.domain.workspaces import WorkspaceConfig
+from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskPayloadError, HelpdeskRejected
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
 from copilot.helpdesk.html_text import html_to_text
 from copilot.helpdesk.http import HelpdeskHttp
 from copilot.kb.articles import ArticleInput
-from copilot.store.workspaces import WorkspaceConfig
 
 PAGE = 100  # RT caps per_page at 100
 MESSAGE_TYPES = ("Create", "Correspond", "Comment")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from copilot.domain.models import Article, ArticleVersion
+from copilot.domain import Article, ArticleVersion
 from copilot.errors import NotFoundError, ValidationError
 from copilot.kb.entities import entity_of_title
 from copilot.store.util import dumps, now_iso

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from copilot.builtin.text import fold
+from copilot.engine.text import fold
 
 _PREFIX = re.compile(r"^\s*(.{2,80}?)\s*(?::|\s[-–—|]\s)\s*\S")
 MIN_ARTICLES = 2  # a prefix used once is just a title, not an entity

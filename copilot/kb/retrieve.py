@@ -14,8 +14,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
-from copilot.builtin.text import detect_language, english_equivalents, key_terms, sentences, stem
-from copilot.domain.models import Suggestion
+from copilot.domain import Suggestion
+from copilot.engine.text import detect_language, english_equivalents, key_terms, sentences, stem
 from copilot.errors import CopilotError
 from copilot.kb.entities import EntityIndex
 from copilot.kb.vectors import DenseIndex, TextEncoder

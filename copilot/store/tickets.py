@@ -3,37 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
-from copilot.domain.models import Message, Role, Ticket, Visibility
+from copilot.domain import Message, Role, Ticket, Visibility
+from copilot.domain.inbox import InboxFilter, InboxRow
 from copilot.errors import NotFoundError
 from copilot.store.util import dumps, fts_prefix_query, insert_row, now_iso
-
-
-@dataclass(frozen=True)
-class InboxRow:
-    ticket_id: int
-    number: int
-    subject: str
-    customer: str
-    status: str
-    created_at: str
-    updated_at: str
-    sentiment: str
-    urgent: bool
-    flags: tuple[str, ...]
-    has_draft: bool
-
-
-@dataclass(frozen=True)
-class InboxFilter:
-    query: str = ""
-    status: str = ""  # "" means any
-    urgent_only: bool = False
-    with_draft_only: bool = False
 
 
 def ensure_workspace(db: Database, workspace_id: str, name: str, kind: str, article_url: str = "") -> None:

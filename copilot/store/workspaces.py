@@ -3,33 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from typing import Any
 
 from sqlite_utils import Database
 
+from copilot.domain.workspaces import SyncState, WorkspaceConfig
 from copilot.errors import NotFoundError
 from copilot.store.util import dumps, now_iso
-
-
-@dataclass(frozen=True)
-class WorkspaceConfig:
-    """A help-desk workspace as the user set it up. The token is in the OS keyring, never here."""
-
-    id: str
-    name: str
-    kind: str
-    url: str = ""
-    username: str = ""
-    options: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SyncState:
-    cursor: str
-    last_sync_at: str
-    offline_since: str
-    last_error: str
 
 
 def _config(r: dict[str, Any]) -> WorkspaceConfig:

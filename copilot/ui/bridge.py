@@ -6,7 +6,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
-from copilot.events import ArticleDidChange, DraftDidUpdate, EventBus, FlagsDidChange, TicketDidChange
+from copilot.domain.events import ArticleDidChange, DraftDidUpdate, EventBus, FlagsDidChange, TicketDidChange
 
 
 class EventBridge(QObject):

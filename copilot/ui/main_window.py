@@ -24,20 +24,22 @@ from PySide6.QtWidgets import (
 from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
-from copilot.assist.copilot import assist_builtin, assist_ticket, refresh_vectors
-from copilot.assist.models import BudgetStatus, budget_status
+from copilot.assist.providers import BudgetStatus, budget_status
 from copilot.assist.routing import Rewritten, assist_with_models, models_configured, rewrite_reply
+from copilot.assist.ticket_assist import assist_builtin, assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
-from copilot.domain.models import AssistResult, Suggestion
+from copilot.domain import AssistResult, Suggestion
+from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.store.drafts import save_draft
 from copilot.store.outbox import OutboxItem, OutboxState
-from copilot.store.tickets import InboxFilter, InboxRow, find_ticket
-from copilot.store.work import get_setting, save_draft, set_setting
+from copilot.store.settings import get_setting, set_setting
+from copilot.store.tickets import find_ticket
 from copilot.ui.bridge import EventBridge
-from copilot.ui.conversation import ConversationPane
-from copilot.ui.copilot_panel import CopilotPanel
-from copilot.ui.dialogs import ArticleEditor, FlagDialog, GapsDialog, PreferencesDialog, ReviewDialog
-from copilot.ui.inbox import InboxPane
+from copilot.ui.dialogs.misc import ArticleEditor, FlagDialog, GapsDialog, PreferencesDialog, ReviewDialog
 from copilot.ui.runner import ErrorPresenter, Runner
+from copilot.ui.widgets.conversation import ConversationPane
+from copilot.ui.widgets.copilot_panel import CopilotPanel
+from copilot.ui.widgets.inbox import InboxPane
 
 INDEXING_DELAY_MS = 1500
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -516,12 +518,12 @@ class MainWindow(QMainWindow):
             self._reassist(self.current_ticket)
 
     def open_providers(self) -> None:
-        from copilot.ui.models_dialog import ProvidersDialog
+        from copilot.ui.dialogs.providers import ProvidersDialog
 
         ProvidersDialog(self, self.services, self.runner).show()
 
     def open_usage(self) -> None:
-        from copilot.ui.models_dialog import UsageDialog
+        from copilot.ui.dialogs.providers import UsageDialog
 
         UsageDialog(self, self.services, self.runner).show()
 
@@ -748,7 +750,7 @@ class MainWindow(QMainWindow):
         self.start()
 
     def open_workspaces(self) -> None:
-        from copilot.ui.workspaces import WorkspacesDialog
+        from copilot.ui.dialogs.helpdesks import WorkspacesDialog
 
         dialog = WorkspacesDialog(self, self.services, self.runner)
         dialog.workspaces_changed.connect(self._workspaces_changed)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from copilot.app import Services
-from copilot.assist.copilot import assist_builtin
 from copilot.assist.knowledge import knowledge_gaps
+from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.store.tickets import find_ticket
 from tests.test_cli import run

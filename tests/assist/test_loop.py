@@ -6,11 +6,11 @@ import pytest
 
 from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
-from copilot.assist.copilot import assist_ticket, refresh_vectors
+from copilot.assist.ticket_assist import assist_ticket, refresh_vectors
 from copilot.assist.workspace import open_workspace
 from copilot.errors import ValidationError
+from copilot.store.outputs import FlagQuery, get_output
 from copilot.store.tickets import InboxFilter, find_ticket
-from copilot.store.work import FlagQuery, get_output
 
 
 async def _ticket_id(services: Services, number: int) -> int:

@@ -11,12 +11,12 @@ import pytest
 from copilot.app import Services
 from copilot.assist import conversation, outbox
 from copilot.assist.workspace import open_workspace
-from copilot.domain.models import Ticket, Visibility
+from copilot.config.paths import resources_dir
+from copilot.config.secrets import SecretStoreError, get_secret, set_secret
+from copilot.domain import Ticket, Visibility
 from copilot.errors import HelpdeskRateLimited, HelpdeskRejected, HelpdeskUnreachable
 from copilot.helpdesk.base import Posted
 from copilot.helpdesk.demo import DemoHelpdesk
-from copilot.paths import resources_dir
-from copilot.secrets import SecretStoreError, get_secret, set_secret
 from copilot.store import outbox as store
 from copilot.store.tickets import find_ticket
 

@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from copilot.app import Services
-from copilot.assist.copilot import assist_builtin, assist_ticket
-from copilot.assist.models import budget_status, save_provider, usage
+from copilot.assist.providers import budget_status, save_provider, usage
 from copilot.assist.routing import rewrite_reply
+from copilot.assist.ticket_assist import assist_builtin, assist_ticket
 from copilot.assist.workspace import open_workspace
-from copilot.domain.models import Role, Visibility
+from copilot.domain import Role, Visibility
 from copilot.errors import ValidationError
 from copilot.store import tickets as ticket_store
 from copilot.store.tickets import find_ticket
@@ -273,8 +273,8 @@ async def test_budget_status_warns_at_80_percent_and_stops_at_100(routed: Servic
 async def test_an_embedding_provider_serves_meaning_search_and_falls_back_to_keywords(
     routed: Services, llm: LLMServer
 ) -> None:
-    from copilot.assist.copilot import refresh_vectors
     from copilot.assist.knowledge import search_kb
+    from copilot.assist.ticket_assist import refresh_vectors
 
     await routed.store.run(routed.settings.set, routed.store.db, "embeddings.model", "local/embed-small")
     embedded = await refresh_vectors(routed, "demo")

@@ -6,8 +6,8 @@ import pytest
 
 from copilot.app import Services, build_services
 from copilot.assist.workspace import list_workspaces, remove_workspace, save_workspace
+from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import ValidationError
-from copilot.store.workspaces import WorkspaceConfig
 from tests.conftest import MemoryKeyring
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import (
     HelpdeskAuthError,
     HelpdeskPayloadError,
@@ -21,7 +22,6 @@ from copilot.errors import (
 from copilot.helpdesk.html_text import html_to_text
 from copilot.helpdesk.http import HelpdeskHttp, retry_after_seconds
 from copilot.helpdesk.rt import RTConnector, RTCursor, _body, check_messages
-from copilot.store.workspaces import WorkspaceConfig
 
 CONFIG = WorkspaceConfig("acme", "Acme", "rt", "http://rt.test", "agent1", {"queues": ["Support"]})
 json_values = st.recursive(

@@ -12,7 +12,7 @@ import pytest
 from copilot.app import Services
 from copilot.assist.sync import sync_workspace
 from copilot.assist.workspace import save_workspace
-from copilot.store.workspaces import WorkspaceConfig
+from copilot.domain.workspaces import WorkspaceConfig
 from tests.integration.rt_server import RTServer, rt_installed
 
 pytestmark = [pytest.mark.perf, pytest.mark.integration]

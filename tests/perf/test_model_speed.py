@@ -13,13 +13,13 @@ from pathlib import Path
 import pytest
 
 from copilot.app import Services
-from copilot.assist.copilot import assist_builtin
 from copilot.assist.routing import MODEL_TASKS, _candidates, _messages, facts_of
+from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
-from copilot.models import prompts
-from copilot.models.catalog import Provider, resolve
-from copilot.models.client import ModelClient, load_litellm
-from copilot.models.router import route
+from copilot.llm import prompts
+from copilot.llm.catalog import Provider, resolve
+from copilot.llm.client import ModelClient, load_litellm
+from copilot.llm.router import route
 from copilot.store.tickets import all_tickets
 from tests.llm_server import LLMServer
 
@@ -70,8 +70,8 @@ STREAMS = textwrap.dedent(
     import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QPlainTextEdit
-    from copilot.models.catalog import Provider, resolve
-    from copilot.models.client import ModelClient, load_litellm
+    from copilot.llm.catalog import Provider, resolve
+    from copilot.llm.client import ModelClient, load_litellm
 
     async def main():
         await load_litellm()

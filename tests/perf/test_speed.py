@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from copilot.app import Services
-from copilot.assist.copilot import assist_sync, options_from, refresh_vectors
+from copilot.assist.ticket_assist import assist_sync, options_from, refresh_vectors
 from copilot.assist.workspace import open_workspace
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb import retrieve
@@ -147,8 +147,8 @@ def test_cold_start_and_gui_stall(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_hybrid_index_and_query(eval_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import tracemalloc
 
-    from copilot.builtin.embedder import load_embedder
     from copilot.kb.articles import save_article
+    from copilot.kb.encoder import load_embedder
     from copilot.kb.vectors import load_index, refresh_embeddings
 
     encoder = load_embedder()

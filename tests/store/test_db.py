@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from copilot.app import build_services
+from copilot.config.paths import prepare_home
 from copilot.errors import DatabaseError, DataDirError
-from copilot.paths import prepare_home
 from copilot.store.db import open_database
 from copilot.store.migrations import MIGRATIONS, applied_migrations, migrate
 

@@ -9,8 +9,8 @@ import textwrap
 from pathlib import Path
 
 from copilot.app import build_services
+from copilot.store.drafts import load_draft
 from copilot.store.tickets import find_ticket
-from copilot.store.work import load_draft
 from tests.conftest import REPO
 
 SCRIPT = textwrap.dedent(

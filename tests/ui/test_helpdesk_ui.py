@@ -10,8 +10,8 @@ from pytestqt.qtbot import QtBot
 
 from copilot.app import Services
 from copilot.store import outbox
+from copilot.ui.dialogs.helpdesks import WorkspacesDialog
 from copilot.ui.main_window import MainWindow
-from copilot.ui.workspaces import WorkspacesDialog
 from tests.integration.rt_server import RTServer
 from tests.ui.conftest import demo_window
 
@@ -83,7 +83,7 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
 
     # The token is revoked: the next sync asks for a new one, and carries on with it.
     w.services.store.run_sync(lambda: None)
-    from copilot.secrets import set_secret
+    from copilot.config.secrets import set_secret
 
     set_secret("helpdesk/acme", "1-1-revoked", "COPILOT_HELPDESK_TOKEN")
     w.services.tokens["acme"].forget()

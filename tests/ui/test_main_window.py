@@ -10,9 +10,10 @@ from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
 from copilot.app import Services
+from copilot.store.drafts import load_draft
+from copilot.store.outputs import list_flags
 from copilot.store.tickets import find_ticket
-from copilot.store.work import list_flags, load_draft
-from copilot.ui.dialogs import ArticleEditor, FlagDialog
+from copilot.ui.dialogs.misc import ArticleEditor, FlagDialog
 from copilot.ui.main_window import MainWindow
 from tests.ui.conftest import demo_window
 
@@ -118,7 +119,7 @@ def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> No
 
 
 def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -> None:
-    from copilot.ui.dialogs import GapsDialog
+    from copilot.ui.dialogs.misc import GapsDialog
 
     w = window
     _open(qtbot, w, 9)  # "No good article"
@@ -167,7 +168,7 @@ def test_pane_sizes_are_remembered_between_runs(qtbot: QtBot, qloop: qasync.QEve
 def test_preferences_form_changes_settings(qtbot: QtBot, window: MainWindow) -> None:
     from PySide6.QtWidgets import QComboBox, QLineEdit
 
-    from copilot.ui.dialogs import PreferencesDialog
+    from copilot.ui.dialogs.misc import PreferencesDialog
 
     window.open_preferences()
     dialog = window.findChild(PreferencesDialog)
@@ -186,7 +187,7 @@ def test_preferences_form_changes_settings(qtbot: QtBot, window: MainWindow) -> 
 
 def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     from copilot.assist import review
-    from copilot.ui.dialogs import ReviewDialog
+    from copilot.ui.dialogs.misc import ReviewDialog
 
     _open(qtbot, window, 12)
     assert window.result is not None

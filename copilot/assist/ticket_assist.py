@@ -1,0 +1,321 @@
+"""The copilot for one ticket: summary, flags, triage, suggested articles and a grounded draft."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from sqlite_utils import Database
+
+from copilot import engine as builtin
+from copilot.app import Services
+from copilot.assist.workspace import content_key
+from copilot.domain import AssistResult, Flag, Provenance, Ticket, Triage
+from copilot.engine import draft as draft_engine
+from copilot.engine import signals, summarize, triage
+from copilot.engine.text import detect_language
+from copilot.errors import CopilotError, NotFoundError
+from copilot.kb import articles as kb_articles
+from copilot.kb import retrieve
+from copilot.kb.vectors import (
+    DenseIndex,
+    TextEncoder,
+    encode_articles,
+    index_key,
+    load_index,
+    stale_articles,
+    store_vectors,
+)
+from copilot.store import outputs
+from copilot.store import tickets as ticket_store
+from copilot.store.util import dumps
+
+log = logging.getLogger(__name__)
+
+SUGGEST_VERSION = "suggest-fts-1"
+
+
+@dataclass(frozen=True)
+class AssistOptions:
+    tone: str
+    agent_name: str
+    suggestion_count: int
+    min_confidence: float
+
+
+def options_from(services: Services, tone: str | None = None, workspace: str | None = None) -> AssistOptions:
+    s = services.settings
+    return AssistOptions(
+        tone=tone or s.text("draft.tone"),
+        agent_name=services.agent_name(workspace),
+        suggestion_count=max(3, min(10, int(s.number("suggest.count")))),
+        min_confidence=s.number("suggest.min_confidence"),
+    )
+
+
+async def assist_ticket(
+    services: Services,
+    ticket_id: int,
+    tone: str | None = None,
+    on_delta: Callable[[str, str], None] | None = None,
+) -> AssistResult:
+    """Run every built-in task, then the tasks the router sends to a model (streamed through `on_delta`
+    as (task, text piece)); record each output with its provenance and routing."""
+    from copilot.assist.routing import assist_with_models
+
+    result = await assist_builtin(services, ticket_id, tone)
+    return await assist_with_models(
+        services, result, tone=tone or services.settings.text("draft.tone"), on_delta=on_delta
+    )
+
+
+async def assist_builtin(services: Services, ticket_id: int, tone: str | None = None) -> AssistResult:
+    """The built-in engine alone: fast and offline (the GUI shows it at once, then routes to models)."""
+    workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
+    opts = options_from(services, tone, workspace)
+    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+
+
+def _workspace_of(db: Database, ticket_id: int) -> str:
+    row = db.execute("SELECT workspace FROM tickets WHERE id = ?", [ticket_id]).fetchone()
+    if row is None:
+        raise NotFoundError(f"Ticket {ticket_id} is not in the local store.", "Refresh the inbox.")
+    return str(row[0])
+
+
+def ticket_query(ticket: Ticket) -> retrieve.WeightedQuery:
+    """The whole public thread as a query: the latest customer message counts most, then the subject. The
+    ticket's tags (help-desk fields) help tell which product or plan it is about."""
+    turns = [(m.role.value, m.body) for m in ticket.public_messages()]
+    query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns, ticket.subject))
+    return query.with_fields(ticket.tags)
+
+
+def _hash(*parts: Any) -> str:
+    return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()[:20]
+
+
+def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.IntentModel:
+    """Fit on the workspace's labelled tickets and the examples it imported; refit only when they changed."""
+    row = db.execute(
+        "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
+    ).fetchone()
+    imported = db.execute(
+        "SELECT count(*), max(imported_at) FROM triage_examples WHERE workspace = ?", [workspace]
+    ).fetchone()
+    encoder = local_encoder(cache)
+    key = f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
+    cached = cache.get(key)
+    if isinstance(cached, triage.IntentModel):
+        return cached
+    examples = [
+        (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
+        for r in db.execute(
+            "SELECT t.number, t.subject, (SELECT body FROM messages m WHERE m.ticket_id = t.id AND m.role = 'customer' "
+            "ORDER BY m.created_at, m.id LIMIT 1), t.intent FROM tickets t WHERE t.workspace = ? AND t.intent != ''",
+            [workspace],
+        )
+    ]
+    examples += [
+        (f"import:{r[0]}", str(r[1]), str(r[2]))
+        for r in db.execute("SELECT key, text, label FROM triage_examples WHERE workspace = ?", [workspace])
+    ]
+    # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
+    try:
+        vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
+    except CopilotError as exc:  # a provider's embedding model is unreachable: neighbours by words, for now
+        log.warning("triage by words: %s", exc.message)
+        return triage.fit_intents(examples, None, k=7)
+    model = triage.fit_intents(examples, vectors, k=7)
+    for stale in [k for k in cache if k.startswith("triage:")]:
+        del cache[stale]  # one workspace's model at a time is plenty
+    cache[key] = model
+    return model
+
+
+def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
+    kinds = {f.kind for f in flags}
+    if "urgency" in kinds and kinds & {"legal_threat", "churn_risk", "frustration"}:
+        return "urgent", "blocked or time-critical, and the customer is upset"
+    if kinds & {"urgency", "legal_threat"}:
+        return "high", "blocked, time-critical or a legal/chargeback threat"
+    if kinds & {"churn_risk", "frustration", "repeated_contact", "asks_for_human"} or sentiment_label == "negative":
+        return "high" if len(kinds) >= 2 else "normal", "the customer is unhappy"
+    return ("low", "a calm question") if sentiment_label == "positive" else ("normal", "no urgency signals")
+
+
+def run_triage(
+    db: Database, ticket: Ticket, flags: list[Flag], sentiment_label: str, cache: dict[str, object]
+) -> Triage:
+    model = _classifier(db, ticket.workspace, cache)
+    first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
+    text = f"{ticket.subject}\n{first}"
+    encoder = local_encoder(cache)
+    english = (ticket.language or "en") == "en"  # the local encoder only understands English
+    vector = _vector_or_none(encoder, text) if english else None
+    pred = model.predict(text, exclude_key=str(ticket.number), vector=vector)
+    priority, why = _priority(flags, sentiment_label)
+    flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
+    if pred is None:
+        return Triage("", 0.0, priority, flag_tags, (), why)
+    # Past tickets as evidence (imported examples are not tickets the agent could open).
+    neighbours = tuple((int(k), label, sim) for k, label, sim in pred.neighbours if k.isdigit())
+    intent_tags = () if pred.confidence < Triage.UNSURE_BELOW else (pred.label,)
+    return Triage(pred.label, pred.confidence, priority, (*intent_tags, *flag_tags), neighbours, why, pred.ranking[:3])
+
+
+def _vector_or_none(encoder: TextEncoder | None, text: str) -> npt.NDArray[np.float32] | None:
+    """The text's vector, or None (words only) when there is no encoder or a provider's is unreachable."""
+    if encoder is None:
+        return None
+    try:
+        vector: npt.NDArray[np.float32] = encoder.encode([text])[0]
+        return vector
+    except CopilotError as exc:
+        log.warning("no sentence vector for triage: %s", exc.message)
+        return None
+
+
+def local_encoder(cache: dict[str, object]) -> TextEncoder | None:
+    """The local sentence encoder, loaded once (None when the model is not installed)."""
+    if "embedder" not in cache:
+        from copilot.kb.encoder import load_embedder
+
+        cache["embedder"] = load_embedder()
+    encoder = cache["embedder"]
+    return encoder if isinstance(encoder, TextEncoder) else None
+
+
+async def refresh_vectors(services: Services, workspace: str | None, batch: int = 64) -> int:
+    """Embed the workspace's new and changed articles: read and write on the store thread, encode on the
+    compute thread, a batch at a time, so searches and saves are never held up for long."""
+    from copilot.assist.providers import configure_encoder
+
+    await configure_encoder(services)
+    encoder = await services.run_compute(local_encoder, services.engine_cache)
+    if encoder is None:
+        return 0
+    stale = await services.store.run(stale_articles, services.store.db, encoder.name, workspace)
+    for start in range(0, len(stale), batch):
+        chunk = stale[start : start + batch]
+        vectors = await services.run_compute(encode_articles, encoder, chunk)
+        await services.store.run(store_vectors, services.store.db, encoder.name, chunk, vectors)
+    return len(stale)
+
+
+def term_counts(cache: dict[str, object]) -> retrieve.TermCounts:
+    counts = cache.get("term_counts")
+    if not isinstance(counts, retrieve.TermCounts):
+        counts = cache["term_counts"] = retrieve.TermCounts()
+    return counts
+
+
+def dense_search(db: Database, workspace: str, cache: dict[str, object]) -> retrieve.Dense | None:
+    """The local encoder and this workspace's article vectors (as far as `refresh_vectors` has computed
+    them), or None when no model is installed. Runs on the store thread; the index is cached."""
+    encoder = local_encoder(cache)
+    if encoder is None:
+        return None
+    key = index_key(db, workspace, encoder.name)
+    index = cache.get(key)
+    if not isinstance(index, DenseIndex):
+        for stale in [k for k in cache if k.startswith(f"dense:{workspace}:")]:
+            del cache[stale]
+        index = cache[key] = load_index(db, workspace, encoder.name)
+    return retrieve.Dense(encoder, index)
+
+
+def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:
+    """Reuse the identical earlier output (same task, prompt and inputs); otherwise store a new one."""
+    row = db.execute(
+        "SELECT id FROM ai_outputs WHERE ticket_id = ? AND task = ? AND prompt_version = ? AND inputs_hash = ? "
+        "AND model = ? ORDER BY id DESC LIMIT 1",
+        [ticket_id, task, prov.prompt_version, prov.inputs_hash, prov.model],
+    ).fetchone()
+    if row:
+        return int(row[0])
+    return outputs.record_output(db, ticket_id, task, prov, payload)
+
+
+def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[str, object]) -> AssistResult:
+    ticket = ticket_store.get_ticket(db, ticket_id)
+    language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
+    thread_key = content_key(ticket)
+
+    summary = summarize.summarize(ticket)
+    flags = signals.detect_flags(ticket)
+    sentiment_label, score, _, _ = signals.sentiment(ticket)
+    tri = run_triage(db, ticket, flags, sentiment_label, cache)
+    excluded = kb_articles.not_relevant_for(db, ticket.id)
+    suggestions = retrieve.search(
+        db,
+        ticket_query(ticket),
+        workspace=ticket.workspace,
+        limit=opts.suggestion_count,
+        exclude=excluded,
+        dense=dense_search(db, ticket.workspace, cache),
+        counts=term_counts(cache),
+    )
+    bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
+    agent = opts.agent_name
+    draft = draft_engine.build_draft(
+        draft_engine.DraftInputs(
+            ticket,
+            tuple(suggestions),
+            bodies,
+            tuple(flags),
+            sentiment_label,
+            language,
+            opts.tone,
+            agent,
+            opts.min_confidence,
+            {s.article_id: ticket_store.article_url(db, ticket.workspace, s.article_id) for s in suggestions},
+        )
+    )
+    ticket_store.set_badges(
+        db, ticket.id, sentiment_label, signals.is_urgent(flags), [f.label for f in flags], thread_key
+    )
+
+    articles_key = [(s.article_id, s.article_version) for s in suggestions]
+    provs = {
+        "summary": Provenance(builtin.ENGINE, builtin.MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
+        "signals": Provenance(builtin.ENGINE, builtin.MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
+        "triage": Provenance(builtin.ENGINE, builtin.MODEL, triage.PROMPT_VERSION, _hash(thread_key, tri.neighbours)),
+        "suggestions": Provenance(builtin.ENGINE, builtin.MODEL, SUGGEST_VERSION, _hash(thread_key, articles_key)),
+        "draft": Provenance(
+            builtin.ENGINE,
+            builtin.MODEL,
+            draft_engine.PROMPT_VERSION,
+            _hash(thread_key, articles_key, opts.tone, agent),
+        ),
+    }
+    payloads: dict[str, dict[str, Any]] = {
+        "summary": {"lines": [asdict(line) for line in summary.lines]},
+        "signals": {"sentiment": sentiment_label, "score": score, "flags": [asdict(f) for f in flags]},
+        "triage": asdict(tri),
+        "suggestions": {"items": [asdict(s) for s in suggestions]},
+        "draft": asdict(draft),
+    }
+    with db.conn:
+        ids = {task: _record(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
+    return AssistResult(
+        ticket=ticket,
+        summary=summary,
+        flags=tuple(flags),
+        sentiment=sentiment_label,
+        triage=tri,
+        suggestions=tuple(suggestions),
+        draft=draft,
+        output_ids=ids,
+        provenance=provs,
+    )
+
+
+def result_json(result: AssistResult) -> str:
+    return json.dumps(result.as_json(), ensure_ascii=False, indent=2)

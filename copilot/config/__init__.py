@@ -1,0 +1,1 @@
+"""Configuration: typed settings, secrets (the OS keyring) and where the app keeps its files."""

@@ -1,0 +1,26 @@
+"""Workspaces: which help desk each one talks to (the token lives in the OS keyring), and its sync state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class WorkspaceConfig:
+    """A help-desk workspace as the user set it up. The token is in the OS keyring, never here."""
+
+    id: str
+    name: str
+    kind: str
+    url: str = ""
+    username: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncState:
+    cursor: str
+    last_sync_at: str
+    offline_since: str
+    last_error: str

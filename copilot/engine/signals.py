@@ -1,0 +1,349 @@
+"""Sentiment and flags from lexicons and rules; every flag quotes the words that raised it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from copilot.domain import Flag, Message, Role, Ticket, Visibility
+from copilot.engine.text import fold, sentences, words
+
+PROMPT_VERSION = "signals-rules-1"
+
+
+@dataclass(frozen=True)
+class Rule:
+    kind: str
+    label: str
+    severity: int
+    reason: str
+    pattern: re.Pattern[str]
+
+
+def _rx(*alternatives: str) -> re.Pattern[str]:
+    return re.compile("|".join(f"(?:{a})" for a in alternatives), re.IGNORECASE)
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        "legal_threat",
+        "Legal or chargeback threat",
+        3,
+        "mentions legal action or disputing the payment",
+        _rx(
+            r"\b(lawyer|attorney|solicitor|legal action|lawsuit|sue you|small claims|court)\b",
+            r"\bcharge\s?back\b",
+            r"\bdispute (the|this|that) (charge|payment|transaction)\b",
+            r"\b(consumer protection|ombudsman|trading standards|better business bureau)\b",
+            r"\b(abogado|demanda|anwalt|klage|avocat|plainte)\b",
+        ),
+    ),
+    Rule(
+        "churn_risk",
+        "Churn risk",
+        2,
+        "talks about cancelling or leaving",
+        _rx(
+            r"\bcancel+(ing|ed)? (my|our|the)? ?(subscription|account|plan|membership|order)",
+            r"\b(switch|switching|move|moving) to (a |another )?(competitor|different provider|\w+ instead)",
+            r"\bclose (my|our) account\b",
+            r"\b(won't|will not|not going to) renew\b",
+            r"\b(done with|leaving) (you|this company|your service)\b",
+            r"\blooking (for|at) alternatives\b",
+            r"\bcancelar (mi|la) (suscripción|cuenta)\b",
+            r"\bkündig",
+            r"\b(résilier|annuler mon abonnement)\b",
+        ),
+    ),
+    Rule(
+        "asks_for_human",
+        "Asks for a human or manager",
+        2,
+        "asks to talk to a person or a manager",
+        _rx(
+            r"\b(speak|talk|chat) (to|with) (a|an|your|someone|somebody)? ?(real )?(human|person|manager|supervisor|someone)",
+            r"\b(real|actual) (human|person)\b",
+            r"\bescalate\b",
+            r"\bnot (a|another) bot\b",
+            r"\byour (manager|supervisor)\b",
+            r"\b(un supervisor|einen vorgesetzten|un responsable)\b",
+        ),
+    ),
+    Rule(
+        "frustration",
+        "Frustration",
+        2,
+        "sounds frustrated",
+        _rx(
+            r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
+            r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing)\b",
+            r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst)\b",
+            r"\bnobody (has )?(answered|replied|responded|helped)\b",
+            r"\b(again and again|over and over)\b",
+            r"!{2,}",
+            r"\b(inaceptable|otra vez|unverschämt|schon wieder|inacceptable|encore une fois)\b",
+        ),
+    ),
+    Rule(
+        "urgency",
+        "Urgent",
+        2,
+        "something is blocked or time-critical",
+        _rx(
+            r"\b(urgent|urgently|asap|emergency|immediately|right now)\b",
+            r"\b(outage|is down|are down|went down|down for)\b",
+            r"\b(can't|cannot|can not|unable to) (log ?in|sign in|access|pay|check ?out|process)",
+            r"\bpayments? (is |are |was |were )?(failing|failed|blocked|declined)\b",
+            r"\b(blocked|locked out)\b",
+            r"\b(in production|losing (money|sales|customers|orders))\b",
+            r"\b(urgente|dringend|sofort|immédiatement)\b",
+        ),
+    ),
+    Rule(
+        "prompt_injection",
+        "Tries to instruct the AI",
+        2,
+        "contains instructions aimed at an AI assistant; they are treated as customer text, not obeyed",
+        _rx(
+            r"\b(ignore|disregard|forget) (all |any |your |the )?(previous |prior |above |earlier )?(instructions|rules|prompts?)\b",
+            r"\bsystem prompt\b",
+            r"\byou are now\b",
+            r"\b(ai|assistant|bot|copilot|chatgpt)\s*[,:]\s*(please )?(ignore|approve|offer|give|issue|grant)\b",
+        ),
+    ),
+)
+
+_REPEAT = _rx(
+    r"\b(emailed|written|wrote|contacted|called|messaged) (you )?(\w+ )?(times|twice|again|before)\b",
+    r"\balready (asked|reported|contacted|told you|explained|written)\b",
+    r"\b(as i said|like i said)\b",
+    r"\b(emailed|wrote|written|contacted|called|asked) (you |about this |about it )?(last week|yesterday|already|before)\b",
+    r"\b(second|third|fourth|fifth) time (i'm|i am|i've|i have) (asking|writing|contacting|called|written)",
+)
+
+NEGATIVE = frozenset(
+    [
+        "angry",
+        "annoyed",
+        "awful",
+        "bad",
+        "broken",
+        "disappointed",
+        "disappointing",
+        "disgusted",
+        "frustrated",
+        "frustrating",
+        "furious",
+        "horrible",
+        "hate",
+        "poor",
+        "problem",
+        "problems",
+        "rude",
+        "slow",
+        "terrible",
+        "unhappy",
+        "upset",
+        "useless",
+        "worse",
+        "worst",
+        "wrong",
+        "ridiculous",
+        "unacceptable",
+        "waste",
+        "failed",
+        "fails",
+        "failing",
+        "error",
+        "errors",
+        "issue",
+        "never",
+        "nothing",
+        "lost",
+        "missing",
+        "damaged",
+        "refund",
+        "complaint",
+        "complain",
+        "scam",
+        "fraud",
+        "charged",
+        "overcharged",
+        "twice",
+        "cancel",
+        "late",
+        "delay",
+        "delayed",
+        "enfadado",
+        "molesto",
+        "terrible",
+        "horrible",
+        "malo",
+        "nunca",
+        "ärgerlich",
+        "schlecht",
+        "enttäuscht",
+        "nie",
+        "furieux",
+        "déçu",
+        "mauvais",
+        "jamais",
+        "inacceptable",
+    ]
+)
+POSITIVE = frozenset(
+    [
+        "thanks",
+        "thank",
+        "great",
+        "good",
+        "love",
+        "excellent",
+        "perfect",
+        "happy",
+        "helpful",
+        "appreciate",
+        "awesome",
+        "amazing",
+        "wonderful",
+        "pleased",
+        "glad",
+        "works",
+        "resolved",
+        "fixed",
+        "quick",
+        "fast",
+        "kind",
+        "gracias",
+        "genial",
+        "perfecto",
+        "danke",
+        "super",
+        "toll",
+        "merci",
+        "parfait",
+        "génial",
+    ]
+)
+NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "wasn't",
+        "can't",
+        "cannot",
+        "won't",
+        "nicht",
+        "kein",
+        "no",
+        "pas",
+    ]
+)
+
+
+def sentence_score(text: str) -> int:
+    tokens = [fold(w) for w in words(text)]
+    score = 0
+    for i, tok in enumerate(tokens):
+        polarity = 1 if tok in POSITIVE else -1 if tok in NEGATIVE else 0
+        if polarity and any(t in NEGATIONS for t in tokens[max(0, i - 3) : i]):
+            polarity = -polarity
+        score += polarity
+    return score
+
+
+def _customer_public(ticket: Ticket) -> list[Message]:
+    return [m for m in ticket.messages if m.role is Role.CUSTOMER and m.visibility is Visibility.PUBLIC]
+
+
+def detect_flags(ticket: Ticket) -> list[Flag]:
+    """Every rule that fires, once, with the first sentence that fired it (latest messages first)."""
+    flags: list[Flag] = []
+    messages = list(reversed(_customer_public(ticket)))
+    for rule in RULES:
+        for m in messages:
+            hit = next((s for s in sentences(m.body) if rule.pattern.search(s)), None)
+            if hit:
+                words_found = rule.pattern.search(hit)
+                assert words_found is not None
+                flags.append(
+                    Flag(
+                        rule.kind,
+                        rule.label,
+                        f"{rule.reason}: “{words_found.group(0)}”",
+                        hit.strip(),
+                        m.id,
+                        rule.severity,
+                    )
+                )
+                break
+    repeat = _repeated_contact(ticket)
+    if repeat:
+        flags.append(repeat)
+    negative = _negative_sentiment(ticket)
+    if negative:
+        flags.append(negative)
+    return flags
+
+
+def _repeated_contact(ticket: Ticket) -> Flag | None:
+    customer = _customer_public(ticket)
+    for m in reversed(customer):
+        hit = next((s for s in sentences(m.body) if _REPEAT.search(s)), None)
+        if hit:
+            return Flag("repeated_contact", "Repeated contact", "says they have been in touch before", hit, m.id, 2)
+    # Several customer messages in a row with no public answer in between.
+    streak = 0
+    for m in ticket.public_messages():
+        streak = streak + 1 if m.role is Role.CUSTOMER else 0
+    if streak >= 3:
+        last = customer[-1]
+        return Flag(
+            "repeated_contact",
+            "Repeated contact",
+            f"{streak} customer messages in a row without an answer",
+            sentences(last.body)[0] if sentences(last.body) else last.body[:120],
+            last.id,
+            2,
+        )
+    return None
+
+
+def sentiment(ticket: Ticket) -> tuple[str, int, str, int | None]:
+    """(label, score, most negative sentence, its message id); the latest message counts double."""
+    customer = _customer_public(ticket)
+    total = 0
+    worst: tuple[int, str, int | None] = (0, "", None)
+    for i, m in enumerate(customer):
+        weight = 2 if i == len(customer) - 1 else 1
+        for s in sentences(m.body):
+            sc = sentence_score(s)
+            total += sc * weight
+            if sc < worst[0]:
+                worst = (sc, s, m.id)
+    label = "negative" if total <= -2 else "positive" if total >= 2 else "neutral"
+    return label, total, worst[1], worst[2]
+
+
+def _negative_sentiment(ticket: Ticket) -> Flag | None:
+    label, score, evidence, message_id = sentiment(ticket)
+    if label != "negative" or not evidence:
+        return None
+    return Flag(
+        "negative_sentiment",
+        "Negative sentiment",
+        f"negative words outweigh positive ones (score {score})",
+        evidence,
+        message_id,
+        1,
+    )
+
+
+def is_urgent(flags: list[Flag]) -> bool:
+    kinds = {f.kind for f in flags}
+    return "urgency" in kinds or "legal_threat" in kinds

@@ -1,0 +1,258 @@
+"""Triage learnt from the team's own labelled history: a linear classifier on sentence vectors with a calibrated
+confidence, and the nearest labelled examples as evidence (or alone, by words, without the local encoder)."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from copilot.engine.text import STOPWORDS, stem, words
+
+PROMPT_VERSION = "triage-3"  # linear classifier on sentence vectors, nearest examples as evidence
+DENSE_K = 15
+
+
+def features(text: str) -> Counter[str]:
+    toks = [stem(w) for w in words(text) if not w.isdigit()]
+    feats: Counter[str] = Counter(t for t in toks if t not in STOPWORDS and len(t) > 1)
+    # Bigrams keep the word order that single words lose ("card arrive" vs "arrive card").
+    feats.update(f"{a}_{b}" for a, b in itertools.pairwise(toks))
+    return feats
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    confidence: float
+    ranking: tuple[tuple[str, float], ...]
+    neighbours: tuple[tuple[str, str, float], ...]  # (example key, label, similarity)
+
+
+class NearestExamples:
+    """k nearest labelled examples vote, weighted by similarity. With sentence vectors (the local encoder) the
+    similarity is cosine of meaning (k=15, similarity^5: DSTC11 dev macro-F1 0.94-0.96); without them it is
+    TF-IDF over words and bigrams through an inverted index (k=12, similarity^2)."""
+
+    def __init__(self, k: int = 12) -> None:
+        self.k = k
+        self._vectors: npt.NDArray[np.float32] | None = None
+        self._idf: dict[str, float] = {}
+        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._labels: list[str] = []
+        self._keys: list[str] = []
+
+    def fit(
+        self, examples: Iterable[tuple[str, str, str]], vectors: npt.NDArray[np.float32] | None = None
+    ) -> NearestExamples:
+        """examples: (key, text, label); vectors: one unit sentence vector per example, in the same order."""
+        self._vectors = vectors
+        feats: list[Counter[str]] = []
+        for key, text, label in examples:
+            self._keys.append(key)
+            self._labels.append(label)
+            feats.append(features(text))
+        df: Counter[str] = Counter()
+        for f in feats:
+            df.update(f.keys())
+        n = len(feats)
+        self._idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
+        for i, f in enumerate(feats):
+            vec = self._weigh(f)
+            for t, w in vec.items():
+                self._postings[t].append((i, w))
+        return self
+
+    def _weigh(self, f: Counter[str]) -> dict[str, float]:
+        vec = {t: (1 + math.log(c)) * self._idf.get(t, 0.0) for t, c in f.items()}
+        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
+        return {t: w / norm for t, w in vec.items() if w}
+
+    def _dense_neighbours(self, vector: npt.NDArray[np.float32], exclude_key: str | None) -> list[tuple[int, float]]:
+        assert self._vectors is not None
+        sims = self._vectors @ vector
+        k = min(DENSE_K + 1, len(sims))
+        top = np.argpartition(-sims, k - 1)[:k]
+        ordered = sorted(((int(i), float(sims[i])) for i in top), key=lambda x: x[1], reverse=True)
+        return [(i, s) for i, s in ordered if self._keys[i] != exclude_key][:DENSE_K]
+
+    def _word_neighbours(self, text: str, exclude_key: str | None) -> list[tuple[int, float]]:
+        sims: dict[int, float] = defaultdict(float)
+        for t, w in self._weigh(features(text)).items():
+            for i, wi in self._postings.get(t, ()):
+                sims[i] += w * wi
+        ranked = sorted(
+            ((i, s) for i, s in sims.items() if self._keys[i] != exclude_key), key=lambda x: x[1], reverse=True
+        )
+        return ranked[: self.k]
+
+    def __len__(self) -> int:
+        return len(self._labels)
+
+    def predict(
+        self, text: str, exclude_key: str | None = None, vector: npt.NDArray[np.float32] | None = None
+    ) -> Prediction | None:
+        if not self._labels:
+            return None
+        if self._vectors is not None and vector is not None:
+            ranked, power, closeness = self._dense_neighbours(vector, exclude_key), 5, 0.6
+        else:
+            ranked, power, closeness = self._word_neighbours(text, exclude_key), 2, 0.35
+        if not ranked:
+            return None
+        votes: dict[str, float] = defaultdict(float)
+        for i, s in ranked:
+            votes[self._labels[i]] += max(s, 0.0) ** power
+        total = sum(votes.values()) or 1.0
+        ordered = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
+        ranking = tuple((label, round(v / total, 3)) for label, v in ordered)
+        label, share = ranking[0]
+        # Confidence: the vote share, damped when even the nearest example is not very similar.
+        confidence = round(share * min(1.0, ranked[0][1] / closeness), 3)
+        neighbours = tuple((self._keys[i], self._labels[i], round(s, 3)) for i, s in ranked[:5])
+        return Prediction(label, confidence, ranking, neighbours)
+
+
+Matrix = npt.NDArray[np.float32]
+
+
+def _softmax(scores: Matrix) -> Matrix:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    out: Matrix = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
+
+
+class LinearIntents:
+    """Multinomial logistic regression on sentence vectors, with a calibrated confidence.
+
+    Features are centred and scaled; training is full-batch Adam on cross-entropy plus an L2 penalty (no SciPy or
+    scikit-learn needed: 9,002 BANKING77 examples train in a few seconds on 2 cores). The confidence is the
+    softmax probability after temperature scaling fitted on a held-out fifth of the examples, so "0.8" means
+    right about 8 times in 10 on this team's own labels (expected calibration error is reported by `eval`).
+    """
+
+    def __init__(self, l2: float = 1e-3, steps: int = 400, learning_rate: float = 0.05) -> None:
+        self.l2, self.steps, self.learning_rate = l2, steps, learning_rate
+        self.labels: list[str] = []
+        self.temperature = 1.0
+        self._mean = np.zeros(0, dtype=np.float32)
+        self._scale = np.ones(0, dtype=np.float32)
+        self._weights = np.zeros((0, 0), dtype=np.float32)
+
+    def _design(self, vectors: Matrix) -> Matrix:
+        standard = (vectors - self._mean) / self._scale
+        out: Matrix = np.hstack([standard, np.ones((len(vectors), 1), dtype=np.float32)]).astype(np.float32)
+        return out
+
+    def _train(self, vectors: Matrix, targets: npt.NDArray[np.int64]) -> None:
+        # One scale for every feature, no centring: the geometry of the sentence vectors is kept (per-feature
+        # standardising blows up near-constant dimensions: BANKING77 dev 0.926 that way, 0.933 this way).
+        self._mean = np.zeros(vectors.shape[1], dtype=np.float32)
+        self._scale = np.full(vectors.shape[1], float(vectors.std()) + 1e-6, dtype=np.float32)
+        x = self._design(vectors)
+        n, classes = len(x), len(self.labels)
+        onehot = np.zeros((n, classes), dtype=np.float32)
+        onehot[np.arange(n), targets] = 1.0
+        w = np.zeros((x.shape[1], classes), dtype=np.float32)
+        m, v = np.zeros_like(w), np.zeros_like(w)
+        beta1, beta2 = np.float32(0.9), np.float32(0.999)
+        for step in range(1, self.steps + 1):
+            grad = (x.T @ (_softmax(x @ w) - onehot) / np.float32(n) + np.float32(self.l2) * w).astype(np.float32)
+            m = beta1 * m + (1 - beta1) * grad
+            v = beta2 * v + (1 - beta2) * grad * grad
+            w -= self.learning_rate * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + 1e-8)
+        self._weights = w
+
+    def fit(self, vectors: Matrix, labels: list[str], seed: int = 7) -> LinearIntents:
+        self.labels = sorted(set(labels))
+        index = {label: i for i, label in enumerate(self.labels)}
+        targets = np.array([index[label] for label in labels], dtype=np.int64)
+        if len(labels) >= 50:
+            # Temperature from a held-out fifth: the probability that minimises its negative log-likelihood.
+            order = np.random.default_rng(seed).permutation(len(labels))
+            held, kept = order[: len(order) // 5], order[len(order) // 5 :]
+            self._train(vectors[kept], targets[kept])
+            scores = self._design(vectors[held]) @ self._weights
+            self.temperature = min(
+                np.geomspace(0.25, 4.0, 41),
+                key=lambda t: float(-np.log(_softmax(scores / t)[np.arange(len(held)), targets[held]] + 1e-9).mean()),
+            )
+        self._train(vectors, targets)
+        return self
+
+    def probabilities(self, vectors: Matrix) -> Matrix:
+        return _softmax((self._design(vectors) @ self._weights) / np.float32(self.temperature))
+
+
+MIN_LINEAR_EXAMPLES = 30  # fewer labelled tickets than this: the nearest examples decide alone
+RANKING_SIZE = 10
+FOLDS = 5
+
+
+class IntentModel:
+    """What triage uses. With sentence vectors and enough history, the linear classifier decides the label and
+    its calibrated confidence; the nearest labelled examples are the evidence shown to the agent. Otherwise
+    the nearest examples decide on their own (by meaning, or by words without the local encoder).
+
+    A ticket that is itself part of the history (`exclude_key`) is judged by a model that never saw it: the
+    classifier trained without its fifth of the history (trained on first need), as the neighbours leave it out.
+    """
+
+    def __init__(
+        self,
+        nearest: NearestExamples,
+        linear: LinearIntents | None = None,
+        history: tuple[list[str], list[str], npt.NDArray[np.float32]] | None = None,  # keys, labels, vectors
+    ) -> None:
+        self.nearest, self.linear = nearest, linear
+        self._history = history
+        self._fold_of = {key: i % FOLDS for i, key in enumerate(history[0])} if history else {}
+        self._folds: dict[int, LinearIntents] = {}
+
+    @property
+    def method(self) -> str:
+        return "linear" if self.linear is not None else "neighbours"
+
+    def __len__(self) -> int:
+        return len(self.nearest)
+
+    def _linear_without(self, key: str | None) -> LinearIntents | None:
+        fold = self._fold_of.get(key) if key is not None else None
+        if fold is None or self._history is None:
+            return self.linear
+        if fold not in self._folds:
+            keys, labels, vectors = self._history
+            keep = [i for i in range(len(keys)) if i % FOLDS != fold]
+            self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep])
+        return self._folds[fold]
+
+    def predict(
+        self, text: str, exclude_key: str | None = None, vector: npt.NDArray[np.float32] | None = None
+    ) -> Prediction | None:
+        near = self.nearest.predict(text, exclude_key, vector)
+        linear = self._linear_without(exclude_key) if self.linear is not None else None
+        if linear is None or vector is None or near is None:
+            return near
+        probs = linear.probabilities(vector[None, :])[0]
+        order = np.argsort(-probs)[:RANKING_SIZE]
+        ranking = tuple((linear.labels[i], round(float(probs[i]), 3)) for i in order)
+        return Prediction(ranking[0][0], ranking[0][1], ranking, near.neighbours)
+
+
+def fit_intents(
+    examples: list[tuple[str, str, str]], vectors: npt.NDArray[np.float32] | None, *, linear: bool = True, k: int = 12
+) -> IntentModel:
+    """examples: (key, text, label). The linear classifier is trained when there are vectors, at least
+    MIN_LINEAR_EXAMPLES examples and two labels."""
+    nearest = NearestExamples(k=k).fit(examples, vectors)
+    labels = [label for _k, _t, label in examples]
+    if not linear or vectors is None or len(examples) < MIN_LINEAR_EXAMPLES or len(set(labels)) < 2:
+        return IntentModel(nearest)
+    history = ([key for key, _t, _l in examples], labels, vectors)
+    return IntentModel(nearest, LinearIntents().fit(vectors, labels), history)

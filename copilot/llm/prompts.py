@@ -1,0 +1,66 @@
+"""Prompts per task, in versioned files (resources/prompts/*.md), and the untrusted-ticket framing."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from copilot.config.paths import resources_dir
+from copilot.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Prompt:
+    task: str
+    version: str
+    output: str  # "json" or "text"
+    text: str
+
+    def render(self, **values: str) -> str:
+        out = self.text
+        for key, value in values.items():
+            out = out.replace("{" + key + "}", value)
+        return out
+
+
+@cache
+def load(task: str) -> Prompt:
+    path = resources_dir() / "prompts" / f"{task}.md"
+    try:
+        raw = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValidationError(f"The prompt for {task} is missing ({path}).", "Reinstall the app.") from exc
+    match = re.match(r"^---\n(.*?)\n---\n(.*)$", raw, re.DOTALL)
+    if not match:
+        raise ValidationError(f"The prompt file {path} has no version header.")
+    meta = dict(line.split(":", 1) for line in match.group(1).splitlines() if ":" in line)
+    meta = {k.strip(): v.strip() for k, v in meta.items()}
+    return Prompt(task, meta.get("version", "unversioned"), meta.get("output", "text"), match.group(2).strip())
+
+
+def instructions(task: str, **values: str) -> str:
+    """The task's instructions alone, for tasks given no ticket (rewriting a reply carries its own guard)."""
+    return load(task).render(**values)
+
+
+def system_message(task: str, **values: str) -> str:
+    """The task's instructions plus the guard that ticket text is data, never instructions."""
+    return f"{instructions(task, **values)}\n\n{load('_guard').text}"
+
+
+def _block(text: str, tag: str) -> str:
+    """Text as delimited untrusted data; a closing tag inside it cannot end the block early."""
+    safe = re.sub(
+        rf"</?\s*{tag}\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.IGNORECASE
+    )
+    return f"<{tag}>\n{safe}\n</{tag}>"
+
+
+def ticket_block(transcript: str) -> str:
+    return _block(transcript, "ticket")
+
+
+def reply_block(text: str) -> str:
+    """An agent's reply to rewrite or translate: it may quote the customer, so it is data too."""
+    return _block(text, "reply")

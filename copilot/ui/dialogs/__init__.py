@@ -1,0 +1,1 @@
+"""Dialogs, one module per screen; list+form screens share one base."""

@@ -1,0 +1,413 @@
+"""The copilot panel for the selected ticket: summary, flags, triage, suggested articles and the draft."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import replace
+from functools import partial
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut, QTextCursor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPlainTextEdit,
+    QPushButton,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from copilot.domain import AssistResult, Provenance, Summary, SummaryLine
+from copilot.ui.render import highlight
+from copilot.ui.widgets.safe_browser import SafeBrowser
+
+FLAG_TIP = "Flag this as wrong: incorrect, unsupported or outdated"
+SUMMARY_REPAINT_MS = 80
+HIDE_BELOW = 0.05  # suggestions this weak are noise, not help
+PANEL_STYLE = """<style>
+ p { margin: 2px 0 6px 0; } .acts { font-size: small; } .dim { color: #666666; }
+ a { text-decoration: none; } .nogood { color: #8a4b00; }
+</style>"""
+
+
+def _tool(text: str) -> QToolButton:
+    button = QToolButton()
+    button.setText(text)
+    return button
+
+
+def provenance_text(prov: Provenance | None) -> str:
+    if prov is None:
+        return ""
+    return f"by {prov.engine} · {prov.model} · {prov.prompt_version}"
+
+
+def routed_text(result: AssistResult, task: str) -> str:
+    """Who made an output and why it was routed there, with its cost: shown beside every output."""
+    routed = result.routing.get(task)
+    prov = result.provenance.get(task)
+    if not routed or routed.get("tier") == "built-in":
+        note = f" · {routed['note']}" if routed and routed.get("note") else ""
+        return f"{provenance_text(prov)}{note}"
+    cost = (
+        "from cache" if routed.get("cache_hit") else f"${routed['cost_usd']:.4f} · {routed['latency_ms'] / 1000:.1f} s"
+    )
+    note = f" · ⚠ {routed['note']}" if routed.get("note") else ""
+    return f"by {routed['model']} · {routed['reason']} · {cost}{note}"
+
+
+class CopilotPanel(QWidget):
+    flag_requested = Signal(str, str, str)  # task, target, text
+    stop_generation = Signal()
+    open_article = Signal(str)
+    edit_article = Signal(str)
+    insert_link = Signal(str, str)  # article id, title
+    not_relevant = Signal(str)
+    regenerate = Signal(str)  # tone
+    rewrite = Signal(str, str)  # "rewrite" and a tone, or "translate" and a language code
+    send = Signal(bool)  # internal?
+    draft_edited = Signal(str)
+    flag_sentence = Signal()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("copilot")
+        self.result: AssistResult | None = None
+        self._programmatic = False
+
+        self.status = QLabel("Select a ticket to see the copilot.")
+        self.status.setObjectName("copilotStatus")
+        self.status.setWordWrap(True)
+        # One rich-text document for all four sections: laying out one document is far cheaper than many
+        # word-wrapped label widgets (measured: 30-45 ms GUI stalls with labels).
+        self.view = SafeBrowser()
+        self.view.setObjectName("copilotView")
+        self.view.article_link.connect(self.open_article.emit)
+        self.view.other_link.connect(self._link)
+        self._actions: list[Callable[[], None]] = []
+
+        self.draft_box = QGroupBox("Draft reply")
+        self.tone = QComboBox()
+        self.tone.setObjectName("tone")
+        for tone in ("friendly", "concise", "formal"):
+            self.tone.addItem(tone.capitalize(), tone)
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setObjectName("stopGeneration")
+        self.stop_button.setShortcut("Esc")
+        self.stop_button.hide()
+        self.stop_button.clicked.connect(self.stop_generation.emit)
+        self.regen_button = QPushButton("Regenerate")
+        self.regen_button.setToolTip("Draft again in the chosen tone (Ctrl+R); Ctrl+Z brings your text back")
+        self.rewrite_button = _tool("Rewrite")
+        self.rewrite_button.setObjectName("rewriteButton")
+        self.rewrite_button.setToolTip("Rewrite your reply in another tone, or translate it, with a model")
+        self.rewrite_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.rewrite_menu = QMenu(self.rewrite_button)
+        for tone in ("friendly", "concise", "formal"):
+            act = self.rewrite_menu.addAction(f"Rewrite in a {tone} tone")
+            act.triggered.connect(partial(self.rewrite.emit, "rewrite", tone))
+        self.rewrite_menu.addSeparator()
+        self.translate_customer = self.rewrite_menu.addAction("Translate into the customer's language")
+        self.translate_customer.triggered.connect(lambda: self.rewrite.emit("translate", self._customer_language()))
+        for code, name in (("en", "English"), ("es", "Spanish"), ("de", "German"), ("fr", "French")):
+            act = self.rewrite_menu.addAction(f"Translate into {name}")
+            act.triggered.connect(partial(self.rewrite.emit, "translate", code))
+        self.rewrite_button.setMenu(self.rewrite_menu)
+        self.flag_sentence_button = _tool("⚑ Flag a sentence…")
+        self.flag_sentence_button.setToolTip(FLAG_TIP)
+        self.editor = QPlainTextEdit()
+        self.editor.setObjectName("draftEditor")
+        self.editor.setPlaceholderText("The draft reply appears here. Edit it freely: it is saved as you type.")
+        self.citations = QLabel()
+        self.citations.setObjectName("citations")
+        self.citations.setWordWrap(True)
+        self.citations.setTextFormat(Qt.TextFormat.RichText)
+        self.citations.linkActivated.connect(lambda link: self.open_article.emit(link.removeprefix("article:")))
+        self.draft_meta = QLabel()
+        self.draft_meta.setObjectName("draftMeta")
+        self.saved = QLabel()
+        self.saved.setObjectName("savedIndicator")
+        self.send_button = QPushButton("Send reply")
+        self.send_button.setObjectName("sendButton")
+        self.send_button.setToolTip("Send to the customer (Ctrl+Enter)")
+        self.note_button = QPushButton("Add as internal note")
+        self.note_button.setToolTip("Only agents see it (Ctrl+Shift+Enter)")
+
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Tone:"))
+        top.addWidget(self.tone)
+        top.addWidget(self.regen_button)
+        top.addWidget(self.rewrite_button)
+        top.addWidget(self.stop_button)
+        top.addStretch(1)
+        top.addWidget(self.flag_sentence_button)
+        actions = QHBoxLayout()
+        actions.addWidget(self.saved)
+        actions.addStretch(1)
+        actions.addWidget(self.note_button)
+        actions.addWidget(self.send_button)
+        draft_layout = QVBoxLayout(self.draft_box)
+        draft_layout.addLayout(top)
+        draft_layout.addWidget(self.editor, 1)
+        draft_layout.addWidget(self.citations)
+        draft_layout.addWidget(self.draft_meta)
+        draft_layout.addLayout(actions)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addWidget(self.status)
+        layout.addWidget(self.view, 5)
+        layout.addWidget(self.draft_box, 4)
+
+        self.regen_button.clicked.connect(lambda: self.regenerate.emit(self.current_tone()))
+        self.tone.activated.connect(lambda _i: self.regenerate.emit(self.current_tone()))
+        self.send_button.clicked.connect(lambda: self.send.emit(False))
+        self.note_button.clicked.connect(lambda: self.send.emit(True))
+        self.flag_sentence_button.clicked.connect(self.flag_sentence.emit)
+        self.editor.textChanged.connect(self._edited)
+        for keys, internal in (("Ctrl+Return", False), ("Ctrl+Shift+Return", True)):
+            shortcut = QShortcut(QKeySequence(keys), self.editor)
+            shortcut.activated.connect(lambda internal=internal: self.send.emit(internal))
+        self.set_enabled(False)
+        self._min_confidence = 0.0
+        self._summary_stream = ""
+        self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_REPAINT_MS)
+        self._summary_timer.timeout.connect(self._paint_summary_stream)
+
+    def _act(self, caption: str, tip: str, fn: Callable[[], None]) -> str:
+        self._actions.append(fn)
+        return f"<a href='act:{len(self._actions) - 1}' title='{html.escape(tip)}'>{html.escape(caption)}</a>"
+
+    def _flag(self, task: str, target: str, text: str) -> str:
+        return self._act("⚑ Flag", FLAG_TIP, partial(self.flag_requested.emit, task, target, text))
+
+    def _link(self, link: str) -> None:
+        if link.startswith("act:"):
+            index = int(link[4:])
+            if 0 <= index < len(self._actions):
+                self._actions[index]()
+
+    def _customer_language(self) -> str:
+        return (self.result.ticket.language or "en") if self.result is not None else "en"
+
+    def current_tone(self) -> str:
+        return str(self.tone.currentData())
+
+    def set_enabled(self, enabled: bool) -> None:
+        for w in (
+            self.editor,
+            self.send_button,
+            self.note_button,
+            self.regen_button,
+            self.rewrite_button,
+            self.tone,
+            self.flag_sentence_button,
+        ):
+            w.setEnabled(enabled)
+
+    def show_loading(self, text: str) -> None:
+        self.status.setText(text)
+
+    def show_result(self, result: AssistResult, min_confidence: float, draft_meta: bool = True) -> None:
+        """Show every output; `draft_meta=False` keeps the citations of the draft the agent is editing."""
+        self.result = result
+        self._min_confidence = min_confidence
+        self._summary_stream = ""
+        self._summary_timer.stop()
+        self.status.setText(
+            f"<b>Copilot</b> · {html.escape(routed_text(result, 'summary'))} · sentiment: {result.sentiment}"
+        )
+        self._actions = []
+        sections = [
+            ("Summary", self._summary_html(result)),
+            ("Flags", self._flags_html(result)),
+            ("Triage", self._triage_html(result)),
+            ("Suggested articles", self._articles_html(result, min_confidence)),
+        ]
+        body = "".join(f"<h4 style='margin:8px 0 2px 0'>{title}</h4>{content}" for title, content in sections)
+        scroll = self.view.verticalScrollBar().value()
+        self.view.setHtml(PANEL_STYLE + body)
+        self.view.verticalScrollBar().setValue(scroll)
+        if draft_meta:
+            self._show_draft_meta(result)
+        self.set_enabled(True)
+
+    def _summary_html(self, result: AssistResult) -> str:
+        return "".join(
+            f"<p><b>{html.escape(line.label)}:</b> {html.escape(line.text)} "
+            f"<span class='acts'>{self._flag('summary', f'summary:{i}', line.text)}</span></p>"
+            for i, line in enumerate(result.summary.lines)
+        )
+
+    def _flags_html(self, result: AssistResult) -> str:
+        if not result.flags:
+            return "<p><i>No flags: calm tone, nothing urgent.</i></p>"
+        parts = []
+        for f in result.flags:
+            color = "#c62828" if f.severity >= 3 else "#ef6c00" if f.severity == 2 else "#555555"
+            parts.append(
+                f"<p><span style='color:{color}'><b>{html.escape(f.label)}</b></span> — {html.escape(f.reason)}"
+                f"<br><i>“{html.escape(f.evidence)}”</i> "
+                f"<span class='acts'>{self._flag('signals', f'flag:{f.kind}', f'{f.label}: {f.evidence}')}</span></p>"
+            )
+        return "".join(parts)
+
+    def _triage_html(self, result: AssistResult) -> str:
+        t = result.triage
+        similar = ", ".join(f"#{n}" for n, _label_, _sim in t.neighbours[:3])
+        if not t.intent:
+            intent = "unknown (no labelled history yet)"
+        elif t.is_unsure:
+            options = ", ".join(f"{label} {share:.0%}" for label, share in t.candidates)
+            intent = f"unsure ({html.escape(options)})"
+        else:
+            intent = f"{html.escape(t.intent)} ({t.confidence:.0%})"
+        return (
+            f"<p><b>Intent:</b> {intent}"
+            f" · <b>Priority:</b> {t.priority} <span class='dim'>({html.escape(t.priority_reason)})</span><br>"
+            f"<b>Tags:</b> {html.escape(', '.join(t.tags) or 'none')}"
+            + (f"<br><span class='dim'>Like earlier tickets {similar}</span>" if similar else "")
+            + f" <span class='acts'>{self._flag('triage', 'triage', f'{t.intent} / {t.priority}')}</span></p>"
+        )
+
+    def _articles_html(self, result: AssistResult, min_confidence: float) -> str:
+        parts = []
+        if not result.suggestions or result.suggestions[0].confidence < min_confidence:
+            parts.append(
+                "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
+                "consider writing one.</p>"
+            )
+        shown = [s for s in result.suggestions if s.confidence >= HIDE_BELOW]
+        if len(shown) < len(result.suggestions):
+            parts.append(f"<p class='dim'>{len(result.suggestions) - len(shown)} barely related articles hidden.</p>")
+        for s in shown:
+            weak = s.confidence < min_confidence
+            aid = s.article_id
+            acts = " · ".join(
+                (
+                    self._act("Open", "Read the article", partial(self.open_article.emit, aid)),
+                    self._act(
+                        "Insert link", "Insert a link into the draft", partial(self.insert_link.emit, aid, s.title)
+                    ),
+                    self._act(
+                        "Edit",
+                        "Correct it: a new version the copilot uses at once",
+                        partial(self.edit_article.emit, aid),
+                    ),
+                    self._act("Not relevant", "Hide it for this ticket", partial(self.not_relevant.emit, aid)),
+                    self._flag("suggestions", f"article:{aid}", s.title),
+                )
+            )
+            parts.append(
+                f"<p><a href='article:{html.escape(aid)}'><b>{html.escape(s.title)}</b></a> "
+                f"<span style='color:{'#999999' if weak else '#2e7d32'}'>{s.confidence:.0%}{' (weak)' if weak else ''}</span>"
+                f"<br>{highlight(s.passage, s.highlights)}<br><span class='acts'>{acts}</span></p>"
+            )
+        return "".join(parts)
+
+    def _show_draft_meta(self, result: AssistResult) -> None:
+        d = result.draft
+        cites = " · ".join(
+            f"[{c.number}] <a href='article:{html.escape(c.article_id)}'>{html.escape(c.title)}</a> (v{c.article_version})"
+            for c in d.citations
+        )
+        self.citations.setText(f"Sources: {cites}" if cites else "<i>No source article: the draft says so.</i>")
+        self.draft_meta.setText(
+            f"Drafted {html.escape(routed_text(result, 'draft'))} · language {d.language} · tone {d.tone}"
+        )
+
+    def set_tone(self, tone: str) -> None:
+        index = self.tone.findData(tone)
+        if index >= 0:
+            self.tone.setCurrentIndex(index)
+
+    def set_draft_text(self, text: str) -> None:
+        """Replace the draft as one undoable edit, without counting as the agent's typing."""
+        self._programmatic = True
+        try:
+            cursor = self.editor.textCursor()
+            cursor.select(QTextCursor.SelectionType.Document)
+            cursor.insertText(text)
+            self.editor.moveCursor(QTextCursor.MoveOperation.Start)
+        finally:
+            self._programmatic = False
+
+    def load_draft_text(self, text: str) -> None:
+        """Show a ticket's draft fresh, with an empty undo history (switching tickets is not an edit)."""
+        self._programmatic = True
+        try:
+            self.editor.setPlainText(text)
+        finally:
+            self._programmatic = False
+
+    def stream_piece(self, piece: str, first: bool) -> None:
+        """A model's draft arriving piece by piece (not the agent's typing; one undo step per stream)."""
+        self._programmatic = True
+        try:
+            cursor = self.editor.textCursor()
+            # The first piece opens an edit block and every later one joins it: the whole stream, with the text
+            # it replaced, is a single Ctrl+Z.
+            if first:
+                cursor.beginEditBlock()
+                cursor.select(QTextCursor.SelectionType.Document)
+                cursor.removeSelectedText()
+            else:
+                cursor.joinPreviousEditBlock()
+            cursor.movePosition(QTextCursor.MoveOperation.End)
+            cursor.insertText(piece)
+            cursor.endEditBlock()
+        finally:
+            self._programmatic = False
+
+    def stream_summary(self, lines: str) -> None:
+        """A model's summary so far ("Wants: …" lines). Repainted at most every SUMMARY_REPAINT_MS, so a fast
+        stream does not re-lay out the whole panel for every token."""
+        self._summary_stream = lines
+        if not self._summary_timer.isActive():
+            self._summary_timer.start()
+
+    def _paint_summary_stream(self) -> None:
+        if self.result is None or not self._summary_stream:
+            return
+        parsed = [line.partition(": ") for line in self._summary_stream.splitlines()]
+        summary = Summary(tuple(SummaryLine(label, text) for label, _sep, text in parsed))
+        streaming = replace(self.result, summary=summary)
+        text = self._summary_stream
+        self.show_result(streaming, self._min_confidence, draft_meta=False)
+        self.result = streaming
+        self._summary_stream = text
+        self.status.setText("<b>Copilot</b> · a model is writing the summary…")
+
+    def set_generating(self, generating: bool) -> None:
+        self.stop_button.setVisible(generating)
+        if generating:
+            self.draft_meta.setText("A model is writing the draft… (Esc or Stop keeps the built-in draft)")
+
+    def insert_text(self, text: str) -> None:
+        self.editor.textCursor().insertText(text)
+
+    def _edited(self) -> None:
+        if not self._programmatic:
+            self.draft_edited.emit(self.editor.toPlainText())
+
+    def text(self) -> str:
+        """What the panel shows, as plain text (for tests and accessibility checks)."""
+        return self.view.toPlainText()
+
+    def clear(self) -> None:
+        self.result = None
+        self._summary_stream = ""
+        self._summary_timer.stop()
+        self._actions = []
+        self.view.clear()
+        self.load_draft_text("")
+        self.citations.setText("")
+        self.draft_meta.setText("")
+        self.saved.setText("")
+        self.status.setText("Select a ticket to see the copilot.")
+        self.set_enabled(False)
