@@ -12,7 +12,8 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from copilot.app import Services, build_services
+from copilot.app import build_services
+from copilot.services import Services
 from tests.integration.rt_server import RTServer, rt_installed
 
 REPO = Path(__file__).resolve().parents[1]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.domain import SentReply, Ticket
 from copilot.domain.events import DraftDidUpdate
 from copilot.domain.inbox import InboxFilter, InboxRow
-from copilot.engine.text import words
+from copilot.services import Services
 from copilot.store import drafts, outbox
 from copilot.store import tickets as ticket_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
@@ -63,14 +61,6 @@ async def save_draft(
 async def discard_draft(services: Services, ticket_id: int) -> None:
     await services.store.run(drafts.discard_draft, services.store.db, ticket_id)
     services.bus.emit(DraftDidUpdate(ticket_id=ticket_id))
-
-
-def edit_ratio(ai_draft: str, sent: str) -> float:
-    """0.0 when the agent sent the draft unchanged, 1.0 when nothing of it survived (word-level)."""
-    if not ai_draft.strip():
-        return 1.0
-    matcher = difflib.SequenceMatcher(None, words(ai_draft), words(sent), autojunk=False)
-    return round(1.0 - matcher.ratio(), 3)
 
 
 async def send_reply(

@@ -9,22 +9,22 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.domain import Article, ArticleVersion, Suggestion
 from copilot.domain.events import ArticleDidChange
 from copilot.engine.text import key_terms
 from copilot.kb import articles, importer, retrieve
+from copilot.services import Services
 
 
 async def search_kb(services: Services, text: str, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
     """Keyword and (with the local model) meaning search over a workspace's articles."""
 
     def _search(db: Database) -> list[Suggestion]:
-        from copilot.assist.ticket_assist import dense_search, term_counts
+        from copilot.assist.ticket_assist import dense_search
 
-        dense = dense_search(db, workspace, services.engine_cache) if workspace else None
+        dense = dense_search(db, workspace, services.caches) if workspace else None
         query = retrieve.WeightedQuery.from_parts([(text, 1.0)])
-        counts = term_counts(services.engine_cache)
+        counts = services.caches.term_counts
         return retrieve.search(db, query, workspace=workspace, limit=limit, dense=dense, counts=counts)
 
     return await services.store.run(_search, services.store.db)
@@ -46,7 +46,7 @@ async def import_kb(services: Services, path: Path, workspace: str, author: str 
 
 
 async def _refresh_vectors(services: Services, workspace: str | None) -> None:
-    from copilot.assist.ticket_assist import refresh_vectors
+    from copilot.assist.indexing import refresh_vectors
 
     await refresh_vectors(services, workspace)
 
@@ -72,7 +72,7 @@ async def _push_to_helpdesk(services: Services, article_id: str) -> None:
     from copilot.helpdesk.base import Capability
 
     workspace = await services.store.run(articles.workspace_of, services.store.db, article_id)
-    connector = services.connectors.get(workspace)
+    connector = services.connectors.find(workspace)
     if connector is None or connector.kind == "demo" or Capability.KB_UPDATE not in connector.capabilities:
         return
     item = await sending.queue_article(services, workspace, article_id)
@@ -152,5 +152,5 @@ def _gaps(db: Database, workspace: str, below: float) -> list[KnowledgeGap]:
 async def knowledge_gaps(services: Services, workspace: str) -> list[KnowledgeGap]:
     """Where agents got "No good article": the tickets whose best suggestion stayed under the weak threshold
     (`suggest.min_confidence`), grouped by intent, largest group first."""
-    below = services.settings.number("suggest.min_confidence")
+    below = services.settings.suggest.min_confidence
     return await services.store.run(_gaps, services.store.db, workspace, below)

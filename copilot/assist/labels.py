@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.errors import ImportFileError
 from copilot.evaluation.data import read_jsonl
+from copilot.services import Services
 
 
 def _store(db: Database, workspace: str, rows: list[tuple[str, str, str]], replace_all: bool) -> int:

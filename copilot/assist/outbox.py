@@ -10,9 +10,9 @@ import logging
 
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.domain import Role, Visibility
 from copilot.domain.events import DraftDidUpdate, TicketDidChange
+from copilot.engine.text import edit_ratio
 from copilot.errors import (
     CopilotError,
     HelpdeskAuthError,
@@ -23,18 +23,13 @@ from copilot.errors import (
 )
 from copilot.helpdesk.base import thread_watermark
 from copilot.kb.articles import ArticleInput, get_article
+from copilot.services import Services
 from copilot.store import drafts, outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
 
 log = logging.getLogger(__name__)
-
-
-def edit_ratio(ai_draft: str, sent: str) -> float:
-    from copilot.assist.conversation import edit_ratio as ratio
-
-    return ratio(ai_draft, sent)
 
 
 async def queue_message(

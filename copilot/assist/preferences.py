@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from copilot.app import Services
+from copilot.services import Services
 
 
 async def change_setting(services: Services, key: str, raw: Any) -> Any:

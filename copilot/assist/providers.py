@@ -7,16 +7,25 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from copilot.app import Services
-from copilot.assist.routing import API_KEY_ENV, provider_key
-from copilot.config.secrets import delete_secret, set_secret
+from copilot.config.secrets import delete_secret, get_secret, set_secret
 from copilot.errors import ValidationError
 from copilot.llm import catalog
 from copilot.llm.catalog import Provider
 from copilot.llm.client import ModelClient
+from copilot.services import Services
 from copilot.store import usage as usage_store
 
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,29}$")
+
+API_KEY_ENV = "COPILOT_API_KEY"
+
+
+def provider_key(provider_id: str, kind: str = "") -> str:
+    """COPILOT_API_KEY when set, else the keyring entry of the provider (or of its kind, for --model runs)."""
+    key = get_secret(f"provider/{provider_id}", API_KEY_ENV)
+    if not key and kind and kind != provider_id:
+        key = get_secret(f"provider/{kind}", API_KEY_ENV)
+    return key
 
 
 @dataclass(frozen=True)
@@ -73,7 +82,7 @@ async def usage(services: Services, since: str = "") -> dict[str, Any]:
     def _read(db: Any) -> dict[str, Any]:
         report = usage_store.usage_report(db, since)
         spent = usage_store.spent_this_month(db)
-        monthly = services.settings.number("budget.monthly_usd")
+        monthly = services.settings.budget.monthly_usd
         report["budget"] = {
             "monthly_usd": monthly,
             "spent_usd": round(spent, 6),
@@ -109,34 +118,9 @@ class BudgetStatus:
 
 
 async def budget_status(services: Services) -> BudgetStatus:
-    monthly = services.settings.number("budget.monthly_usd")
+    monthly = services.settings.budget.monthly_usd
     spent = await services.store.run(usage_store.spent_this_month, services.store.db)
     share = spent / monthly if monthly > 0 else 0.0
     warn_at = float(catalog.table().get("budget", {}).get("warn_at", 0.8))
     level = "ok" if monthly <= 0 or share < warn_at else ("spent" if share >= 1.0 else "warning")
     return BudgetStatus(monthly, round(spent, 6), share, level)
-
-
-async def configure_encoder(services: Services) -> None:
-    """Use the embedding model named in `embeddings.model` (a provider's, through litellm) for meaning search and
-    triage, or the built-in encoder when the setting is empty. Cheap when nothing changed."""
-    from copilot.llm.embeddings import ProviderEncoder
-
-    ref = services.settings.text("embeddings.model").strip()
-    cache = services.engine_cache
-    current = cache.get("embedder")
-    if not ref:
-        if isinstance(current, ProviderEncoder):
-            del cache["embedder"]  # back to the built-in encoder, loaded on next use
-        return
-    if isinstance(current, ProviderEncoder) and current.model.ref == ref:
-        return
-    rows = await list_providers(services)
-    providers = {p.id: Provider(p.id, p.kind, p.label, p.api_base) for p in rows}
-    resolved = catalog.resolve(ref, providers)
-    if resolved is None:
-        raise ValidationError(
-            f"The embedding model '{ref}' does not name a provider you added.",
-            "Write provider/model with a provider from Models → Providers, or clear the setting for the built-in one.",
-        )
-    cache["embedder"] = ProviderEncoder(resolved, provider_key(resolved.provider.id, resolved.provider.kind))

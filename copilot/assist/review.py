@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.domain import OutputFlag
 from copilot.domain.events import FlagsDidChange
 from copilot.errors import ValidationError
+from copilot.services import Services
 from copilot.store import outputs
 
 REASONS = ("incorrect", "unsupported", "outdated")

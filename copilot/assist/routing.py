@@ -1,65 +1,55 @@
-"""Run the copilot's tasks on the tier the router picks: built-in, a cheap model or a frontier model.
+"""Run the copilot's tasks (copilot.assist.tasks) on the tier the router picks: built-in, a cheap model or a
+frontier model.
 
 The built-in result is always computed first (it is fast and is the fallback). Tasks routed to a model replace
-their built-in part; a model failure keeps the built-in part with a note. Every call is accounted for; results
-are cached by (task, prompt version, model, ticket content).
+their built-in part; a model failure keeps the built-in part with a note. Every call goes through the cache and
+the call log (copilot.llm.calls); results are cached by (task, prompt version, model, ticket content).
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from sqlite_utils import Database
 
-from copilot.app import Services
-from copilot.assist.workspace import content_key
-from copilot.config.secrets import get_secret
-from copilot.domain import (
-    AssistResult,
-    Citation,
-    Draft,
-    Flag,
-    Provenance,
-    Role,
-    Summary,
-    SummaryLine,
-    Ticket,
-    Triage,
-)
+from copilot.assist.providers import provider_key
+from copilot.assist.tasks import BY_NAME, PER_TICKET, Applied, Task, TaskInputs
+from copilot.assist.ticket_assist import assist_builtin, record_once
+from copilot.domain import AssistResult, Provenance, Role, Ticket
+from copilot.domain.tickets import content_key
+from copilot.domain.usage import RoutedOutput
+from copilot.engine import ENGINE, MODEL
 from copilot.errors import CopilotError, ValidationError
 from copilot.llm import catalog, prompts, schema
+from copilot.llm.calls import AccountedCalls, cache_key
 from copilot.llm.catalog import Provider, ResolvedModel
 from copilot.llm.client import Attempt, Completion, ModelCallError, ModelClient
 from copilot.llm.router import Budget, Route, TicketFacts, route
-from copilot.store import outputs, usage
+from copilot.services import Services
+from copilot.store import outputs as outputs_store
+from copilot.store import tickets as ticket_store
+from copilot.store import usage
+from copilot.store.usage import StoreCallLog
 from copilot.store.util import dumps
 
-MODEL_TASKS = ("summary", "signals", "triage", "rerank", "draft")
-RERANK_CANDIDATES = 5
-SHOWN_AS = {"rerank": "suggestions"}  # the re-ranked list is the suggestions output
-API_KEY_ENV = "COPILOT_API_KEY"
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "de": "German", "fr": "French"}
+BUILTIN_TAGS_VERSION = "tags-builtin-1"
 Delta = Callable[[str, str], None]  # (task, new text)
 
 
-@dataclass(frozen=True)
-class RoutedOutput:
-    task: str
-    tier: str
-    model: str
-    reason: str
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    latency_ms: float = 0.0
-    ttft_ms: float | None = None
-    cache_hit: bool = False
-    note: str = ""
+async def assist_ticket(
+    services: Services,
+    ticket_id: int,
+    tone: str | None = None,
+    on_delta: Delta | None = None,
+) -> AssistResult:
+    """Run every built-in task, then the tasks the router sends to a model (streamed through `on_delta`
+    as (task, text piece)); record each output with its provenance and routing."""
+    result = await assist_builtin(services, ticket_id, tone)
+    return await assist_with_models(services, result, tone=tone or services.settings.draft.tone, on_delta=on_delta)
 
 
 @dataclass(frozen=True)
@@ -72,14 +62,6 @@ class ModelSetup:
     @property
     def any_model(self) -> bool:
         return any(self.tiers.values())
-
-
-def provider_key(provider_id: str, kind: str = "") -> str:
-    """COPILOT_API_KEY when set, else the keyring entry of the provider (or of its kind, for --model runs)."""
-    key = get_secret(f"provider/{provider_id}", API_KEY_ENV)
-    if not key and kind and kind != provider_id:
-        key = get_secret(f"provider/{kind}", API_KEY_ENV)
-    return key
 
 
 def _setup(db: Database, services: Services) -> ModelSetup:
@@ -100,15 +82,16 @@ def _setup(db: Database, services: Services) -> ModelSetup:
     else:
         table = catalog.table()
         refs = {
-            tier: catalog.model_list(s.text(f"models.{tier}")) or list(table["tiers"][tier])
-            for tier in ("cheap", "frontier")
+            tier: catalog.model_list(chosen) or list(table["tiers"][tier])
+            for tier, chosen in (("cheap", s.models.cheap), ("frontier", s.models.frontier))
         }
     tiers = {
         tier: [m for m in (catalog.resolve(r, providers) for r in found) if m is not None]
         for tier, found in refs.items()
     }
-    budget = Budget(s.number("budget.monthly_usd"), usage.spent_this_month(db))
-    return ModelSetup(providers, tiers, catalog.parse_task_overrides(s.text("routing.tasks")), budget)
+    budget = Budget(s.budget.monthly_usd, usage.spent_this_month(db))
+    overrides = catalog.parse_task_overrides(s.routing.tasks, BY_NAME)
+    return ModelSetup(providers, tiers, overrides, budget)
 
 
 async def models_configured(services: Services) -> bool:
@@ -153,39 +136,49 @@ def transcript(ticket: Ticket, keep: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _passages(result: AssistResult, min_confidence: float) -> list[tuple[int, str, str, int, str]]:
-    """Numbered passages the draft may cite: (number, article id, title, version, text)."""
-    strong = [s for s in result.suggestions if s.confidence >= min_confidence][:3]
-    return [(i + 1, s.article_id, s.title, s.article_version, s.passage) for i, s in enumerate(strong)]
+def messages_for(
+    task: Task, result: AssistResult, values: dict[str, str], keep: int | None, context: str
+) -> list[dict[str, str]]:
+    """The system message (the task's instructions and the guard) and the ticket as delimited data."""
+    user = prompts.ticket_block(transcript(result.ticket, keep))
+    if context:
+        user += f"\n\n{task.context_heading}:\n{context}"
+    return [
+        {"role": "system", "content": prompts.system_message(task.name, **values)},
+        {"role": "user", "content": user},
+    ]
 
 
-def _candidates(result: AssistResult) -> str:
-    """The suggestions a model may re-order: numbered, with title and best passage."""
-    return "\n".join(
-        f"[{n}] {s.title}: {s.passage}" for n, s in enumerate(result.suggestions[:RERANK_CANDIDATES], start=1)
+def route_for(task: Task, facts: TicketFacts, setup: ModelSetup) -> Route:
+    available = {tier: [m.ref for m in models] for tier, models in setup.tiers.items()}
+    return route(task.name, facts, available, default_tier=task.tier, overrides=setup.overrides, budget=setup.budget)
+
+
+def _gather_inputs(db: Database, services: Services, result: AssistResult, tone: str) -> TaskInputs:
+    return TaskInputs(
+        language=LANGUAGE_NAMES.get(result.draft.language, "English"),
+        tone=tone,
+        customer=result.ticket.customer_name.split(" ")[0] or "there",
+        agent=services.agent_name(result.ticket.workspace),
+        min_confidence=services.settings.suggest.min_confidence,
+        known_tags=tuple(ticket_store.known_tags(db, result.ticket.workspace)),
     )
 
 
-def _reranked(result: AssistResult, order: list[int]) -> AssistResult:
-    """The model's order first (numbers it invented or repeated are ignored), the rest after, as they were."""
-    top = result.suggestions[:RERANK_CANDIDATES]
-    picked = list(dict.fromkeys(n for n in order if 1 <= n <= len(top)))
-    rest = [s for n, s in enumerate(top, start=1) if n not in picked]
-    return replace(result, suggestions=(*[top[n - 1] for n in picked], *rest, *result.suggestions[RERANK_CANDIDATES:]))
-
-
-def _messages(
-    task: str, result: AssistResult, values: dict[str, str], keep: int | None, passages: str
-) -> list[dict[str, str]]:
-    user = prompts.ticket_block(transcript(result.ticket, keep))
-    if passages:
-        heading = "Articles to order" if task == "rerank" else "Article passages you may cite"
-        user += f"\n\n{heading}:\n{passages}"
-    return [{"role": "system", "content": prompts.system_message(task, **values)}, {"role": "user", "content": user}]
-
-
-def _cache_key(task: str, prompt_version: str, model: str, content: str) -> str:
-    return hashlib.sha256(f"{task}|{prompt_version}|{model}|{content}".encode()).hexdigest()
+def _builtin_extras(db: Database, result: AssistResult) -> AssistResult:
+    """The built-in answers of the tasks the built-in pass does not cover (recorded like every output)."""
+    thread = content_key(result.ticket)
+    extras, provenance, ids = dict(result.extras), dict(result.provenance), dict(result.output_ids)
+    for task in PER_TICKET:
+        if task.builtin is None:
+            continue
+        payload = task.builtin(result)
+        prov = Provenance(
+            ENGINE, MODEL, BUILTIN_TAGS_VERSION, cache_key(task.name, "", MODEL, dumps([thread, payload]))
+        )
+        extras[task.output], provenance[task.output] = payload, prov
+        ids[task.output] = record_once(db, result.ticket.id, task.output, prov, payload)
+    return replace(result, extras=extras, provenance=provenance, output_ids=ids)
 
 
 async def assist_with_models(
@@ -194,198 +187,101 @@ async def assist_with_models(
     """Replace the built-in parts the router sends to a model; record routing for every task."""
     store = services.store
     setup = await store.run(_setup, store.db, services)
+    result = await store.run(_builtin_extras, store.db, result)
+    inputs = await store.run(_gather_inputs, store.db, services, result, tone)
     facts = facts_of(result)
-    available = {tier: [m.ref for m in models] for tier, models in setup.tiers.items()}
-    routes = {
-        task: route(task, facts, available, overrides=setup.overrides, budget=setup.budget) for task in MODEL_TASKS
-    }
-    routing: dict[str, RoutedOutput] = {
-        SHOWN_AS.get(task, task): RoutedOutput(
-            SHOWN_AS.get(task, task), "built-in", "builtin-rules-1", routes[task].reason
-        )
-        for task in MODEL_TASKS
+    routes = {task.name: route_for(task, facts, setup) for task in PER_TICKET}
+    routing = {
+        task.output: RoutedOutput(task.output, "built-in", MODEL, routes[task.name].reason) for task in PER_TICKET
     }
     if not setup.any_model:
         return replace(result, routing={k: asdict(v) for k, v in routing.items()})
     resolved = {m.ref: m for models in setup.tiers.values() for m in models}
     client = ModelClient(lambda pid: provider_key(pid, setup.providers[pid].kind if pid in setup.providers else ""))
+    log = StoreCallLog(store)
     thread = content_key(result.ticket)
-    min_conf = services.settings.number("suggest.min_confidence")
-    agent = services.agent_name(result.ticket.workspace)
 
-    async def run(task: str, r: Route, result: AssistResult = result) -> tuple[str, Any, RoutedOutput]:
-        if r.built_in:
-            return task, None, routing[SHOWN_AS.get(task, task)]
-        prompt = prompts.load(task)
-        passages = _passages(result, min_conf) if task == "draft" else []
-        passage_text = "\n".join(f"[{n}] {title}: {text}" for n, _, title, _, text in passages)
-        if task == "rerank":
-            passage_text = _candidates(result)
-        language = LANGUAGE_NAMES.get(result.draft.language, "English")
-        candidates = [label for label, _ in result.triage.candidates][:6]
-        values = {
-            "language": language,
-            "tone": tone,
-            "customer": result.ticket.customer_name.split(" ")[0] or "there",
-            "agent": agent,
-            "candidates": ", ".join(candidates),
-        }
-        if task == "triage" and len(candidates) < 2:
-            return task, None, routing[task]
-        if task == "rerank" and len(result.suggestions) < 2:
-            return task, None, routing["suggestions"]
-        content = dumps([thread, passage_text, values if task in ("draft", "triage") else ""])
-        key = _cache_key(task, prompt.version, r.models[0], content)
-        hit = await _from_cache(services, task, r, result.ticket.id, key)
+    async def run(task: Task, base: AssistResult) -> tuple[Task, Any, RoutedOutput]:
+        r = routes[task.name]
+        if r.built_in or not task.worth_asking(base, inputs):
+            return task, None, routing[task.output]
+        prompt = prompts.load(task.name)
+        values = inputs.values(base)
+        context = task.context(base, inputs)
+        key = cache_key(
+            task.name, prompt.version, r.models[0], dumps([thread, context, values if task.values_in_key else ""])
+        )
+        calls = AccountedCalls(log, task.name, r, base.ticket.id)
+        hit = await calls.from_cache(key)
         if hit is not None:
             return task, *hit
 
-        account = _accountant(services, task, r, result.ticket.id)
-
         def shorten(messages: list[dict[str, str]]) -> list[dict[str, str]] | None:
-            count = len(result.ticket.messages)
-            return _messages(task, result, values, max(1, count // 2), passage_text) if count > 1 else None
+            count = len(base.ticket.messages)
+            return messages_for(task, base, values, max(1, count // 2), context) if count > 1 else None
 
-        delta = _delta_for(task, prompt.output, on_delta)
-        messages = _messages(task, result, values, None, passage_text)
+        messages = messages_for(task, base, values, None, context)
         chain = [resolved[ref] for ref in r.models]
+        account = calls.accountant()
         try:
-            completion = await client.complete(chain, messages, on_delta=delta, on_attempt=account, shorten=shorten)
+            completion = await client.complete(
+                chain, messages, on_delta=_delta_for(task, on_delta), on_attempt=account, shorten=shorten
+            )
             value: Any = completion.text.strip()
-            if prompt.output == "json":
+            if task.schema is not None:
                 value = await _structured(client, chain, messages, completion, task, account)
         except (ModelCallError, schema.SchemaError) as exc:
             note = exc.message if isinstance(exc, CopilotError) else f"the model's answer did not fit ({exc})"
             return (
                 task,
                 None,
-                RoutedOutput(task, "built-in", "builtin-rules-1", f"built-in: fallback ({r.reason})", note=note),
+                RoutedOutput(task.output, "built-in", MODEL, f"built-in: fallback ({r.reason})", note=note),
             )
-        return task, value, await _remember(services, task, r, key, prompt.version, thread, value, completion)
+        return task, value, await calls.remember(key, prompt.version, thread, value, completion)
 
-    async def rerank_then_draft() -> list[tuple[str, Any, RoutedOutput]]:
-        """The draft is grounded in the re-ranked suggestions, so it waits for them (when there is a re-rank)."""
-        reranked = await run("rerank", routes["rerank"])
-        base = _reranked(result, reranked[1]["order"]) if reranked[1] is not None else result
-        return [reranked, await run("draft", routes["draft"], base)]
+    async def chain_from(first: Task) -> list[tuple[Task, Any, RoutedOutput]]:
+        """A task, then the tasks that wait for its answer, each given the result so far."""
+        done = [await run(first, result)]
+        base = result
+        for follower in [t for t in PER_TICKET if t.after == first.name]:
+            applied = _apply(done[-1], base, inputs)
+            base = applied.result if isinstance(applied, Applied) else base
+            done.append(await run(follower, base))
+        return done
 
-    parallel = [run(task, routes[task]) for task in MODEL_TASKS if task not in ("rerank", "draft")]
-    side_by_side, chained = await asyncio.gather(asyncio.gather(*parallel), rerank_then_draft())
-    done = [*side_by_side, *chained]
-    summary, flags, sentiment, draft, triage = (
-        result.summary,
-        result.flags,
-        result.sentiment,
-        result.draft,
-        result.triage,
-    )
-    suggestions = result.suggestions
-    provenance = dict(result.provenance)
-    payloads: dict[str, dict[str, Any]] = {}
-    for task, value, out in done:
-        shown = SHOWN_AS.get(task, task)
-        routing[shown] = replace(out, task=shown)
+    heads = [t for t in PER_TICKET if not t.after]
+    finished = [answer for chain in await asyncio.gather(*map(chain_from, heads)) for answer in chain]
+    current, provenance, payloads = result, dict(result.provenance), {}
+    for task, value, out in sorted(finished, key=lambda answer: PER_TICKET.index(answer[0])):
+        routing[task.output] = replace(out, task=task.output)
         if value is None:
             continue
-        version = prompts.load(task).version
-        provenance[shown] = Provenance("litellm", out.model, version, provenance[shown].inputs_hash)
-        if task == "summary":
-            summary = Summary(tuple(SummaryLine(label, str(value[k])) for label, k in SUMMARY_LABELS))
-            payloads[task] = {"lines": [asdict(line) for line in summary.lines]}
-        elif task == "signals":
-            sentiment = str(value["sentiment"])
-            if value["urgency"] == "high" and not any(f.kind == "urgency" for f in flags):
-                why = "; ".join(value["reasons"][:2]) or "the model judged it urgent"
-                flags = (
-                    *flags,
-                    Flag(
-                        "urgency",
-                        "Urgent",
-                        f"the model judged it urgent: {why}",
-                        value["reasons"][0] if value["reasons"] else "",
-                        None,
-                        2,
-                    ),
-                )
-            payloads[task] = {
-                "sentiment": sentiment,
-                "urgency": value["urgency"],
-                "reasons": value["reasons"],
-                "flags": [asdict(f) for f in flags],
-            }
-        elif task == "rerank":
-            suggestions = _reranked(result, value["order"]).suggestions
-            payloads["suggestions"] = {"items": [asdict(s) for s in suggestions], "model_order": value["order"]}
-        elif task == "draft":
-            draft = _draft_from(str(value), replace(result, suggestions=suggestions), min_conf)
-            payloads[task] = asdict(draft)
-        elif task == "triage":
-            chosen = str(value["intent"])
-            if chosen not in {label for label, _ in result.triage.candidates}:
-                routing[task] = replace(out, tier="built-in", note=f"the model chose '{chosen}', not a candidate")
-                provenance[task] = result.provenance[task]
-                continue
-            confidence = max(0.0, min(1.0, float(value["confidence"])))
-            triage = replace(result.triage, intent=chosen, confidence=max(confidence, Triage.UNSURE_BELOW))
-            payloads[task] = asdict(triage)
+        applied = _apply((task, value, out), current, inputs)
+        if isinstance(applied, str):
+            routing[task.output] = replace(out, task=task.output, tier="built-in", note=applied)
+            continue
+        current = applied.result
+        payloads[task.output] = applied.payload
+        version = prompts.load(task.name).version
+        provenance[task.output] = Provenance("litellm", out.model, version, provenance[task.output].inputs_hash)
 
     def _record(db: Database) -> dict[str, int]:
         ids = dict(result.output_ids)
-        for task, payload in payloads.items():
-            ids[task] = outputs.record_output(
-                db, result.ticket.id, task, provenance[task], {**payload, "routing": asdict(routing[task])}
+        for output, payload in payloads.items():
+            ids[output] = outputs_store.record_output(
+                db, result.ticket.id, output, provenance[output], {**payload, "routing": asdict(routing[output])}
             )
         return ids
 
     ids = await store.run(_record, store.db)
-    return replace(
-        result, summary=summary, flags=tuple(flags), sentiment=sentiment, draft=draft, triage=triage, output_ids=ids,
-        suggestions=suggestions,
-        provenance=provenance, routing={k: asdict(v) for k, v in routing.items()},
-    )  # fmt: skip
+    return replace(current, output_ids=ids, provenance=provenance, routing={k: asdict(v) for k, v in routing.items()})
 
 
-async def _from_cache(
-    services: Services, task: str, r: Route, ticket_id: int | None, key: str
-) -> tuple[Any, RoutedOutput] | None:
-    """A cached answer (logged as a cache hit, at no cost), or None."""
-    store = services.store
-    cached = await store.run(usage.cache_get, store.db, key)
-    if cached is None:
-        return None
-    record = usage.CallRecord(task, r.tier, cached["model"], 0, 0, 0.0, 0.0, None, True, ticket_id, "ok", "", r.reason)
-    await store.run(usage.log_call, store.db, record)
-    tokens = (cached["tokens_in"], cached["tokens_out"])
-    return cached["value"], RoutedOutput(task, r.tier, cached["model"], r.reason, *tokens, 0.0, 0.0, None, True)
-
-
-async def _remember(
-    services: Services, task: str, r: Route, key: str, version: str, thread: str, value: Any, completion: Completion
-) -> RoutedOutput:
-    """Cache a model's answer and describe how it was made (model, tokens, cost, latency, routing reason)."""
-    payload = {
-        "value": value, "model": completion.model,
-        "tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out,
-    }  # fmt: skip
-    store = services.store
-    await store.run(usage.cache_put, store.db, key, task, completion.model, version, thread, payload)
-    return RoutedOutput(
-        task, r.tier, completion.model, r.reason, completion.tokens_in, completion.tokens_out, completion.cost_usd,
-        completion.latency_ms, completion.ttft_ms, False, " ".join([*r.warnings, *completion.notes]),
-    )  # fmt: skip
-
-
-def _accountant(services: Services, task: str, r: Route, ticket_id: int | None) -> Callable[[Attempt], Any]:
-    """Log every attempt at a model call (fallbacks and failures included) in the accounting table."""
-
-    async def account(a: Attempt) -> None:
-        record = usage.CallRecord(
-            task, r.tier, a.model, a.tokens_in, a.tokens_out, a.cost_usd, a.latency_ms, a.ttft_ms, False,
-            ticket_id, a.outcome, a.error, r.reason,
-        )  # fmt: skip
-        await services.store.run(usage.log_call, services.store.db, record)
-
-    return account
+def _apply(answer: tuple[Task, Any, RoutedOutput], base: AssistResult, inputs: TaskInputs) -> Applied | str:
+    task, value, _out = answer
+    if value is None:
+        return "no model answer"
+    return task.apply(base, value, inputs)
 
 
 @dataclass(frozen=True)
@@ -394,7 +290,7 @@ class Rewritten:
     routed: RoutedOutput
 
 
-REWRITE_TASKS = ("rewrite", "translate")
+REWRITE_TASKS = tuple(task.name for task in BY_NAME.values() if not task.per_ticket)
 
 
 async def rewrite_reply(
@@ -416,9 +312,8 @@ async def rewrite_reply(
         raise ValidationError("There is no reply to rewrite yet.", "Write or generate a draft first.")
     store = services.store
     setup = await store.run(_setup, store.db, services)
-    available = {tier: [m.ref for m in models] for tier, models in setup.tiers.items()}
     facts = TicketFacts(messages=0, words=len(text.split()), flags=(), language="", retrieval_confidence=1.0, text="")
-    r = route(task, facts, available, overrides=setup.overrides, budget=setup.budget)
+    r = route_for(BY_NAME[task], facts, setup)
     what = "Rewriting the tone" if task == "rewrite" else "Translating"
     if r.built_in:
         raise ValidationError(
@@ -432,8 +327,9 @@ async def rewrite_reply(
         {"role": "system", "content": prompts.instructions(task, **values)},
         {"role": "user", "content": prompts.reply_block(text)},
     ]
-    key = _cache_key(task, prompt.version, r.models[0], dumps([text, values]))
-    hit = await _from_cache(services, task, r, ticket_id, key)
+    key = cache_key(task, prompt.version, r.models[0], dumps([text, values]))
+    calls = AccountedCalls(StoreCallLog(store), task, r, ticket_id)
+    hit = await calls.from_cache(key)
     if hit is not None:
         return Rewritten(str(hit[0]), hit[1])
     resolved = {m.ref: m for models in setup.tiers.values() for m in models}
@@ -442,35 +338,32 @@ async def rewrite_reply(
         [resolved[ref] for ref in r.models],
         messages,
         on_delta=on_delta,
-        on_attempt=_accountant(services, task, r, ticket_id),
+        on_attempt=calls.accountant(),
         max_tokens=max(400, len(text) // 2),
     )
     value = completion.text.strip()
-    return Rewritten(value, await _remember(services, task, r, key, prompt.version, "", value, completion))
+    return Rewritten(value, await calls.remember(key, prompt.version, "", value, completion))
 
 
-SUMMARY_LABELS = (("Wants", "wants"), ("Now", "now"), ("Tried", "tried"), ("Next", "next"))
-
-
-def _delta_for(task: str, output: str, on_delta: Delta | None) -> Callable[[str], None] | None:
-    """What the caller sees while a task streams: the draft piece by piece; the summary (a JSON object) as
-    its lines so far, "Wants: …" one per line, the last one still growing."""
+def _delta_for(task: Task, on_delta: Delta | None) -> Callable[[str], None] | None:
+    """What the caller sees while a task streams: a text answer piece by piece; a JSON answer with
+    `stream_labels` (the summary) as its lines so far, "Wants: …" one per line, the last one still growing."""
     if on_delta is None:
         return None
-    if output == "text":
-        return lambda piece: on_delta(task, piece)
-    if task != "summary":
+    if task.schema is None:
+        return lambda piece: on_delta(task.output, piece)
+    if not task.stream_labels:
         return None
     received: list[str] = []
 
-    def summary_so_far(piece: str) -> None:
+    def lines_so_far(piece: str) -> None:
         received.append(piece)
         fields = schema.partial_strings("".join(received))
-        lines = [f"{label}: {fields[key]}" for label, key in SUMMARY_LABELS if key in fields]
+        lines = [f"{label}: {fields[key]}" for label, key in task.stream_labels if key in fields]
         if lines:
-            on_delta(task, "\n".join(lines))
+            on_delta(task.output, "\n".join(lines))
 
-    return summary_so_far
+    return lines_so_far
 
 
 async def _structured(
@@ -478,12 +371,12 @@ async def _structured(
     chain: list[ResolvedModel],
     messages: list[dict[str, str]],
     completion: Completion,
-    task: str,
-    account: Callable[[Attempt], Any],
+    task: Task,
+    account: Callable[[Attempt], Awaitable[None]],
 ) -> dict[str, Any]:
     """Validate against the task's schema; repair once by asking again with the error, else raise."""
     try:
-        return schema.parse(completion.text, task)
+        return schema.parse(completion.text, _schema_of(task))
     except schema.SchemaError as first:
         retry = [
             *messages,
@@ -493,16 +386,10 @@ async def _structured(
         again = await client.complete(
             [m for m in chain if m.ref == completion.model] or chain, retry, on_attempt=account
         )
-        return schema.parse(again.text, task)
+        return schema.parse(again.text, _schema_of(task))
 
 
-_CITE = re.compile(r"\[(\d)\]")
-
-
-def _draft_from(text: str, result: AssistResult, min_conf: float) -> Draft:
-    """The model's draft with its [n] markers mapped back to the passages it was given; unknown markers go."""
-    passages = {n: (aid, title, version) for n, aid, title, version, _ in _passages(result, min_conf)}
-    used = sorted({int(n) for n in _CITE.findall(text) if int(n) in passages})
-    cleaned = _CITE.sub(lambda m: m.group(0) if int(m.group(1)) in passages else "", text)
-    citations = tuple(Citation(n, passages[n][0], passages[n][1], passages[n][2]) for n in used)
-    return Draft(cleaned.strip(), result.draft.language, result.draft.tone, citations, grounded=bool(citations))
+def _schema_of(task: Task) -> schema.Schema:
+    if task.schema is None:
+        raise ValueError(f"{task.name} answers in plain text")
+    return task.schema

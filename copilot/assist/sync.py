@@ -8,14 +8,14 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from copilot.app import Services
-from copilot.assist.workspace import ensure_registered
+from copilot.assist.local_copy import ensure_registered, refresh_badges
 from copilot.domain import Role
 from copilot.domain.events import ArticleDidChange, TicketDidChange
 from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskUnreachable
 from copilot.helpdesk.base import Capability, SyncBatch
 from copilot.kb.articles import import_articles
+from copilot.services import Services
 from copilot.store import outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
@@ -113,12 +113,10 @@ async def sync_workspace(services: Services, workspace: str, *, articles: bool =
             raise
         await store.run(ws_store.mark_synced, store.db, workspace)
     if touched:
-        from copilot.assist.workspace import refresh_badges
-
         await store.run(refresh_badges, store.db, workspace, touched)
         services.bus.emit(TicketDidChange(ticket_id=0))
     if report.articles_created or report.articles_updated:
-        from copilot.assist.ticket_assist import refresh_vectors
+        from copilot.assist.indexing import refresh_vectors
 
         await refresh_vectors(services, workspace)
         services.bus.emit(ArticleDidChange(article_id=""))

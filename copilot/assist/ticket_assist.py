@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -13,25 +12,21 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
-from copilot import engine as builtin
-from copilot.app import Services
-from copilot.assist.workspace import content_key
+from copilot.assist.caches import EngineCaches
 from copilot.domain import AssistResult, Flag, Provenance, Ticket, Triage
+from copilot.domain.tickets import content_key
+from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
-from copilot.engine import signals, summarize, triage
 from copilot.engine.text import detect_language
 from copilot.errors import CopilotError, NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
 from copilot.kb.vectors import (
-    DenseIndex,
     TextEncoder,
-    encode_articles,
     index_key,
     load_index,
-    stale_articles,
-    store_vectors,
 )
+from copilot.services import Services
 from copilot.store import outputs
 from copilot.store import tickets as ticket_store
 from copilot.store.util import dumps
@@ -50,28 +45,12 @@ class AssistOptions:
 
 
 def options_from(services: Services, tone: str | None = None, workspace: str | None = None) -> AssistOptions:
-    s = services.settings
+    suggest = services.settings.suggest
     return AssistOptions(
-        tone=tone or s.text("draft.tone"),
+        tone=tone or services.settings.draft.tone,
         agent_name=services.agent_name(workspace),
-        suggestion_count=max(3, min(10, int(s.number("suggest.count")))),
-        min_confidence=s.number("suggest.min_confidence"),
-    )
-
-
-async def assist_ticket(
-    services: Services,
-    ticket_id: int,
-    tone: str | None = None,
-    on_delta: Callable[[str, str], None] | None = None,
-) -> AssistResult:
-    """Run every built-in task, then the tasks the router sends to a model (streamed through `on_delta`
-    as (task, text piece)); record each output with its provenance and routing."""
-    from copilot.assist.routing import assist_with_models
-
-    result = await assist_builtin(services, ticket_id, tone)
-    return await assist_with_models(
-        services, result, tone=tone or services.settings.text("draft.tone"), on_delta=on_delta
+        suggestion_count=suggest.count,
+        min_confidence=suggest.min_confidence,
     )
 
 
@@ -79,7 +58,7 @@ async def assist_builtin(services: Services, ticket_id: int, tone: str | None = 
     """The built-in engine alone: fast and offline (the GUI shows it at once, then routes to models)."""
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
-    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.engine_cache)
+    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.caches)
 
 
 def _workspace_of(db: Database, ticket_id: int) -> str:
@@ -101,7 +80,7 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()[:20]
 
 
-def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triage.IntentModel:
+def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:
     """Fit on the workspace's labelled tickets and the examples it imported; refit only when they changed."""
     row = db.execute(
         "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
@@ -111,8 +90,8 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
     ).fetchone()
     encoder = local_encoder(cache)
     key = f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
-    cached = cache.get(key)
-    if isinstance(cached, triage.IntentModel):
+    cached = cache.triage_model(key)
+    if cached is not None:
         return cached
     examples = [
         (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
@@ -133,9 +112,7 @@ def _classifier(db: Database, workspace: str, cache: dict[str, object]) -> triag
         log.warning("triage by words: %s", exc.message)
         return triage.fit_intents(examples, None, k=7)
     model = triage.fit_intents(examples, vectors, k=7)
-    for stale in [k for k in cache if k.startswith("triage:")]:
-        del cache[stale]  # one workspace's model at a time is plenty
-    cache[key] = model
+    cache.keep_triage_model(key, model)
     return model
 
 
@@ -150,9 +127,7 @@ def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
     return ("low", "a calm question") if sentiment_label == "positive" else ("normal", "no urgency signals")
 
 
-def run_triage(
-    db: Database, ticket: Ticket, flags: list[Flag], sentiment_label: str, cache: dict[str, object]
-) -> Triage:
+def run_triage(db: Database, ticket: Ticket, flags: list[Flag], sentiment_label: str, cache: EngineCaches) -> Triage:
     model = _classifier(db, ticket.workspace, cache)
     first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
     text = f"{ticket.subject}\n{first}"
@@ -182,56 +157,24 @@ def _vector_or_none(encoder: TextEncoder | None, text: str) -> npt.NDArray[np.fl
         return None
 
 
-def local_encoder(cache: dict[str, object]) -> TextEncoder | None:
-    """The local sentence encoder, loaded once (None when the model is not installed)."""
-    if "embedder" not in cache:
-        from copilot.kb.encoder import load_embedder
+def local_encoder(cache: EngineCaches) -> TextEncoder | None:
+    """The sentence encoder in use (None when no model is installed): loaded once, then kept."""
+    from copilot.kb.encoder import load_embedder
 
-        cache["embedder"] = load_embedder()
-    encoder = cache["embedder"]
-    return encoder if isinstance(encoder, TextEncoder) else None
+    return cache.encoder(load_embedder)
 
 
-async def refresh_vectors(services: Services, workspace: str | None, batch: int = 64) -> int:
-    """Embed the workspace's new and changed articles: read and write on the store thread, encode on the
-    compute thread, a batch at a time, so searches and saves are never held up for long."""
-    from copilot.assist.providers import configure_encoder
-
-    await configure_encoder(services)
-    encoder = await services.run_compute(local_encoder, services.engine_cache)
-    if encoder is None:
-        return 0
-    stale = await services.store.run(stale_articles, services.store.db, encoder.name, workspace)
-    for start in range(0, len(stale), batch):
-        chunk = stale[start : start + batch]
-        vectors = await services.run_compute(encode_articles, encoder, chunk)
-        await services.store.run(store_vectors, services.store.db, encoder.name, chunk, vectors)
-    return len(stale)
-
-
-def term_counts(cache: dict[str, object]) -> retrieve.TermCounts:
-    counts = cache.get("term_counts")
-    if not isinstance(counts, retrieve.TermCounts):
-        counts = cache["term_counts"] = retrieve.TermCounts()
-    return counts
-
-
-def dense_search(db: Database, workspace: str, cache: dict[str, object]) -> retrieve.Dense | None:
+def dense_search(db: Database, workspace: str, cache: EngineCaches) -> retrieve.Dense | None:
     """The local encoder and this workspace's article vectors (as far as `refresh_vectors` has computed
     them), or None when no model is installed. Runs on the store thread; the index is cached."""
     encoder = local_encoder(cache)
     if encoder is None:
         return None
-    key = index_key(db, workspace, encoder.name)
-    index = cache.get(key)
-    if not isinstance(index, DenseIndex):
-        for stale in [k for k in cache if k.startswith(f"dense:{workspace}:")]:
-            del cache[stale]
-        index = cache[key] = load_index(db, workspace, encoder.name)
+    index = cache.dense_index(index_key(db, workspace, encoder.name), lambda: load_index(db, workspace, encoder.name))
     return retrieve.Dense(encoder, index)
 
 
-def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:
+def record_once(db: Database, ticket_id: int, task: str, prov: Provenance, payload: dict[str, Any]) -> int:
     """Reuse the identical earlier output (same task, prompt and inputs); otherwise store a new one."""
     row = db.execute(
         "SELECT id FROM ai_outputs WHERE ticket_id = ? AND task = ? AND prompt_version = ? AND inputs_hash = ? "
@@ -243,7 +186,7 @@ def _record(db: Database, ticket_id: int, task: str, prov: Provenance, payload: 
     return outputs.record_output(db, ticket_id, task, prov, payload)
 
 
-def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[str, object]) -> AssistResult:
+def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: EngineCaches) -> AssistResult:
     ticket = ticket_store.get_ticket(db, ticket_id)
     language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
     thread_key = content_key(ticket)
@@ -260,7 +203,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
         limit=opts.suggestion_count,
         exclude=excluded,
         dense=dense_search(db, ticket.workspace, cache),
-        counts=term_counts(cache),
+        counts=cache.term_counts,
     )
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
     agent = opts.agent_name
@@ -284,13 +227,13 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
 
     articles_key = [(s.article_id, s.article_version) for s in suggestions]
     provs = {
-        "summary": Provenance(builtin.ENGINE, builtin.MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
-        "signals": Provenance(builtin.ENGINE, builtin.MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
-        "triage": Provenance(builtin.ENGINE, builtin.MODEL, triage.PROMPT_VERSION, _hash(thread_key, tri.neighbours)),
-        "suggestions": Provenance(builtin.ENGINE, builtin.MODEL, SUGGEST_VERSION, _hash(thread_key, articles_key)),
+        "summary": Provenance(ENGINE, MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
+        "signals": Provenance(ENGINE, MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
+        "triage": Provenance(ENGINE, MODEL, triage.PROMPT_VERSION, _hash(thread_key, tri.neighbours)),
+        "suggestions": Provenance(ENGINE, MODEL, SUGGEST_VERSION, _hash(thread_key, articles_key)),
         "draft": Provenance(
-            builtin.ENGINE,
-            builtin.MODEL,
+            ENGINE,
+            MODEL,
             draft_engine.PROMPT_VERSION,
             _hash(thread_key, articles_key, opts.tone, agent),
         ),
@@ -303,7 +246,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: dict[s
         "draft": asdict(draft),
     }
     with db.conn:
-        ids = {task: _record(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
+        ids = {task: record_once(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
     return AssistResult(
         ticket=ticket,
         summary=summary,

@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from copilot.app import Services
+from copilot.assist.local_copy import ensure_registered, refresh_badges
 from copilot.config.secrets import HELPDESK_TOKEN_ENV, delete_secret, helpdesk_key, set_secret
-from copilot.domain import Ticket
 from copilot.domain.events import TicketDidChange
 from copilot.domain.workspaces import SyncState, WorkspaceConfig
-from copilot.engine.signals import detect_flags, is_urgent, sentiment
 from copilot.errors import ValidationError
 from copilot.helpdesk.base import ConnectionInfo
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 from copilot.helpdesk.registry import KINDS, make_connector
-from copilot.store import tickets as ticket_store
+from copilot.services import Services
 from copilot.store import workspaces as ws_store
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -32,48 +29,8 @@ class WorkspaceSummary:
     outbox: dict[str, int]
 
 
-def content_key(ticket: Ticket) -> str:
-    h = hashlib.sha256()
-    for m in ticket.messages:
-        h.update(f"{m.id}|{m.role}|{m.visibility}|{m.body}\x00".encode())
-    return h.hexdigest()[:16]
-
-
-def refresh_badges(db: Database, workspace: str, ticket_ids: set[int] | None = None) -> int:
-    """Recompute sentiment and urgency badges for tickets whose thread changed. Returns how many."""
-    known = ticket_store.badge_keys(db, workspace)
-    changed = 0
-    tickets = (
-        ticket_store.all_tickets(db, workspace)
-        if ticket_ids is None
-        else [ticket_store.get_ticket(db, i) for i in sorted(ticket_ids)]
-    )
-    for t in tickets:
-        key = content_key(t)
-        if known.get(t.id) == key:
-            continue
-        flags = detect_flags(t)
-        label, *_ = sentiment(t)
-        ticket_store.set_badges(db, t.id, label, is_urgent(flags), [f.label for f in flags], key)
-        changed += 1
-    return changed
-
-
 def _count(db: Database, workspace: str) -> int:
     return int(db.execute("SELECT count(*) FROM tickets WHERE workspace = ?", [workspace]).fetchone()[0])
-
-
-async def ensure_registered(services: Services, workspace: str) -> None:
-    """The workspace's row in the store, as its connector describes it (name, kind, article links)."""
-    connector = services.connector(workspace)
-    await services.store.run(
-        ticket_store.ensure_workspace,
-        services.store.db,
-        workspace,
-        connector.display_name,
-        connector.kind,
-        connector.article_url_template,
-    )
 
 
 async def open_workspace(services: Services, workspace: str) -> int:
@@ -122,7 +79,7 @@ async def save_workspace(services: Services, config: WorkspaceConfig, token: str
     if token:
         set_secret(helpdesk_key(config.id), token, HELPDESK_TOKEN_ENV)
     await services.store.run(ws_store.save_workspace, services.store.db, config)
-    services.attach(config)
+    services.connectors.attach(config)
     return config
 
 
@@ -130,8 +87,9 @@ async def set_token(services: Services, workspace: str, token: str) -> None:
     if not token.strip():
         raise ValidationError("The token is empty.", "Paste the API token from the help desk.")
     set_secret(helpdesk_key(workspace), token.strip(), HELPDESK_TOKEN_ENV)
-    if workspace in services.tokens:
-        services.tokens[workspace].forget()
+    token_source = services.connectors.token(workspace)
+    if token_source is not None:
+        token_source.forget()
 
 
 async def remove_workspace(services: Services, workspace: str) -> None:
@@ -139,7 +97,7 @@ async def remove_workspace(services: Services, workspace: str) -> None:
         raise ValidationError("The demo workspace is built in and cannot be removed.")
     await services.store.run(ws_store.remove_workspace, services.store.db, workspace)
     delete_secret(helpdesk_key(workspace))
-    connector = services.connectors.pop(workspace, None)
+    connector = services.connectors.detach(workspace)
     if connector is not None:
         await connector.aclose()
     services.bus.emit(TicketDidChange(ticket_id=0))

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
 import json
 import os
 import sys
-from collections.abc import Callable, Coroutine
 from typing import Any, TextIO
 
+from copilot.cli.common import with_services
 from copilot.config.secrets import HELPDESK_TOKEN_ENV
 from copilot.errors import ValidationError
 
@@ -60,24 +59,6 @@ def add_parsers(sub: Any) -> None:
     o.add_argument("--deliver", action="store_true", help="attempt everything that is due now")
     o.add_argument("--retry", type=int, metavar="ID", help="attempt this failed item again")
     o.add_argument("--json", action="store_true")
-
-
-def _run(args: argparse.Namespace, work: Callable[[Any], Coroutine[Any, Any, int]]) -> int:
-    from copilot.app import build_services
-
-    services = build_services(args.home)
-
-    async def _main() -> int:
-        try:
-            return await work(services)
-        finally:
-            for connector in [*services.connectors.values(), *services.retired]:
-                await connector.aclose()
-
-    try:
-        return asyncio.run(_main())
-    finally:
-        services.close()
 
 
 def _read_token(name: str) -> tuple[str, bool]:
@@ -189,7 +170,7 @@ def _workspace(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"Removed workspace '{args.name}' and its local cache (the help desk is untouched).\n")
         return 0
 
-    return _run(args, work)
+    return with_services(args, work)
 
 
 def _sync(args: argparse.Namespace, out: TextIO) -> int:
@@ -209,7 +190,7 @@ def _sync(args: argparse.Namespace, out: TextIO) -> int:
             out.writelines(f"  skipped {e}\n" for e in report.errors)
         return 0
 
-    return _run(args, work)
+    return with_services(args, work)
 
 
 def _tickets(args: argparse.Namespace, out: TextIO) -> int:
@@ -242,7 +223,7 @@ def _tickets(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"{mark}#{r.number:<7} {r.status:<9} {r.customer[:24]:<24} {r.subject[:70]}\n")
         return 0
 
-    return _run(args, work)
+    return with_services(args, work)
 
 
 def _reply(args: argparse.Namespace, out: TextIO) -> int:
@@ -273,7 +254,7 @@ def _reply(args: argparse.Namespace, out: TextIO) -> int:
             )
         return EXIT_QUEUED
 
-    return _run(args, work)
+    return with_services(args, work)
 
 
 def _outbox(args: argparse.Namespace, out: TextIO) -> int:
@@ -297,4 +278,4 @@ def _outbox(args: argparse.Namespace, out: TextIO) -> int:
                 out.write(f"{i.id:>5} {i.state.value:<8} {i.kind.value:<7} {target:<10} {i.body[:50]!r}{note}\n")
         return 0
 
-    return _run(args, work)
+    return with_services(args, work)

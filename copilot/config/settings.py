@@ -1,14 +1,18 @@
-"""Settings as a declared schema (type, default, description) with typed access. Secrets never live here."""
+"""Settings as a declared schema: one typed, frozen dataclass per section, each field with its default, bounds
+and description. The generic schema (the Preferences form, `support-copilot settings`, the README's table) is
+generated from the sections; code reads them typed (`settings.suggest.count`). Secrets never live here."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field, fields
+from typing import Any, TypeVar
 
 from sqlite_utils import Database
 
 from copilot.errors import ValidationError
 from copilot.store.settings import get_setting, set_setting
+
+S = TypeVar("S")
 
 
 @dataclass(frozen=True)
@@ -19,89 +23,149 @@ class SettingSpec:
     description: str
     choices: tuple[str, ...] = ()
     label: str = ""  # what the Preferences form calls it
+    low: float | None = None  # bounds for numbers, inclusive
+    high: float | None = None
 
 
-SCHEMA: tuple[SettingSpec, ...] = (
-    SettingSpec(
-        "agent.name",
-        str,
+def setting(
+    default: Any,
+    description: str,
+    *,
+    label: str,
+    choices: tuple[str, ...] = (),
+    low: float | None = None,
+    high: float | None = None,
+) -> Any:
+    """A section field's declaration (its type is the field's annotation)."""
+    meta = {"description": description, "label": label, "choices": choices, "low": low, "high": high}
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True)
+class AgentSettings:
+    name: str = setting(
         "",
         "Your name: signs drafts, replies, flags and article edits. Empty: the help desk's agent, else your computer user name.",
         label="Your name",
-    ),
-    SettingSpec(
-        "draft.tone",
-        str,
-        "friendly",
-        "The tone new drafts start in.",
-        ("friendly", "concise", "formal"),
-        label="Default tone",
-    ),
-    SettingSpec(
-        "suggest.count",
-        int,
-        5,
-        "How many suggested articles the copilot panel shows (3 to 10).",
-        label="Suggested articles",
-    ),
-    SettingSpec(
-        "suggest.min_confidence",
-        float,
+    )
+
+
+@dataclass(frozen=True)
+class DraftSettings:
+    tone: str = setting(
+        "friendly", "The tone new drafts start in.", label="Default tone", choices=("friendly", "concise", "formal")
+    )
+    autosave_ms: int = setting(
+        800,
+        "How long after the last keystroke the draft is saved (ms).",
+        label="Autosave delay (ms)",
+        low=100,
+        high=60_000,
+    )
+
+
+@dataclass(frozen=True)
+class SuggestSettings:
+    count: int = setting(
+        5, "How many suggested articles the copilot panel shows (3 to 10).", label="Suggested articles", low=3, high=10
+    )
+    min_confidence: float = setting(
         0.25,
         "Below this confidence an article is shown as weak and the "
         "draft will not cite it; it says that no article covers the question instead.",
         label="Weak below",
-    ),
-    SettingSpec(
-        "draft.autosave_ms",
-        int,
-        800,
-        "How long after the last keystroke the draft is saved (ms).",
-        label="Autosave delay (ms)",
-    ),
-    SettingSpec(
-        "sync.interval_s",
-        int,
+        low=0.0,
+        high=1.0,
+    )
+
+
+@dataclass(frozen=True)
+class SyncSettings:
+    interval_s: int = setting(
         120,
         "How often a help-desk workspace syncs in the background and retries its outbox (seconds; 0: only on F5).",
         label="Sync every (s)",
-    ),
-    SettingSpec(
-        "models.cheap",
-        str,
+        low=0,
+        high=86_400,
+    )
+
+
+@dataclass(frozen=True)
+class ModelsSettings:
+    cheap: str = setting(
         "",
         "Models for the cheap tier, best first, as provider/model (e.g. openai/gpt-4o-mini). Empty: the packaged table's list; only providers you added are used.",
         label="Cheap tier models",
-    ),
-    SettingSpec(
-        "models.frontier",
-        str,
+    )
+    frontier: str = setting(
         "",
         "Models for the frontier tier, best first (e.g. anthropic/claude-3-5-sonnet-20241022). Empty: the packaged table's list.",
         label="Frontier tier models",
-    ),
-    SettingSpec(
-        "routing.tasks",
-        str,
+    )
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    tasks: str = setting(
         "",
         "Per-task tiers that override the table, e.g. draft=frontier, summary=built-in (tiers: built-in, cheap, frontier, escalate).",
         label="Routing overrides",
-    ),
-    SettingSpec(
-        "embeddings.model",
-        str,
+    )
+
+
+@dataclass(frozen=True)
+class EmbeddingsSettings:
+    model: str = setting(
         "",
         "Sentence vectors for meaning search and triage from a provider's embedding model, as provider/model "
         "(e.g. openai/text-embedding-3-small, or a local server's model). Empty: the built-in all-MiniLM-L6-v2, on this computer.",
         label="Embedding model",
-    ),
-    SettingSpec(
-        "budget.monthly_usd",
-        float,
+    )
+
+
+@dataclass(frozen=True)
+class BudgetSettings:
+    monthly_usd: float = setting(
         0.0,
         "Monthly model budget in US dollars: a warning at 80%, the built-in engine only at 100%. 0: no budget.",
         label="Monthly budget ($)",
-    ),
+        low=0.0,
+    )
+
+
+# The order is the order of the Preferences form and the README's table.
+SECTIONS: dict[str, type] = {
+    "agent": AgentSettings,
+    "draft": DraftSettings,
+    "suggest": SuggestSettings,
+    "sync": SyncSettings,
+    "models": ModelsSettings,
+    "routing": RoutingSettings,
+    "embeddings": EmbeddingsSettings,
+    "budget": BudgetSettings,
+}
+_TYPES = {"str": str, "int": int, "float": float}
+ORDER = (
+    "agent.name", "draft.tone", "suggest.count", "suggest.min_confidence", "draft.autosave_ms", "sync.interval_s",
+    "models.cheap", "models.frontier", "routing.tasks", "embeddings.model", "budget.monthly_usd",
+)  # fmt: skip
+
+
+def _specs() -> dict[str, SettingSpec]:
+    specs = {}
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            m = f.metadata
+            specs[f"{section}.{f.name}"] = SettingSpec(
+                f"{section}.{f.name}", _TYPES[str(f.type)], f.default, m["description"], m["choices"], m["label"],
+                m["low"], m["high"],
+            )  # fmt: skip
+    return specs
+
+
+_ALL = _specs()
+SCHEMA: tuple[SettingSpec, ...] = tuple(_ALL[key] for key in ORDER) + tuple(
+    s for k, s in _ALL.items() if k not in ORDER
 )
 SPECS = {s.key: s for s in SCHEMA}
 
@@ -114,6 +178,9 @@ def _coerce(spec: SettingSpec, raw: Any) -> Any:
         raise ValidationError(f"{spec.key} must be {kind}, not {raw!r}.") from exc
     if spec.choices and value not in spec.choices:
         raise ValidationError(f"{spec.key} must be one of {', '.join(spec.choices)}.")
+    if (spec.low is not None and value < spec.low) or (spec.high is not None and value > spec.high):
+        bounds = f"from {spec.low:g} to {spec.high:g}" if spec.high is not None else f"at least {spec.low:g}"
+        raise ValidationError(f"{spec.key} must be {bounds}, not {raw!r}.")
     return value
 
 
@@ -149,6 +216,44 @@ class Settings:
 
     def number(self, key: str) -> float:
         return float(self.get(key))
+
+    def section(self, cls: type[S]) -> S:
+        """One section's values, typed (`settings.section(SuggestSettings).count`)."""
+        name = next(n for n, c in SECTIONS.items() if c is cls)
+        values = {f.name: self.get(f"{name}.{f.name}") for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**values)
+
+    @property
+    def agent(self) -> AgentSettings:
+        return self.section(AgentSettings)
+
+    @property
+    def draft(self) -> DraftSettings:
+        return self.section(DraftSettings)
+
+    @property
+    def suggest(self) -> SuggestSettings:
+        return self.section(SuggestSettings)
+
+    @property
+    def sync(self) -> SyncSettings:
+        return self.section(SyncSettings)
+
+    @property
+    def models(self) -> ModelsSettings:
+        return self.section(ModelsSettings)
+
+    @property
+    def routing(self) -> RoutingSettings:
+        return self.section(RoutingSettings)
+
+    @property
+    def embeddings(self) -> EmbeddingsSettings:
+        return self.section(EmbeddingsSettings)
+
+    @property
+    def budget(self) -> BudgetSettings:
+        return self.section(BudgetSettings)
 
 
 def settings_markdown() -> str:

@@ -95,6 +95,8 @@ class AssistResult:
     provenance: dict[str, Provenance] = field(default_factory=dict)
     # Per task: tier, model, why it was routed there, tokens, cost, latency (see copilot.assist.routing).
     routing: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Outputs of tasks beyond the core ones, by output name (e.g. "tags": {"tags": [...]}).
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -112,6 +114,7 @@ class AssistResult:
             "triage": asdict(self.triage),
             "suggestions": [asdict(s) for s in self.suggestions],
             "draft": asdict(self.draft),
+            **self.extras,
             "outputs": {
                 task: {"id": self.output_ids.get(task), **asdict(prov), "routing": self.routing.get(task)}
                 for task, prov in self.provenance.items()

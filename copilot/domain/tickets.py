@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -65,3 +66,11 @@ class SentReply:
     ai_draft: str
     edit_ratio: float
     sent_at: str
+
+
+def content_key(ticket: Ticket) -> str:
+    """A short hash of the whole thread: outputs and badges computed from it stay valid while it is the same."""
+    h = hashlib.sha256()
+    for m in ticket.messages:
+        h.update(f"{m.id}|{m.role}|{m.visibility}|{m.body}\x00".encode())
+    return h.hexdigest()[:16]

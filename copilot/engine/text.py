@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
 from collections import Counter
@@ -435,3 +436,11 @@ GLOSSARY: dict[str, tuple[str, ...]] = {
 
 def english_equivalents(word: str) -> tuple[str, ...]:
     return GLOSSARY.get(fold(word), ())
+
+
+def edit_ratio(ai_draft: str, sent: str) -> float:
+    """0.0 when the agent sent the draft unchanged, 1.0 when nothing of it survived (word-level)."""
+    if not ai_draft.strip():
+        return 1.0
+    matcher = difflib.SequenceMatcher(None, words(ai_draft), words(sent), autojunk=False)
+    return round(1.0 - matcher.ratio(), 3)

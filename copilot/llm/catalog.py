@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -11,7 +12,6 @@ from copilot.config.paths import resources_dir
 from copilot.errors import ValidationError
 
 TIERS = ("built-in", "cheap", "frontier")
-TASKS = ("summary", "signals", "triage", "rerank", "draft", "rewrite", "translate")
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,16 @@ def table() -> dict[str, Any]:
     return data
 
 
-def parse_task_overrides(text: str) -> dict[str, str]:
+def parse_task_overrides(text: str, tasks: Iterable[str]) -> dict[str, str]:
     """'draft=frontier, summary=built-in' -> {task: tier}; unknown tasks or tiers are refused."""
+    tasks = tuple(tasks)
     out: dict[str, str] = {}
     for part in filter(None, (p.strip() for p in text.split(","))):
         task, _, tier = (s.strip() for s in part.partition("="))
-        if task not in TASKS or tier not in (*TIERS, "escalate"):
+        if task not in tasks or tier not in (*TIERS, "escalate"):
             raise ValidationError(
                 f"'{part}' is not a routing rule.",
-                f"Write task=tier, e.g. draft=frontier. Tasks: {', '.join(TASKS)}; tiers: {', '.join(TIERS)}, escalate.",
+                f"Write task=tier, e.g. draft=frontier. Tasks: {', '.join(tasks)}; tiers: {', '.join(TIERS)}, escalate.",
             )
         out[task] = tier
     return out

@@ -72,13 +72,15 @@ def route(
     facts: TicketFacts,
     tiers: dict[str, list[str]],
     *,
+    default_tier: str = "built-in",
     overrides: dict[str, str] | None = None,
     budget: Budget | None = None,
     table: dict[str, Any] | None = None,
 ) -> Route:
-    """`tiers` holds the models available per tier (providers set up), in fallback order."""
+    """`tiers` holds the models available per tier (providers set up), in fallback order; `default_tier` is the
+    task's own (its declaration), which the user's `overrides` replace."""
     data = table or catalog.table()
-    wanted = (overrides or {}).get(task) or data["tasks"].get(task, "built-in")
+    wanted = (overrides or {}).get(task) or default_tier
     warnings: list[str] = []
     if budget is not None and budget.monthly_usd > 0:
         if budget.share >= 1.0:

@@ -8,17 +8,6 @@ from typing import Any
 
 Schema = dict[str, Any]  # {"field": type | tuple of allowed strings | [type]}, every field required
 
-SCHEMAS: dict[str, Schema] = {
-    "summary": {"wants": str, "now": str, "tried": str, "next": str},
-    "signals": {
-        "sentiment": ("positive", "neutral", "negative"),
-        "urgency": ("low", "normal", "high"),
-        "reasons": [str],
-    },
-    "triage": {"intent": str, "confidence": float},
-    "rerank": {"order": [int]},
-}
-
 
 class SchemaError(ValueError):
     pass
@@ -71,8 +60,8 @@ def _is(value: Any, kind: type) -> bool:
     return isinstance(value, kind)
 
 
-def parse(text: str, task: str) -> dict[str, Any]:
-    return validate(extract_json(text), SCHEMAS[task])
+def parse(text: str, schema: Schema) -> dict[str, Any]:
+    return validate(extract_json(text), schema)
 
 
 _PARTIAL_STRING = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?', re.DOTALL)

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import ParamSpec, TypeVar
 
@@ -55,6 +55,10 @@ class Store:
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, lambda: fn(*args, **kwargs))
+
+    def submit(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> Future[T]:
+        """Queue work without waiting for it, from any thread (the writer thread included: no deadlock)."""
+        return self._executor.submit(lambda: fn(*args, **kwargs))
 
     def run_sync(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """For start-up and scripts outside an event loop; still on the writer thread."""

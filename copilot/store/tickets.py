@@ -303,3 +303,13 @@ def list_inbox(db: Database, workspace: str, filt: InboxFilter | None = None) ->
         )
         for r in db.query(sql, params)
     ]
+
+
+def known_tags(db: Database, workspace: str, limit: int = 40) -> list[str]:
+    """The tags this workspace's tickets carry, most used first."""
+    rows = db.execute(
+        "SELECT value, count(*) FROM tickets, json_each(tickets.tags) WHERE workspace = ? "
+        "GROUP BY value ORDER BY 2 DESC, 1 LIMIT ?",
+        [workspace, limit],
+    )
+    return [str(r[0]) for r in rows]

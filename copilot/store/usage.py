@@ -9,6 +9,8 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from copilot.domain.usage import CallRecord
+from copilot.store.db import Store
 from copilot.store.util import insert_row, now_iso
 
 
@@ -18,23 +20,6 @@ class ProviderRow:
     kind: str
     label: str
     api_base: str
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    task: str
-    tier: str
-    model: str
-    tokens_in: int
-    tokens_out: int
-    cost_usd: float
-    latency_ms: float
-    ttft_ms: float | None
-    cache_hit: bool
-    ticket_id: int | None
-    outcome: str  # "ok" or the error kind
-    error: str = ""
-    reason: str = ""
 
 
 def save_provider(db: Database, provider: ProviderRow) -> None:
@@ -134,3 +119,24 @@ def usage_report(db: Database, since: str = "") -> dict[str, Any]:
         "per_task": grouped("task", "task"),
         "per_ticket": per_ticket,
     }
+
+
+class StoreCallLog:
+    """The call log and result cache of `copilot.llm.calls`, kept in this database (on its writer thread)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    async def log(self, record: CallRecord) -> None:
+        await self.store.run(log_call, self.store.db, record)
+
+    def log_soon(self, record: CallRecord) -> None:
+        self.store.submit(log_call, self.store.db, record)
+
+    async def cached(self, key: str) -> dict[str, Any] | None:
+        return await self.store.run(cache_get, self.store.db, key)
+
+    async def keep(
+        self, key: str, task: str, model: str, prompt_version: str, content_hash: str, payload: dict[str, Any]
+    ) -> None:
+        await self.store.run(cache_put, self.store.db, key, task, model, prompt_version, content_hash, payload)

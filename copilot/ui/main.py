@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import qasync
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from copilot.app import build_services
 from copilot.errors import as_copilot_error
+from copilot.services import Services
 from copilot.ui.main_window import MainWindow
 
 
-def run(workspace: str, home: Path | None = None) -> int:
+def run(build_services: Callable[[Path | None], Services], workspace: str, home: Path | None = None) -> int:
+    """The app's event loop until the last window closes; `build_services` comes from the composition root."""
     app = QApplication.instance() or QApplication(sys.argv)
     assert isinstance(app, QApplication)
     app.setApplicationName("Support Copilot")

@@ -21,15 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import TicketView
+from copilot.assist.indexing import refresh_vectors
 from copilot.assist.providers import BudgetStatus, budget_status
-from copilot.assist.routing import Rewritten, assist_with_models, models_configured, rewrite_reply
-from copilot.assist.ticket_assist import assist_builtin, assist_ticket, refresh_vectors
+from copilot.assist.routing import Rewritten, assist_ticket, assist_with_models, models_configured, rewrite_reply
+from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.domain import AssistResult, Suggestion
 from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.engine.text import edit_ratio
+from copilot.services import Services
 from copilot.store.drafts import save_draft
 from copilot.store.outbox import OutboxItem, OutboxState
 from copilot.store.settings import get_setting, set_setting
@@ -101,10 +103,10 @@ class MainWindow(QMainWindow):
         self._syncing = False
         self._asking_token = False
 
-        self.autosave = QTimer(self, singleShot=True, interval=int(services.settings.number("draft.autosave_ms")))
+        self.autosave = QTimer(self, singleShot=True, interval=services.settings.draft.autosave_ms)
         self.autosave.timeout.connect(self.flush_draft)
 
-        self.panel.set_tone(services.settings.text("draft.tone"))
+        self.panel.set_tone(services.settings.draft.tone)
         self._menus()
         self._connect()
         self._restore_layout()
@@ -189,7 +191,7 @@ class MainWindow(QMainWindow):
         else:
             self._show_sync_state()
             self.sync_now(background=True)
-            interval = int(self.services.settings.number("sync.interval_s"))
+            interval = self.services.settings.sync.interval_s
             if interval > 0:
                 self.sync_timer.start(interval * 1000)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
@@ -283,7 +285,7 @@ class MainWindow(QMainWindow):
         if result.ticket.id != self.current_ticket:
             return
         self.result = result
-        self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+        self.panel.show_result(result, self.services.settings.suggest.min_confidence)
         if self.view is not None and self.view.draft is None:
             self.ai_draft = result.draft.text
             self.panel.load_draft_text(result.draft.text)
@@ -328,7 +330,7 @@ class MainWindow(QMainWindow):
                 return
             untouched = self.panel.editor.toPlainText() == self.ai_draft
             self.result = final
-            self.panel.show_result(final, self.services.settings.number("suggest.min_confidence"), untouched)
+            self.panel.show_result(final, self.services.settings.suggest.min_confidence, untouched)
             if untouched:
                 if self.panel.editor.toPlainText() != final.draft.text:
                     self.panel.set_draft_text(final.draft.text)
@@ -361,7 +363,7 @@ class MainWindow(QMainWindow):
             if result.ticket.id != self.current_ticket:
                 return
             self.result = result
-            self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"))
+            self.panel.show_result(result, self.services.settings.suggest.min_confidence)
             self.ai_draft = result.draft.text
             self.panel.set_draft_text(result.draft.text)  # undoable with Ctrl+Z
             self._draft_edited(result.draft.text)
@@ -449,7 +451,7 @@ class MainWindow(QMainWindow):
         def sent(item: OutboxItem) -> None:
             what = "Internal note" if internal else "Reply"
             if item.state is OutboxState.SENT:
-                changed = conversation.edit_ratio(ai_draft, body.strip())
+                changed = edit_ratio(ai_draft, body.strip())
                 self.statusBar().showMessage(f"{what} sent. You changed {changed:.0%} of the AI draft.", 8000)
             elif item.state is OutboxState.FAILED:
                 self.statusBar().showMessage(f"{what} not sent: {item.last_error} It is kept in the outbox.", 15000)
@@ -505,11 +507,11 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def _preferences_changed(self) -> None:
-        self.autosave.setInterval(int(self.services.settings.number("draft.autosave_ms")))
-        self.panel.set_tone(self.services.settings.text("draft.tone"))
+        self.autosave.setInterval(self.services.settings.draft.autosave_ms)
+        self.panel.set_tone(self.services.settings.draft.tone)
         self.refresh_budget()
         self._start_indexing()  # a new embedding model re-embeds the articles; otherwise this finds nothing to do
-        interval = int(self.services.settings.number("sync.interval_s"))
+        interval = self.services.settings.sync.interval_s
         if self.sync_timer.isActive() or interval > 0:
             self.sync_timer.stop()
             if interval > 0 and self.services.connector(self.workspace).kind != "demo":
@@ -593,7 +595,7 @@ class MainWindow(QMainWindow):
                 return
             untouched = self.panel.editor.toPlainText() == self.ai_draft
             self.result = result
-            self.panel.show_result(result, self.services.settings.number("suggest.min_confidence"), untouched)
+            self.panel.show_result(result, self.services.settings.suggest.min_confidence, untouched)
             if untouched and result.draft.text != self.ai_draft:
                 self.ai_draft = result.draft.text
                 self.panel.set_draft_text(result.draft.text)

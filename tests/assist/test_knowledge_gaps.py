@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from copilot.app import Services
 from copilot.assist.knowledge import knowledge_gaps
 from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
+from copilot.services import Services
 from copilot.store.tickets import find_ticket
 from tests.test_cli import run
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from copilot.app import Services
 from copilot.assist.labels import example_counts, import_examples
 from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.errors import ImportFileError
+from copilot.services import Services
 from copilot.store.tickets import find_ticket
 from tests.test_cli import run
 

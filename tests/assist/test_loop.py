@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.app import Services
 from copilot.assist import conversation, knowledge, review
-from copilot.assist.ticket_assist import assist_ticket, refresh_vectors
+from copilot.assist.indexing import refresh_vectors
+from copilot.assist.routing import assist_ticket
 from copilot.assist.workspace import open_workspace
 from copilot.errors import ValidationError
+from copilot.services import Services
 from copilot.store.outputs import FlagQuery, get_output
 from copilot.store.tickets import InboxFilter, find_ticket
 

@@ -8,7 +8,6 @@ import keyring
 import keyring.backends.fail
 import pytest
 
-from copilot.app import Services
 from copilot.assist import conversation, outbox
 from copilot.assist.workspace import open_workspace
 from copilot.config.paths import resources_dir
@@ -17,6 +16,7 @@ from copilot.domain import Ticket, Visibility
 from copilot.errors import HelpdeskRateLimited, HelpdeskRejected, HelpdeskUnreachable
 from copilot.helpdesk.base import Posted
 from copilot.helpdesk.demo import DemoHelpdesk
+from copilot.services import Services
 from copilot.store import outbox as store
 from copilot.store.tickets import find_ticket
 
@@ -49,7 +49,7 @@ class ScriptedHelpdesk(DemoHelpdesk):
 @pytest.fixture
 async def scripted(services: Services) -> ScriptedHelpdesk:
     helpdesk = ScriptedHelpdesk()
-    services.connectors["demo"] = helpdesk
+    services.connectors.replace("demo", helpdesk)
     await open_workspace(services, "demo")
     return helpdesk
 

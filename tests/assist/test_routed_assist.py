@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 
-from copilot.app import Services
 from copilot.assist.providers import budget_status, save_provider, usage
-from copilot.assist.routing import rewrite_reply
-from copilot.assist.ticket_assist import assist_builtin, assist_ticket
+from copilot.assist.routing import assist_ticket, rewrite_reply
+from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.domain import Role, Visibility
 from copilot.errors import ValidationError
+from copilot.services import Services
 from copilot.store import tickets as ticket_store
 from copilot.store.tickets import find_ticket
 from tests.conftest import MemoryKeyring
@@ -41,6 +41,8 @@ def _answer(body: dict[str, Any]) -> str:
         return json.dumps({"intent": "billing", "confidence": 0.8})
     if system.startswith("You read a customer-support ticket"):
         return json.dumps(SIGNALS)
+    if system.startswith("You suggest tags"):
+        return json.dumps({"tags": ["billing", "made-up-tag"]})
     if system.startswith("You order knowledge-base articles"):
         return json.dumps({"order": [2, 1]})
     if system.startswith("You rewrite"):
@@ -96,17 +98,44 @@ async def test_tasks_run_on_the_routed_models_with_cost_and_reason(routed: Servi
     assert result.provenance["draft"].engine == "litellm" and result.provenance["draft"].prompt_version == "draft-llm-1"
     assert all(r["_auth"] == "Bearer sk-local" for r in llm.requests)
     report = await usage(routed)
-    tasks = {"summary", "signals", "triage", "rerank", "draft"}
-    assert report["calls"] == 5 and {t["task"] for t in report["per_task"]} == tasks
+    tasks = {"summary", "signals", "triage", "rerank", "draft", "tags"}
+    assert report["calls"] == 6 and {t["task"] for t in report["per_task"]} == tasks
     assert report["per_ticket"][0]["ticket"] == 3
+
+
+async def test_suggest_tags_is_one_declared_task_routed_cheap_and_kept_to_known_tags(
+    routed: Services, llm: LLMServer
+) -> None:
+    """The proof that a task is one declaration (copilot.assist.tasks) and a prompt file: routed, cached, logged,
+    recorded with provenance, and its answer kept to tags this workspace could use."""
+    ticket_id = await _ticket(routed, 3)
+    builtin = await assist_builtin(routed, ticket_id)
+    assert "tags" not in builtin.extras  # the built-in pass knows nothing of it
+    result = await assist_ticket(routed, ticket_id)
+    tags = result.routing["tags"]
+    assert (
+        tags["tier"] == "cheap"
+        and tags["model"] == "local/small"
+        and tags["reason"] == "cheap: the default for this task"
+    )
+    assert result.extras["tags"] == {"tags": ["billing"]}  # "made-up-tag" is not a tag this team uses
+    assert result.provenance["tags"].prompt_version == "tags-llm-1" and result.output_ids["tags"]
+    request = next(r for r in llm.requests if r["messages"][0]["content"].startswith("You suggest tags"))
+    assert "Tags this team uses:" in request["messages"][1]["content"]
+    assert result.as_json()["tags"] == {"tags": ["billing"]}
+    # With no model, the built-in answer (the triage's sure tags) is what the panel and the CLI show.
+    await routed.store.run(routed.settings.set, routed.store.db, "routing.tasks", "tags=built-in")
+    offline = await assist_ticket(routed, ticket_id)
+    assert offline.routing["tags"]["tier"] == "built-in" and offline.provenance["tags"].engine == "built-in"
+    assert offline.extras["tags"] == {"tags": [t for t in offline.triage.tags if t not in offline.ticket.tags]}
 
 
 async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed: Services, llm: LLMServer) -> None:
     ticket_id = await _ticket(routed, 3)
     await assist_ticket(routed, ticket_id)
     again = await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 5 and all(
-        again.routing[t]["cache_hit"] for t in ("summary", "signals", "triage", "suggestions", "draft")
+    assert len(llm.requests) == 6 and all(
+        again.routing[t]["cache_hit"] for t in ("summary", "signals", "triage", "suggestions", "draft", "tags")
     )
     await routed.store.run(
         ticket_store.add_message,
@@ -118,7 +147,7 @@ async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed:
         "Any news?",
     )
     await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 10
+    assert len(llm.requests) == 12
 
 
 async def test_invalid_json_is_repaired_once_then_falls_back_to_built_in(routed: Services, llm: LLMServer) -> None:
@@ -138,7 +167,7 @@ async def test_invalid_json_is_repaired_once_then_falls_back_to_built_in(routed:
 
 
 async def test_every_model_down_still_gives_a_result(routed: Services, llm: LLMServer) -> None:
-    llm.script = [Reply(status=500)] * 30
+    llm.script = [Reply(status=500)] * 60
     result = await assist_ticket(routed, await _ticket(routed, 4))
     assert all(result.routing[t]["tier"] == "built-in" for t in ("summary", "signals", "draft"))
     assert "No model could answer" in result.routing["draft"]["note"] and result.draft.text
@@ -187,7 +216,7 @@ def test_cli_model_override_reports_routing_and_usage(llm: LLMServer, tmp_path: 
     assert {"tokens_in", "tokens_out", "cost_usd", "latency_ms", "reason"} <= set(outputs["draft"]["routing"])
     assert llm.requests[0]["_auth"] == "Bearer sk-cli" and "LiteLLM" not in out.stderr
     report = json.loads(cli("usage", "--json").stdout)
-    assert report["calls"] == 5 and report["per_model"][0]["model"] == "cli/tiny"
+    assert report["calls"] == 6 and report["per_model"][0]["model"] == "cli/tiny"
 
 
 async def test_an_unclear_best_article_is_reranked_and_the_draft_cites_the_new_order(
@@ -273,8 +302,8 @@ async def test_budget_status_warns_at_80_percent_and_stops_at_100(routed: Servic
 async def test_an_embedding_provider_serves_meaning_search_and_falls_back_to_keywords(
     routed: Services, llm: LLMServer
 ) -> None:
+    from copilot.assist.indexing import refresh_vectors
     from copilot.assist.knowledge import search_kb
-    from copilot.assist.ticket_assist import refresh_vectors
 
     await routed.store.run(routed.settings.set, routed.store.db, "embeddings.model", "local/embed-small")
     embedded = await refresh_vectors(routed, "demo")
@@ -286,6 +315,11 @@ async def test_an_embedding_provider_serves_meaning_search_and_falls_back_to_key
         "SELECT count(*) FROM article_embeddings WHERE model = 'litellm:local/embed-small'"
     ).fetchone()[0]
     assert stored == embedded and await refresh_vectors(routed, "demo") == 0  # only changes are embedded again
+    logged = await routed.store.run(
+        lambda db: db.execute("SELECT count(*), sum(outcome = 'ok') FROM model_calls WHERE task = 'embed'").fetchone(),
+        routed.store.db,
+    )
+    assert logged[0] == len(calls) and logged[1] == len(calls)  # every embedding request is in the call log
     found = await search_kb(routed, "pending authorisation charges posted twice", "demo")
     assert found and found[0].article_id == "billing-double-charge"
     assert any(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from copilot.app import Services, build_services
+from copilot.app import build_services
 from copilot.assist.workspace import list_workspaces, remove_workspace, save_workspace
 from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import ValidationError
+from copilot.services import Services
 from tests.conftest import MemoryKeyring
 
 

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from copilot.app import Services
 from copilot.assist import conversation, knowledge, outbox
 from copilot.assist.sync import sync_workspace
 from copilot.assist.workspace import check_connection, save_workspace, set_token
 from copilot.domain import Role, Visibility
 from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import HelpdeskAuthError, HelpdeskRejected, HelpdeskUnreachable
+from copilot.services import Services
 from copilot.store import outbox as outbox_store
 from copilot.store.tickets import find_ticket
 from copilot.store.workspaces import sync_state

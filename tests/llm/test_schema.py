@@ -7,7 +7,9 @@ import json
 
 import pytest
 
-from copilot.llm.schema import SchemaError, parse, partial_strings
+from copilot.llm.schema import Schema, SchemaError, parse, partial_strings
+
+ORDER: Schema = {"order": [int]}
 
 
 def test_partial_strings_follow_a_stream_piece_by_piece() -> None:
@@ -23,6 +25,6 @@ def test_partial_strings_follow_a_stream_piece_by_piece() -> None:
 
 
 def test_parse_repairs_nothing_silently() -> None:
-    assert parse('```json\n{"order": [2, 1]}\n```', "rerank") == {"order": [2, 1]}
+    assert parse('```json\n{"order": [2, 1]}\n```', ORDER) == {"order": [2, 1]}
     with pytest.raises(SchemaError, match="'order' must be a list of int"):
-        parse('{"order": ["two"]}', "rerank")
+        parse('{"order": ["two"]}', ORDER)

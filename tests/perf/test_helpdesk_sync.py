@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from copilot.app import Services
 from copilot.assist.sync import sync_workspace
 from copilot.assist.workspace import save_workspace
 from copilot.domain.workspaces import WorkspaceConfig
+from copilot.services import Services
 from tests.integration.rt_server import RTServer, rt_installed
 
 pytestmark = [pytest.mark.perf, pytest.mark.integration]

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from copilot.app import Services
-from copilot.assist.routing import MODEL_TASKS, _candidates, _messages, facts_of
+from copilot.assist.routing import facts_of, messages_for
+from copilot.assist.tasks import PER_TICKET, TaskInputs
 from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.llm import prompts
 from copilot.llm.catalog import Provider, resolve
 from copilot.llm.client import ModelClient, load_litellm
 from copilot.llm.router import route
+from copilot.services import Services
 from copilot.store.tickets import all_tickets
 from tests.llm_server import LLMServer
 
@@ -130,7 +131,7 @@ def test_gui_stall_during_three_concurrent_streams(capsys: pytest.CaptureFixture
 
 
 # Typical answer lengths (tokens) for each task; input tokens are counted on the real prompts.
-OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "rerank": 15, "draft": 220}
+OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "rerank": 15, "draft": 220, "tags": 15}
 
 
 async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,21 +146,13 @@ async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: 
     for ticket in tickets:
         result = await assist_builtin(services, ticket.id)
         facts = facts_of(result)
-        for task in MODEL_TASKS:
-            values = {"language": "English", "tone": "friendly", "customer": ticket.customer_name, "agent": "Sam"}
-            messages = _messages(
-                task,
-                result,
-                values,
-                None,
-                "\n".join(s.passage for s in result.suggestions[:3])
-                if task == "draft"
-                else _candidates(result)
-                if task == "rerank"
-                else "",
-            )
+        inputs = TaskInputs("English", "friendly", ticket.customer_name, "Sam", 0.0)
+        for declared in PER_TICKET:
+            task = declared.name
+            values = inputs.values(result)
+            messages = messages_for(declared, result, values, None, declared.context(result, inputs))
             tokens_in = litellm.token_counter(model="gpt-4o", messages=messages)
-            r = route(task, facts, tiers)
+            r = route(task, facts, tiers, default_tier=declared.tier)
             counts[r.tier] += 1
 
             def cost(ref: str, tokens_in: int = tokens_in, task: str = task) -> float:
@@ -172,5 +165,5 @@ async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: 
             frontier += cost("openai/gpt-4o")
     report(capsys, f"cost of every task on the {len(tickets)} demo tickets (USD, gpt-4o-mini vs gpt-4o prices)", {
         "routed": round(routed, 4), "all_frontier": round(frontier, 4), "saving": f"{1 - routed / frontier:.0%}",
-        "calls_by_tier": counts, "prompt_versions": [prompts.load(t).version for t in MODEL_TASKS]})  # fmt: skip
+        "calls_by_tier": counts, "prompt_versions": [prompts.load(t.name).version for t in PER_TICKET]})  # fmt: skip
     assert frontier > routed > 0

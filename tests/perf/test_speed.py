@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from copilot.app import Services
-from copilot.assist.ticket_assist import assist_sync, options_from, refresh_vectors
+from copilot.assist.indexing import refresh_vectors
+from copilot.assist.ticket_assist import assist_sync, options_from
 from copilot.assist.workspace import open_workspace
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
+from copilot.services import Services
 from copilot.store.db import open_database
 from copilot.store.tickets import all_tickets
 from tests.conftest import REPO

@@ -17,7 +17,7 @@ import qasync
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from copilot.app import Services
+from copilot.services import Services
 
 if TYPE_CHECKING:
     from copilot.ui.main_window import MainWindow

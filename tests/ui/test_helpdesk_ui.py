@@ -8,7 +8,7 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
-from copilot.app import Services
+from copilot.services import Services
 from copilot.store import outbox
 from copilot.ui.dialogs.helpdesks import WorkspacesDialog
 from copilot.ui.main_window import MainWindow
@@ -86,7 +86,9 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     from copilot.config.secrets import set_secret
 
     set_secret("helpdesk/acme", "1-1-revoked", "COPILOT_HELPDESK_TOKEN")
-    w.services.tokens["acme"].forget()
+    token = w.services.connectors.token("acme")
+    assert token is not None
+    token.forget()
     asked: list[str] = []
 
     def answer(*args: object, **kwargs: object) -> tuple[str, bool]:

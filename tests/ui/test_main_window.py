@@ -9,7 +9,7 @@ import qasync
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
-from copilot.app import Services
+from copilot.services import Services
 from copilot.store.drafts import load_draft
 from copilot.store.outputs import list_flags
 from copilot.store.tickets import find_ticket

@@ -10,7 +10,7 @@ import pytest
 import qasync
 from pytestqt.qtbot import QtBot
 
-from copilot.app import Services
+from copilot.services import Services
 from copilot.store import usage
 from copilot.store.tickets import find_ticket
 from copilot.ui.main_window import MainWindow

@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.app import Services
 from copilot.assist import workspace as ws
 from copilot.domain.workspaces import WorkspaceConfig
 from copilot.helpdesk.base import ConnectionInfo
 from copilot.helpdesk.registry import KINDS
+from copilot.services import Services
 from copilot.ui.runner import Runner
 
 
@@ -165,7 +165,8 @@ class WorkspacesDialog(QDialog):
 
     async def _test(self, config: WorkspaceConfig, typed: str) -> ConnectionInfo:
         # An empty field means the stored token (read from the keyring here, off the click handler).
-        token = typed or (self.services.tokens[config.id]() if config.id in self.services.tokens else "")
+        source = self.services.connectors.token(config.id)
+        token = typed or (source() if source is not None else "")
         return await ws.check_connection(self.services, config, token)
 
     def test(self) -> None:

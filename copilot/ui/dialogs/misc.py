@@ -30,12 +30,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.app import Services
 from copilot.assist import knowledge, review
 from copilot.assist.preferences import change_setting
 from copilot.config.settings import SCHEMA, SettingSpec
 from copilot.domain import Article, ArticleVersion, OutputFlag
 from copilot.kb.articles import diff_versions
+from copilot.services import Services
 from copilot.store.outputs import FlagQuery
 from copilot.ui.render import markdown_html
 from copilot.ui.runner import Runner
@@ -422,7 +422,7 @@ class GapsDialog(QDialog):
         self.runner.run(knowledge.knowledge_gaps(services, workspace), self._show, "Reading knowledge gaps")
 
     def _show(self, gaps: list[knowledge.KnowledgeGap]) -> None:
-        below = self.services.settings.number("suggest.min_confidence")
+        below = self.services.settings.suggest.min_confidence
         if not gaps:
             self.summary.setText(
                 f"No gaps: every ticket the copilot has assisted had an article above {below:.0%}. "

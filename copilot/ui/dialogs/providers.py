@@ -25,10 +25,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.app import Services
 from copilot.assist import providers as model_cases
 from copilot.assist.preferences import change_setting
 from copilot.llm.catalog import PROVIDER_KINDS
+from copilot.services import Services
 from copilot.ui.runner import Runner
 
 

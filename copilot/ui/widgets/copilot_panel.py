@@ -270,9 +270,21 @@ class CopilotPanel(QWidget):
         return (
             f"<p><b>Intent:</b> {intent}"
             f" · <b>Priority:</b> {t.priority} <span class='dim'>({html.escape(t.priority_reason)})</span><br>"
-            f"<b>Tags:</b> {html.escape(', '.join(t.tags) or 'none')}"
+            + self._tags_html(result)
             + (f"<br><span class='dim'>Like earlier tickets {similar}</span>" if similar else "")
             + f" <span class='acts'>{self._flag('triage', 'triage', f'{t.intent} / {t.priority}')}</span></p>"
+        )
+
+    def _tags_html(self, result: AssistResult) -> str:
+        """The tags task's suggestion (a model's, or the built-in one from triage), with who made it."""
+        suggested = result.extras.get("tags")
+        if suggested is None:
+            return f"<b>Tags:</b> {html.escape(', '.join(result.triage.tags) or 'none')}"
+        tags = ", ".join(str(tag) for tag in suggested.get("tags", []))
+        by = html.escape(routed_text(result, "tags"))
+        return (
+            f"<b>Suggested tags:</b> {html.escape(tags or 'none new')} <span class='dim'>{by}</span> "
+            f"<span class='acts'>{self._flag('tags', 'tags', tags)}</span>"
         )
 
     def _articles_html(self, result: AssistResult, min_confidence: float) -> str:

@@ -1,0 +1,69 @@
+"""`support-copilot assist`: the copilot for one ticket, as text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING, Any, TextIO
+
+from copilot.cli.common import with_services
+from copilot.helpdesk.demo import DEMO_WORKSPACE
+
+if TYPE_CHECKING:
+    from copilot.services import Services
+
+COMMANDS = ("assist",)
+
+
+def add_parsers(sub: Any) -> None:
+    a = sub.add_parser("assist", help="summary, flags, triage, suggestions and a draft for one ticket")
+    a.add_argument("ticket", type=int, help="the ticket number")
+    a.add_argument("--workspace", default=DEMO_WORKSPACE)
+    a.add_argument("--tone", choices=("friendly", "concise", "formal"))
+    a.add_argument("--json", action="store_true", help="print JSON")
+    a.add_argument(
+        "--model", help="one model for the cheap and frontier tiers (provider/model, or a model name with --api-base)"
+    )
+    a.add_argument(
+        "--api-base", default="", help="an OpenAI-compatible endpoint for --model (key: keyring or COPILOT_API_KEY)"
+    )
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.indexing import refresh_vectors
+    from copilot.assist.routing import assist_ticket
+    from copilot.assist.ticket_assist import result_json
+    from copilot.assist.workspace import open_workspace
+    from copilot.store.tickets import find_ticket
+
+    async def work(services: Services) -> int:
+        await open_workspace(services, args.workspace)
+        await refresh_vectors(services, args.workspace)
+        ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
+        result = await assist_ticket(services, ticket.id, tone=args.tone)
+        if args.json:
+            out.write(result_json(result) + "\n")
+            return 0
+        out.write(f"#{ticket.number} {ticket.subject}  ({ticket.customer_name}, {ticket.status})\n\nSummary\n")
+        out.writelines(f"  {line.label}: {line.text}\n" for line in result.summary.lines)
+        out.write(f"\nSentiment: {result.sentiment}\nFlags\n")
+        out.writelines(f"  {f.label}: {f.reason}\n    “{f.evidence}”\n" for f in result.flags)
+        if not result.flags:
+            out.write("  none\n")
+        tr = result.triage
+        intent = f"{tr.intent} ({tr.confidence:.0%})" if tr.intent else "(no labelled history)"
+        if tr.intent and tr.is_unsure:
+            intent = "unsure: " + ", ".join(f"{label} {share:.0%}" for label, share in tr.candidates)
+        out.write(f"\nTriage: {intent}; priority {tr.priority} ({tr.priority_reason})\n")
+        if "tags" in result.extras:
+            out.write(f"Suggested tags: {', '.join(result.extras['tags'].get('tags', [])) or 'none new'}\n")
+        out.write("\nSuggested articles\n")
+        out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
+        out.write(
+            f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
+        )
+        return 0
+
+    from copilot.llm.catalog import ModelOverride
+
+    override = ModelOverride(args.model, args.api_base) if args.model else None
+    return with_services(args, work, override)
