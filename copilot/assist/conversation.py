@@ -11,6 +11,7 @@ from copilot.domain.events import DraftDidUpdate
 from copilot.domain.inbox import InboxFilter, InboxRow
 from copilot.services import Services
 from copilot.store import drafts, outbox
+from copilot.store import review as review_store
 from copilot.store import tickets as ticket_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
 
@@ -31,6 +32,7 @@ async def list_inbox(services: Services, workspace: str, filt: InboxFilter) -> l
 async def open_ticket(services: Services, ticket_id: int) -> TicketView:
     def _read(db: Database) -> TicketView:
         t = ticket_store.get_ticket(db, ticket_id)
+        review_store.record_open(db, ticket_id)  # the weekly review's "time from opening to sending"
         return TicketView(
             t,
             ticket_store.earlier_tickets(db, t),

@@ -13,12 +13,12 @@ from types import ModuleType
 from typing import TextIO
 
 from copilot import __version__
-from copilot.cli import assist, eval, helpdesk, kb, llm, settings, triage
+from copilot.cli import assist, eval, helpdesk, kb, llm, review, settings, triage
 from copilot.errors import as_copilot_error
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
 log = logging.getLogger(__name__)
-GROUPS: tuple[ModuleType, ...] = (assist, kb, triage, eval, helpdesk, llm, settings)
+GROUPS: tuple[ModuleType, ...] = (assist, kb, triage, eval, helpdesk, llm, review, settings)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -244,6 +244,20 @@ def _triage_examples(db: Database) -> None:
     )
 
 
+def _ticket_opens(db: Database) -> None:
+    # When an agent opened a ticket: the weekly review's "time from opening a ticket to sending".
+    db.executescript(
+        """
+        CREATE TABLE ticket_opens (
+            id INTEGER PRIMARY KEY,
+            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
+            opened_at TEXT NOT NULL
+        );
+        CREATE INDEX ticket_opens_ticket ON ticket_opens(ticket_id, opened_at);
+        """
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -253,6 +267,7 @@ MIGRATIONS: list[Migration] = [
     ("0006_models_and_accounting", _models_and_accounting),
     ("0007_article_body_vectors", _article_body_vectors),
     ("0008_triage_examples", _triage_examples),
+    ("0009_ticket_opens", _ticket_opens),
 ]
 
 

@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
         action("&Knowledge", "&Gaps in the knowledge base…", "Ctrl+Shift+G", self.open_gaps)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
+        action("&Review", "&Weekly review…", "Ctrl+Shift+Y", self.open_weekly_review)
         action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
         action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
@@ -532,6 +533,14 @@ class MainWindow(QMainWindow):
     def open_review(self) -> None:
         dialog = ReviewDialog(self, self.services, self.runner)
         dialog.open_ticket.connect(self._select_earlier)
+        dialog.show()
+
+    def open_weekly_review(self) -> None:
+        from copilot.ui.dialogs.weekly_review import WeeklyReviewDialog
+
+        dialog = WeeklyReviewDialog(self, self.services, self.runner, self.workspace)
+        dialog.open_ticket_number.connect(self.select_ticket_number)
+        dialog.edit_article.connect(self.open_article)
         dialog.show()
 
     def open_gaps(self) -> None:
