@@ -40,6 +40,14 @@ class ValidationError(CopilotError):
     """Input from the user that cannot be accepted as it is."""
 
 
+class UnsentWorkError(ValidationError):
+    """Removing something would delete work that was never delivered (replies in the outbox, drafts)."""
+
+    def __init__(self, message: str, hint: str, items: list[str]) -> None:
+        super().__init__(message, hint)
+        self.items = items
+
+
 class HelpdeskError(CopilotError):
     """The help desk refused, failed or answered with something we cannot read."""
 

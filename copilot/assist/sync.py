@@ -19,6 +19,7 @@ from copilot.kb.articles import import_articles
 from copilot.store import outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
+from copilot.store.transaction import transaction
 
 
 @dataclass
@@ -39,7 +40,12 @@ class SyncReport:
 
 
 def apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
-    """Store one batch (idempotent, so a repeated batch after a crash changes nothing), then its cursor."""
+    """Store one batch and its cursor in one transaction (idempotent, so a repeated batch changes nothing)."""
+    with transaction(db):
+        return _apply_batch(db, workspace, batch)
+
+
+def _apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
     touched: set[int] = set()
     errors: list[str] = []
     added = 0

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from copilot.errors import DatabaseError
+from copilot.store.transaction import transaction
 
 Migration = tuple[str, Callable[[Database], None]]
 
@@ -282,14 +282,10 @@ def migrate(db: Database, migrations: list[Migration] | None = None) -> list[str
     for name, step in steps:
         if name in done:
             continue
-        conn = db.conn
-        try:
-            conn.execute("BEGIN")
+        with transaction(db):
             step(db)
-            conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            conn.execute("ROLLBACK")
-            raise
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+            # user_version mirrors the migrations table, so a damaged or hand-edited table is noticed.
+            db.execute(f"PRAGMA user_version = {len(applied_migrations(db))}")
         ran.append(name)
     return ran

@@ -15,7 +15,7 @@ async def test_token_goes_to_the_keyring_only(services: Services, memory_keyring
     config = WorkspaceConfig("acme", "Acme", "rt", "http://127.0.0.1:9", "agent1", {"queues": ["Support"]})
     await save_workspace(services, config, "1-27-very-secret-token")
     assert memory_keyring.secrets == {("support-copilot", "helpdesk/acme"): "1-27-very-secret-token"}
-    services.store.run_sync(services.store.db.execute, "PRAGMA wal_checkpoint(TRUNCATE)")
+    services.store.checkpoint()
     raw = b"".join(p.read_bytes() for p in services.paths.database.parent.glob("copilot.db*"))
     assert b"very-secret" not in raw
     names = [w.config.id for w in await list_workspaces(services)]
