@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from sqlite_utils import Database
 
+from copilot.boundary import clean_text
 from copilot.errors import ValidationError
 from copilot.store.settings import get_setting, set_setting
 
@@ -19,6 +21,8 @@ class SettingSpec:
     description: str
     choices: tuple[str, ...] = ()
     label: str = ""  # what the Preferences form calls it
+    minimum: float | None = None
+    maximum: float | None = None
 
 
 SCHEMA: tuple[SettingSpec, ...] = (
@@ -43,6 +47,8 @@ SCHEMA: tuple[SettingSpec, ...] = (
         5,
         "How many suggested articles the copilot panel shows (3 to 10).",
         label="Suggested articles",
+        minimum=3,
+        maximum=10,
     ),
     SettingSpec(
         "suggest.min_confidence",
@@ -51,6 +57,8 @@ SCHEMA: tuple[SettingSpec, ...] = (
         "Below this confidence an article is shown as weak and the "
         "draft will not cite it; it says that no article covers the question instead.",
         label="Weak below",
+        minimum=0,
+        maximum=1,
     ),
     SettingSpec(
         "draft.autosave_ms",
@@ -58,6 +66,8 @@ SCHEMA: tuple[SettingSpec, ...] = (
         800,
         "How long after the last keystroke the draft is saved (ms).",
         label="Autosave delay (ms)",
+        minimum=100,
+        maximum=60_000,
     ),
     SettingSpec(
         "sync.interval_s",
@@ -65,6 +75,8 @@ SCHEMA: tuple[SettingSpec, ...] = (
         120,
         "How often a help-desk workspace syncs in the background and retries its outbox (seconds; 0: only on F5).",
         label="Sync every (s)",
+        minimum=0,
+        maximum=86_400,
     ),
     SettingSpec(
         "models.cheap",
@@ -96,11 +108,30 @@ SCHEMA: tuple[SettingSpec, ...] = (
         label="Embedding model",
     ),
     SettingSpec(
+        "limits.article_bytes",
+        int,
+        1_000_000,
+        "The largest article an import or a help desk may bring in (bytes of UTF-8); a larger one is refused by name.",
+        label="Largest article (bytes)",
+        minimum=1_000,
+        maximum=50_000_000,
+    ),
+    SettingSpec(
+        "limits.jsonl_line_bytes",
+        int,
+        2_000_000,
+        "The longest line a JSON Lines import may hold (bytes); a longer one is refused with its line number.",
+        label="Longest JSONL line (bytes)",
+        minimum=1_000,
+        maximum=100_000_000,
+    ),
+    SettingSpec(
         "budget.monthly_usd",
         float,
         0.0,
         "Monthly model budget in US dollars: a warning at 80%, the built-in engine only at 100%. 0: no budget.",
         label="Monthly budget ($)",
+        minimum=0,
     ),
 )
 SPECS = {s.key: s for s in SCHEMA}
@@ -114,6 +145,12 @@ def _coerce(spec: SettingSpec, raw: Any) -> Any:
         raise ValidationError(f"{spec.key} must be {kind}, not {raw!r}.") from exc
     if spec.choices and value not in spec.choices:
         raise ValidationError(f"{spec.key} must be one of {', '.join(spec.choices)}.")
+    if isinstance(value, str):
+        return clean_text(value)
+    if not math.isfinite(value) or (spec.minimum is not None and value < spec.minimum):
+        raise ValidationError(f"{spec.key} must be at least {spec.minimum:g}, not {raw!r}.")
+    if spec.maximum is not None and value > spec.maximum:
+        raise ValidationError(f"{spec.key} must be at most {spec.maximum:g}, not {raw!r}.")
     return value
 
 
