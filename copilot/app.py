@@ -21,6 +21,7 @@ from copilot.helpdesk.base import Connector
 from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
 from copilot.helpdesk.registry import KINDS, make_connector
 from copilot.llm.catalog import ModelOverride
+from copilot.scrub import ScrubbingFormatter
 from copilot.store import Store
 
 log = logging.getLogger(__name__)
@@ -98,7 +99,7 @@ def configure_logging(paths: AppPaths) -> logging.Handler:
     handler = logging.handlers.RotatingFileHandler(
         paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

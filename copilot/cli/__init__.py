@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from copilot import __version__
-from copilot.errors import as_copilot_error
+from copilot.boundary import clean_text
+from copilot.errors import as_copilot_error, log_if_bug
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,9 @@ def _with_services(args: argparse.Namespace, work: Callable[[Any], Coroutine[Any
     services = build_services(args.home)
     try:
         return asyncio.run(work(services))
+    except Exception as exc:
+        log_if_bug(exc, log)  # before close() detaches the log file
+        raise
     finally:
         services.close()
 
@@ -323,9 +327,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return 130
     except Exception as exc:
         error = as_copilot_error(exc)
-        if error.is_bug:
-            log.exception("unexpected error")
-        err.write(f"error: {error.user_text()}\n")
+        log_if_bug(exc, log)
+        err.write(f"error: {clean_text(error.user_text())}\n")
         return 1 if error.is_bug else 2
 
 

@@ -6,13 +6,14 @@ import argparse
 import asyncio
 import getpass
 import json
+import logging
 import os
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any, TextIO
 
 from copilot.config.secrets import HELPDESK_TOKEN_ENV
-from copilot.errors import ValidationError
+from copilot.errors import ValidationError, log_if_bug
 
 COMMANDS = ("workspace", "sync", "tickets", "reply", "outbox")
 EXIT_QUEUED = 3  # `reply`: written to the outbox, not delivered yet
@@ -78,6 +79,9 @@ def _run(args: argparse.Namespace, work: Callable[[Any], Coroutine[Any, Any, int
 
     try:
         return asyncio.run(_main())
+    except Exception as exc:
+        log_if_bug(exc, logging.getLogger(__name__))  # before close() detaches the log file
+        raise
     finally:
         services.close()
 

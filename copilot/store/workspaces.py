@@ -9,6 +9,7 @@ from sqlite_utils import Database
 
 from copilot.domain.workspaces import SyncState, WorkspaceConfig
 from copilot.errors import NotFoundError, UnsentWorkError
+from copilot.scrub import scrub
 from copilot.store.transaction import transaction
 from copilot.store.util import dumps, now_iso
 
@@ -123,11 +124,11 @@ def mark_unreachable(db: Database, workspace: str, error: str) -> str:
     db.execute(
         "UPDATE workspaces SET offline_since = CASE WHEN offline_since = '' THEN ? ELSE offline_since END, "
         "last_error = ? WHERE id = ?",
-        [now, error, workspace],
+        [now, scrub(error), workspace],
     )
     return str(db.execute("SELECT offline_since FROM workspaces WHERE id = ?", [workspace]).fetchone()[0])
 
 
 def mark_error(db: Database, workspace: str, error: str) -> None:
     """The help desk answered but the sync could not finish (a refused token, an unreadable answer)."""
-    db.execute("UPDATE workspaces SET offline_since = '', last_error = ? WHERE id = ?", [error, workspace])
+    db.execute("UPDATE workspaces SET offline_since = '', last_error = ? WHERE id = ?", [scrub(error), workspace])
