@@ -142,7 +142,7 @@ def transcript(ticket: Ticket, keep: int | None = None) -> str:
         if latest_customer is not None and latest_customer not in tail:
             tail = [latest_customer, *tail[1:]]
         messages = tail
-    lines = [f"Subject: {ticket.subject}", f"Customer: {ticket.customer_name}"]
+    lines = [f"Subject: {ticket.subject}", f"Customer: {' '.join(ticket.customer_name.split())}"]
     for m in messages:
         who = (
             "Customer"
@@ -226,7 +226,6 @@ async def assist_with_models(
         values = {
             "language": language,
             "tone": tone,
-            "customer": result.ticket.customer_name.split(" ")[0] or "there",
             "agent": agent,
             "candidates": ", ".join(candidates),
         }

@@ -146,7 +146,7 @@ async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: 
         result = await assist_builtin(services, ticket.id)
         facts = facts_of(result)
         for task in MODEL_TASKS:
-            values = {"language": "English", "tone": "friendly", "customer": ticket.customer_name, "agent": "Sam"}
+            values = {"language": "English", "tone": "friendly", "agent": "Sam"}
             messages = _messages(
                 task,
                 result,
