@@ -15,6 +15,7 @@ from typing import Any, TextIO
 
 from copilot import __version__
 from copilot.boundary import clean_text
+from copilot.cli import doctor as cli_doctor
 from copilot.errors import as_copilot_error, log_if_bug
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
     tl.add_argument("--workspace", default=DEMO_WORKSPACE)
     tl.add_argument("--json", action="store_true")
 
+    cli_doctor.add_parser(sub)
     ev = sub.add_parser("eval", help="measure quality on labelled data").add_subparsers(
         dest="eval_command", metavar="WHAT", required=True
     )
@@ -310,6 +312,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             return _assist(args, out)
         if args.command == "kb":
             return _kb(args, out)
+        if args.command == "doctor":
+            return cli_doctor.run(args, out)
         if args.command == "eval":
             return _eval(args, out)
         if args.command == "triage":

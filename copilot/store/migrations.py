@@ -278,6 +278,13 @@ def migrate(db: Database, migrations: list[Migration] | None = None) -> list[str
             f"The database was written by a newer version of Support Copilot (it has {unknown[-1]}).",
             "Update Support Copilot, or point COPILOT_HOME at another folder. The file was left untouched.",
         )
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(done) or (version and version < len(done)):
+        raise DatabaseError(
+            f"The database's schema version ({version}) does not match its {len(done)} recorded migrations.",
+            "The file was changed outside Support Copilot or is damaged. Move it aside and restart; "
+            "nothing was written to it.",
+        )
     ran: list[str] = []
     for name, step in steps:
         if name in done:
@@ -288,4 +295,6 @@ def migrate(db: Database, migrations: list[Migration] | None = None) -> list[str
             # user_version mirrors the migrations table, so a damaged or hand-edited table is noticed.
             db.execute(f"PRAGMA user_version = {len(applied_migrations(db))}")
         ran.append(name)
+    if not ran and version == 0 and done:  # written before user_version was kept
+        db.execute(f"PRAGMA user_version = {len(done)}")
     return ran
