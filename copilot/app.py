@@ -12,6 +12,7 @@ from copilot.domain.events import EventBus
 from copilot.helpdesk.demo import DEMO_WORKSPACE, DemoHelpdesk
 from copilot.helpdesk.registry import KINDS
 from copilot.llm.catalog import ModelOverride
+from copilot.scrub import ScrubbingFormatter
 from copilot.services import Connectors, Services
 from copilot.store import Store
 from copilot.store.workspaces import list_workspaces
@@ -24,7 +25,7 @@ def configure_logging(paths: AppPaths) -> logging.Handler:
     handler = logging.handlers.RotatingFileHandler(
         paths.log_file, maxBytes=2_000_000, backupCount=2, encoding="utf-8", delay=True
     )
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(ScrubbingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -31,7 +31,11 @@ async def search_kb(services: Services, text: str, workspace: str | None = None,
 
 
 async def import_kb(services: Services, path: Path, workspace: str, author: str = "import") -> tuple[int, int]:
-    items = importer.read_articles(path)  # raises before anything is written
+    items = importer.read_articles(  # raises before anything is written
+        path,
+        max_article_bytes=services.settings.limits.article_bytes,
+        max_line_bytes=services.settings.limits.jsonl_line_bytes,
+    )
 
     def _write(db: Database) -> tuple[int, int]:
         from copilot.store.tickets import ensure_workspace

@@ -10,11 +10,12 @@ from sqlite_utils import Database
 from copilot.errors import ImportFileError
 from copilot.evaluation.data import read_jsonl
 from copilot.services import Services
+from copilot.store.transaction import transaction
 
 
 def _store(db: Database, workspace: str, rows: list[tuple[str, str, str]], replace_all: bool) -> int:
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    with db.conn:
+    with transaction(db):
         if replace_all:
             db.execute("DELETE FROM triage_examples WHERE workspace = ?", [workspace])
         db.conn.executemany(

@@ -28,6 +28,7 @@ from copilot.store import drafts, outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
 from copilot.store.outbox import OutboxItem, OutboxKind, OutboxState
+from copilot.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,7 @@ async def queue_message(
     kind = OutboxKind.NOTE if internal else OutboxKind.REPLY
 
     def _enqueue(db: Database) -> OutboxItem:
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with transaction(db):
             item = outbox.enqueue(
                 db,
                 ticket.workspace,
@@ -66,10 +66,6 @@ async def queue_message(
                 watermark=thread_watermark(ticket),
             )
             db.execute("DELETE FROM drafts WHERE ticket_id = ?", [ticket_id])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return item
 
     item = await store.run(_enqueue, store.db)
@@ -84,10 +80,11 @@ async def queue_status(services: Services, ticket_id: int, status: str) -> Outbo
     ticket = await store.run(ticket_store.get_ticket, store.db, ticket_id)
 
     def _enqueue(db: Database) -> OutboxItem:
-        ticket_store.set_status(db, ticket_id, status)
-        return outbox.enqueue(
-            db, ticket.workspace, ticket_id, OutboxKind.STATUS, status, services.agent_name(ticket.workspace)
-        )
+        with transaction(db):
+            ticket_store.set_status(db, ticket_id, status)
+            return outbox.enqueue(
+                db, ticket.workspace, ticket_id, OutboxKind.STATUS, status, services.agent_name(ticket.workspace)
+            )
 
     item = await store.run(_enqueue, store.db)
     services.bus.emit(TicketDidChange(ticket_id=ticket_id))
@@ -164,23 +161,24 @@ async def _deliver_message(services: Services, item: OutboxItem) -> None:
     if posted is None:
         posted = await connector.post_message(ticket, item.body, visibility, item.author, item.watermark)
 
-    def _record(db: Database) -> None:
-        message = ticket_store.add_message(
-            db, ticket.id, item.author, Role.AGENT, visibility, item.body, posted.remote_id
-        )
-        drafts.record_sent(
-            db,
-            ticket.id,
-            message.id,
-            visibility,
-            item.body,
-            item.ai_draft,
-            item.output_id,
-            edit_ratio(item.ai_draft, item.body),
-        )
-        if visibility is Visibility.PUBLIC and ticket.status == "new":
-            ticket_store.set_status(db, ticket.id, "open")
-        outbox.mark_sent(db, item.id, posted.remote_id)
+    def _record(db: Database) -> None:  # the thread's message and the outbox's state change land together
+        with transaction(db):
+            message = ticket_store.add_message(
+                db, ticket.id, item.author, Role.AGENT, visibility, item.body, posted.remote_id
+            )
+            drafts.record_sent(
+                db,
+                ticket.id,
+                message.id,
+                visibility,
+                item.body,
+                item.ai_draft,
+                item.output_id,
+                edit_ratio(item.ai_draft, item.body),
+            )
+            if visibility is Visibility.PUBLIC and ticket.status == "new":
+                ticket_store.set_status(db, ticket.id, "open")
+            outbox.mark_sent(db, item.id, posted.remote_id)
 
     await store.run(_record, store.db)
 

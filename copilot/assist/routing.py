@@ -125,7 +125,7 @@ def transcript(ticket: Ticket, keep: int | None = None) -> str:
         if latest_customer is not None and latest_customer not in tail:
             tail = [latest_customer, *tail[1:]]
         messages = tail
-    lines = [f"Subject: {ticket.subject}", f"Customer: {ticket.customer_name}"]
+    lines = [f"Subject: {ticket.subject}", f"Customer: {' '.join(ticket.customer_name.split())}"]
     for m in messages:
         who = (
             "Customer"
@@ -158,7 +158,6 @@ def _gather_inputs(db: Database, services: Services, result: AssistResult, tone:
     return TaskInputs(
         language=LANGUAGE_NAMES.get(result.draft.language, "English"),
         tone=tone,
-        customer=result.ticket.customer_name.split(" ")[0] or "there",
         agent=services.agent_name(result.ticket.workspace),
         min_confidence=services.settings.suggest.min_confidence,
         known_tags=tuple(ticket_store.known_tags(db, result.ticket.workspace)),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.assist.local_copy import ensure_registered, refresh_badges
+from copilot.boundary import clean_text
 from copilot.domain import Role
 from copilot.domain.events import ArticleDidChange, TicketDidChange
 from copilot.engine.text import detect_language
@@ -19,6 +21,7 @@ from copilot.services import Services
 from copilot.store import outbox
 from copilot.store import tickets as ticket_store
 from copilot.store import workspaces as ws_store
+from copilot.store.transaction import transaction
 
 
 @dataclass
@@ -38,19 +41,35 @@ class SyncReport:
         return {**asdict(self), "wait_s": round(self.wait_s, 3), "seconds": round(self.seconds, 3)}
 
 
+# What one bad record can raise in the store; a full disk or a damaged file (OperationalError) stops the batch.
+_RECORD_ERRORS = (sqlite3.IntegrityError, sqlite3.InterfaceError, OverflowError, UnicodeEncodeError, ValueError)
+
+
 def apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
-    """Store one batch (idempotent, so a repeated batch after a crash changes nothing), then its cursor."""
+    """Store one batch and its cursor in one transaction (idempotent, so a repeated batch changes nothing)."""
+    with transaction(db):
+        return _apply_batch(db, workspace, batch)
+
+
+def _apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
     touched: set[int] = set()
     errors: list[str] = []
     added = 0
     for t in batch.tickets:
-        touched.add(ticket_store.upsert_ticket(db, t) if batch.full_threads else ticket_store.upsert_fields(db, t))
+        try:  # each store function is its own savepoint: a record the store refuses leaves nothing behind
+            touched.add(ticket_store.upsert_ticket(db, t) if batch.full_threads else ticket_store.upsert_fields(db, t))
+        except _RECORD_ERRORS as exc:
+            errors.append(f"ticket #{t.number}: could not be stored ({clean_text(str(exc))[:200]})")
     for number, messages in batch.messages.items():
         ticket_id = ticket_store.ticket_id_for(db, workspace, number)
         if ticket_id is None:
             errors.append(f"ticket #{number}: messages arrived for a ticket this workspace does not have")
             continue
-        added += ticket_store.add_remote_messages(db, ticket_id, messages)
+        try:
+            added += ticket_store.add_remote_messages(db, ticket_id, messages)
+        except _RECORD_ERRORS as exc:
+            errors.append(f"ticket #{number}: its new messages could not be stored ({clean_text(str(exc))[:200]})")
+            continue
         touched.add(ticket_id)
     for ticket_id in touched:
         t = ticket_store.get_ticket(db, ticket_id)

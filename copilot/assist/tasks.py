@@ -27,17 +27,16 @@ class TaskInputs:
 
     language: str  # the customer's language, by name ("German")
     tone: str
-    customer: str
     agent: str
     min_confidence: float
     known_tags: tuple[str, ...] = ()  # the tags this workspace uses, most used first
 
     def values(self, result: AssistResult) -> dict[str, str]:
-        """The placeholders a prompt file may use."""
+        """The placeholders a prompt file may use. Nothing from the ticket goes into the system message: the
+        customer's name is read from the delimited ticket itself."""
         return {
             "language": self.language,
             "tone": self.tone,
-            "customer": self.customer,
             "agent": self.agent,
             "candidates": ", ".join(label for label, _ in result.triage.candidates[:6]),
         }

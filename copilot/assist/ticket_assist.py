@@ -29,6 +29,7 @@ from copilot.kb.vectors import (
 from copilot.services import Services
 from copilot.store import outputs
 from copilot.store import tickets as ticket_store
+from copilot.store.transaction import transaction
 from copilot.store.util import dumps
 
 log = logging.getLogger(__name__)
@@ -245,7 +246,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: Engine
         "suggestions": {"items": [asdict(s) for s in suggestions]},
         "draft": asdict(draft),
     }
-    with db.conn:
+    with transaction(db):
         ids = {task: record_once(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
     return AssistResult(
         ticket=ticket,

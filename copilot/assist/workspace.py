@@ -92,10 +92,16 @@ async def set_token(services: Services, workspace: str, token: str) -> None:
         token_source.forget()
 
 
-async def remove_workspace(services: Services, workspace: str) -> None:
+async def unsent_work(services: Services, workspace: str) -> list[str]:
+    """Undelivered replies and drafts that removing the workspace would delete ("a draft on ticket #12")."""
+    return await services.store.run(ws_store.unsent_work, services.store.db, workspace)
+
+
+async def remove_workspace(services: Services, workspace: str, *, force: bool = False) -> None:
+    """Refuses (UnsentWorkError, naming them) while undelivered replies or drafts exist, unless `force`."""
     if workspace == DEMO_WORKSPACE:
         raise ValidationError("The demo workspace is built in and cannot be removed.")
-    await services.store.run(ws_store.remove_workspace, services.store.db, workspace)
+    await services.store.run(ws_store.remove_workspace, services.store.db, workspace, force=force)
     delete_secret(helpdesk_key(workspace))
     connector = services.connectors.detach(workspace)
     if connector is not None:

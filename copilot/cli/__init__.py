@@ -13,12 +13,13 @@ from types import ModuleType
 from typing import TextIO
 
 from copilot import __version__
-from copilot.cli import assist, eval, helpdesk, kb, llm, review, settings, triage
-from copilot.errors import as_copilot_error
+from copilot.boundary import clean_text
+from copilot.cli import assist, doctor, eval, helpdesk, kb, llm, review, settings, triage
+from copilot.errors import as_copilot_error, log_if_bug
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
 log = logging.getLogger(__name__)
-GROUPS: tuple[ModuleType, ...] = (assist, kb, triage, eval, helpdesk, llm, review, settings)
+GROUPS: tuple[ModuleType, ...] = (assist, kb, triage, eval, helpdesk, llm, review, settings, doctor)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -53,9 +54,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return 130
     except Exception as exc:
         error = as_copilot_error(exc)
-        if error.is_bug:
-            log.exception("unexpected error")
-        err.write(f"error: {error.user_text()}\n")
+        log_if_bug(exc, log)
+        err.write(f"error: {clean_text(error.user_text())}\n")
         return 1 if error.is_bug else 2
 
 

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TextIO
+
+from copilot.errors import log_if_bug
 
 if TYPE_CHECKING:
     from copilot.llm.catalog import ModelOverride
     from copilot.services import Services
 
 
+log = logging.getLogger(__name__)
 Work = Callable[["Services"], Coroutine[Any, Any, int]]
 
 
@@ -31,6 +35,9 @@ def with_services(args: argparse.Namespace, work: Work, model_override: ModelOve
 
     try:
         return asyncio.run(_main())
+    except Exception as exc:
+        log_if_bug(exc, log)  # before close() detaches the log file
+        raise
     finally:
         services.close()
 

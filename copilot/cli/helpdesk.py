@@ -33,9 +33,11 @@ def add_parsers(sub: Any) -> None:
     for action, text in (
         ("test", "try the connection"),
         ("token", "store a new API token"),
-        ("remove", "forget a workspace and its cache"),
     ):
         ws_sub.add_parser(action, help=text).add_argument("name")
+    rm = ws_sub.add_parser("remove", help="forget a workspace and its cache")
+    rm.add_argument("name")
+    rm.add_argument("--force", action="store_true", help="remove even with undelivered replies or drafts")
 
     s = sub.add_parser("sync", help="pull what changed in a help desk, then deliver the outbox")
     s.add_argument("name")
@@ -166,7 +168,7 @@ def _workspace(args: argparse.Namespace, out: TextIO) -> int:
             retried = await sending.retry_refused(services, args.name)
             out.write(f"Token stored in the OS keyring. {len(retried)} waiting message(s) attempted again.\n")
             return 0
-        await ws.remove_workspace(services, args.name)
+        await ws.remove_workspace(services, args.name, force=args.force)
         out.write(f"Removed workspace '{args.name}' and its local cache (the help desk is untouched).\n")
         return 0
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from copilot.errors import CopilotError
+from copilot.scrub import remember_secret
 
 SERVICE = "support-copilot"
 HELPDESK_TOKEN_ENV = "COPILOT_HELPDESK_TOKEN"
@@ -34,12 +35,15 @@ def get_secret(key: str, env: str) -> str:
     """The secret for `key`: the environment variable when it is set, else the keyring ("" when absent)."""
     from_env = os.environ.get(env, "").strip()
     if from_env:
+        remember_secret(from_env)
         return from_env
     import keyring
     import keyring.errors
 
     try:
-        return keyring.get_password(SERVICE, key) or ""
+        value = keyring.get_password(SERVICE, key) or ""
+        remember_secret(value)  # from now on no error text, log line or stored error can carry it
+        return value
     except (keyring.errors.KeyringError, RuntimeError) as exc:
         raise _no_keyring(f"read the secret for {key}", env, exc) from exc
 
@@ -48,6 +52,7 @@ def set_secret(key: str, value: str, env: str) -> None:
     import keyring
     import keyring.errors
 
+    remember_secret(value)
     try:
         keyring.set_password(SERVICE, key, value)
     except (keyring.errors.KeyringError, RuntimeError) as exc:

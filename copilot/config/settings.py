@@ -133,6 +133,24 @@ class BudgetSettings:
     )
 
 
+@dataclass(frozen=True)
+class LimitsSettings:
+    article_bytes: int = setting(
+        1_000_000,
+        "The largest article an import or a help desk may bring in (bytes of UTF-8); a larger one is refused by name.",
+        label="Largest article (bytes)",
+        low=1_000,
+        high=50_000_000,
+    )
+    jsonl_line_bytes: int = setting(
+        2_000_000,
+        "The longest line a JSON Lines import may hold (bytes); a longer one is refused with its line number.",
+        label="Longest JSONL line (bytes)",
+        low=1_000,
+        high=100_000_000,
+    )
+
+
 # The order is the order of the Preferences form and the README's table.
 SECTIONS: dict[str, type] = {
     "agent": AgentSettings,
@@ -142,12 +160,14 @@ SECTIONS: dict[str, type] = {
     "models": ModelsSettings,
     "routing": RoutingSettings,
     "embeddings": EmbeddingsSettings,
+    "limits": LimitsSettings,
     "budget": BudgetSettings,
 }
 _TYPES = {"str": str, "int": int, "float": float}
 ORDER = (
     "agent.name", "draft.tone", "suggest.count", "suggest.min_confidence", "draft.autosave_ms", "sync.interval_s",
-    "models.cheap", "models.frontier", "routing.tasks", "embeddings.model", "budget.monthly_usd",
+    "models.cheap", "models.frontier", "routing.tasks", "embeddings.model", "limits.article_bytes",
+    "limits.jsonl_line_bytes", "budget.monthly_usd",
 )  # fmt: skip
 
 
@@ -250,6 +270,10 @@ class Settings:
     @property
     def embeddings(self) -> EmbeddingsSettings:
         return self.section(EmbeddingsSettings)
+
+    @property
+    def limits(self) -> LimitsSettings:
+        return self.section(LimitsSettings)
 
     @property
     def budget(self) -> BudgetSettings:

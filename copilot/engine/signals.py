@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from copilot.domain import Flag, Message, Role, Ticket, Visibility
+from copilot.engine import injection
 from copilot.engine.text import fold, sentences, words
 
 PROMPT_VERSION = "signals-rules-1"
@@ -104,12 +105,7 @@ RULES: tuple[Rule, ...] = (
         "Tries to instruct the AI",
         2,
         "contains instructions aimed at an AI assistant; they are treated as customer text, not obeyed",
-        _rx(
-            r"\b(ignore|disregard|forget) (all |any |your |the )?(previous |prior |above |earlier )?(instructions|rules|prompts?)\b",
-            r"\bsystem prompt\b",
-            r"\byou are now\b",
-            r"\b(ai|assistant|bot|copilot|chatgpt)\s*[,:]\s*(please )?(ignore|approve|offer|give|issue|grant)\b",
-        ),
+        injection.PATTERN,  # matched on folded text (see detect_flags)
     ),
 )
 
@@ -266,10 +262,11 @@ def detect_flags(ticket: Ticket) -> list[Flag]:
     flags: list[Flag] = []
     messages = list(reversed(_customer_public(ticket)))
     for rule in RULES:
+        view = injection.fold if rule.kind == "prompt_injection" else str  # disguises (zero-width, full-width) off
         for m in messages:
-            hit = next((s for s in sentences(m.body) if rule.pattern.search(s)), None)
+            hit = next((s for s in sentences(m.body) if rule.pattern.search(view(s))), None)
             if hit:
-                words_found = rule.pattern.search(hit)
+                words_found = rule.pattern.search(view(hit))
                 assert words_found is not None
                 flags.append(
                     Flag(

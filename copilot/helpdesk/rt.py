@@ -7,6 +7,7 @@ their text. RT answers some failures with HTTP 200 and a message array; those ar
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from copilot.boundary import BoundaryError, check_date, check_id, clean_text
 from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.domain.workspaces import WorkspaceConfig
 from copilot.engine.text import detect_language
@@ -74,14 +76,20 @@ def _parse_time(value: Any) -> datetime:
 
 
 def _iso(value: Any) -> str:
-    return _parse_time(value).isoformat(timespec="seconds")
+    text = value.replace("Z", "+00:00") if isinstance(value, str) else value
+    if isinstance(text, str) and len(text) >= 19 and text[10] == ":":  # RT's "2018-06-29:10:25Z" flavour
+        text = text[:10] + "T" + text[11:]
+    try:
+        return check_date(text, "a time")
+    except BoundaryError as exc:  # out of range (year 9999 minus a zone, year 1) or not a time at all
+        raise ValueError(exc.message) from exc
 
 
 def _text(value: Any, what: str) -> str:
     if value is None:
         return ""
-    if isinstance(value, str | int | float):
-        return str(value)
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return clean_text(str(value))
     raise HelpdeskPayloadError(f"Request Tracker sent {what} as {type(value).__name__}, not text.")
 
 
@@ -101,17 +109,14 @@ def _list(value: Any, what: str) -> list[Any]:
 
 def _number(value: Any, what: str) -> int:
     try:
-        number = int(str(value))
-    except ValueError as exc:
-        raise HelpdeskPayloadError(f"Request Tracker sent {what} {value!r}, not a number.") from exc
-    if number <= 0:
-        raise HelpdeskPayloadError(f"Request Tracker sent {what} {number}.")
-    return number
+        return check_id(value, what)
+    except BoundaryError as exc:  # not a number, not positive, or too large for the store (a 20-digit id)
+        raise HelpdeskPayloadError(f"Request Tracker sent an unusable value: {exc.message}") from exc
 
 
 def _clean(text: str) -> str:
-    """Text as stored: valid UTF-8 (replacement characters for anything else), no NULs, bounded size."""
-    cleaned = text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "")
+    """Text as stored: normalised (no lone surrogates or control characters), bounded size."""
+    cleaned = clean_text(text)
     return cleaned if len(cleaned) <= 200_000 else cleaned[:200_000] + "\n[… message shortened by Support Copilot]"
 
 
@@ -263,7 +268,7 @@ class RTConnector:
             if not txns:
                 break
             messages, errors, extra = await self._messages(txns)
-            txn = max([txn, *(_number(_dict(t, "a transaction").get("id"), "a transaction id") for t in txns)])
+            txn = max([txn, *_readable_ids(txns)])  # past unreadable ones too: they are reported, not retried
             yield SyncBatch(tickets=extra, messages=messages, cursor=RTCursor(updated, txn).dump(), errors=errors)
             if len(txns) < PAGE:
                 break
@@ -507,6 +512,14 @@ class RTConnector:
             write=True,
         )
         check_messages(self.http.parse_json(response), f"update the article '{article.title}'")
+
+
+def _readable_ids(txns: list[Any]) -> list[int]:
+    ids = []
+    for t in txns:
+        with contextlib.suppress(HelpdeskPayloadError):
+            ids.append(_number(_dict(t, "a transaction").get("id"), "a transaction id"))
+    return ids
 
 
 def _name_from_email(email: str) -> str:

@@ -12,6 +12,7 @@ from sqlite_utils import Database
 from copilot.domain import Article, ArticleVersion
 from copilot.errors import NotFoundError, ValidationError
 from copilot.kb.entities import entity_of_title
+from copilot.store.transaction import transaction
 from copilot.store.util import dumps, now_iso
 
 
@@ -73,11 +74,11 @@ def _write_version(
 def import_articles(db: Database, workspace: str, items: list[ArticleInput], author: str) -> tuple[int, int]:
     """Create new articles and version changed ones, all in one transaction. Returns (created, updated)."""
     created = updated = 0
-    existing = {
-        r[0]: (r[1], r[2], r[3], r[4]) for r in db.execute("SELECT id, title, body, version, entity FROM articles")
-    }
     now = now_iso()
-    with db.conn:
+    with transaction(db):
+        existing = {
+            r[0]: (r[1], r[2], r[3], r[4]) for r in db.execute("SELECT id, title, body, version, entity FROM articles")
+        }
         for item in items:
             old = existing.get(item.id)
             if old is None:
@@ -130,11 +131,11 @@ def save_article(db: Database, article_id: str, title: str, body: str, author: s
         raise ValidationError(
             "Say why you changed the article.", "A short reason helps reviewers, e.g. 'new refund window'."
         )
-    current = get_article(db, article_id)
-    if (current.title, current.body) == (title, body):
-        raise ValidationError("Nothing changed, so no new version was saved.")
-    version = current.version + 1
-    with db.conn:
+    with transaction(db):
+        current = get_article(db, article_id)
+        if (current.title, current.body) == (title, body):
+            raise ValidationError("Nothing changed, so no new version was saved.")
+        version = current.version + 1
         db.table("articles").update(
             article_id,
             {
@@ -158,10 +159,11 @@ def history(db: Database, article_id: str) -> list[ArticleVersion]:
 
 
 def revert_article(db: Database, article_id: str, version: int, author: str) -> Article:
-    old = next((v for v in history(db, article_id) if v.version == version), None)
-    if old is None:
-        raise NotFoundError(f"Article '{article_id}' has no version {version}.")
-    return save_article(db, article_id, old.title, old.body, author, f"Reverted to version {version}")
+    with transaction(db):
+        old = next((v for v in history(db, article_id) if v.version == version), None)
+        if old is None:
+            raise NotFoundError(f"Article '{article_id}' has no version {version}.")
+        return save_article(db, article_id, old.title, old.body, author, f"Reverted to version {version}")
 
 
 def diff_versions(old: ArticleVersion | Article, new: ArticleVersion | Article) -> str:

@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from copilot.boundary import ARTICLE_BYTES, JSONL_LINE_BYTES, BoundaryError, check_size, clean_text, load_json
 from copilot.errors import ImportFileError
 from copilot.kb.articles import ArticleInput
 
 _ID = re.compile(r"^[\w.\-:/]{1,200}$")
 
 
-def read_articles(path: Path) -> list[ArticleInput]:
+def read_articles(
+    path: Path, *, max_article_bytes: int = ARTICLE_BYTES, max_line_bytes: int = JSONL_LINE_BYTES
+) -> list[ArticleInput]:
+    """Every article checked (text normalised, sizes capped) before anything is written."""
     if not path.exists():
         raise ImportFileError(f"{path} does not exist.", "Give a folder of .md files or a .jsonl file.")
-    items = _read_markdown_folder(path) if path.is_dir() else _read_jsonl(path)
+    items = (
+        _read_markdown_folder(path, max_article_bytes)
+        if path.is_dir()
+        else _read_jsonl(path, max_article_bytes, max_line_bytes)
+    )
     if not items:
         raise ImportFileError(f"{path} holds no articles.", "Give a folder of .md files or a .jsonl file.")
     seen: dict[str, str] = {}
@@ -26,7 +33,7 @@ def read_articles(path: Path) -> list[ArticleInput]:
     return items
 
 
-def _read_jsonl(path: Path) -> list[ArticleInput]:
+def _read_jsonl(path: Path, max_article_bytes: int, max_line_bytes: int) -> list[ArticleInput]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -37,42 +44,58 @@ def _read_jsonl(path: Path) -> list[ArticleInput]:
             continue
         where = f"{path.name}, line {number}"
         try:
-            obj = json.loads(line.decode("utf-8"))
-        except UnicodeDecodeError as exc:
-            raise ImportFileError(f"{where}: not valid UTF-8 text.", "Nothing was imported.") from exc
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(f"{where}: not valid JSON ({exc.msg}).", "Nothing was imported.") from exc
-        if not isinstance(obj, dict):
-            raise ImportFileError(f"{where}: expected an object with id, title and body.", "Nothing was imported.")
-        missing = [k for k in ("id", "title", "body") if not isinstance(obj.get(k), str | int) or obj.get(k) == ""]
-        if missing:
-            raise ImportFileError(
-                f"{where}: missing or empty {', '.join(missing)}.",
-                "Each line needs id, title and body. Nothing was imported.",
-            )
-        article_id = str(obj["id"])
-        if not _ID.match(article_id):
-            raise ImportFileError(f"{where}: the id '{article_id[:40]}' has characters an id cannot have.")
-        tags = obj.get("tags", [])
-        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-            raise ImportFileError(f"{where}: tags must be a list of strings.", "Nothing was imported.")
-        product = obj.get("product", "")
-        if not isinstance(product, str):
-            raise ImportFileError(f"{where}: product must be a string.", "Nothing was imported.")
-        items.append(ArticleInput(article_id, str(obj["title"]).strip(), str(obj["body"]), tuple(tags), product))
+            items.append(_article_from_json(load_json(line, max_bytes=max_line_bytes), max_article_bytes))
+        except BoundaryError as exc:
+            raise ImportFileError(f"{where}: {exc.message}", "Nothing was imported.") from exc
     return items
 
 
-def _read_markdown_folder(folder: Path) -> list[ArticleInput]:
+def _article_from_json(obj: object, max_article_bytes: int) -> ArticleInput:
+    if not isinstance(obj, dict):
+        raise BoundaryError("expected an object with id, title and body.")
+    missing = [k for k in ("id", "title", "body") if not _is_text_or_int(obj.get(k)) or obj.get(k) == ""]
+    if missing:
+        raise BoundaryError(f"missing or empty {', '.join(missing)} (each line needs id, title and body).")
+    article_id = clean_text(str(obj["id"]))
+    if not _ID.match(article_id):
+        raise BoundaryError(f"the id '{article_id[:40]}' has characters an id cannot have.")
+    tags = obj.get("tags", [])
+    if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+        raise BoundaryError("tags must be a list of strings.")
+    product = obj.get("product", "")
+    if not isinstance(product, str):
+        raise BoundaryError("product must be a string.")
+    body = clean_text(str(obj["body"]))
+    check_size(body, max_article_bytes, f"the article '{article_id}'")
+    title = clean_text(str(obj["title"])).strip()
+    if not title:
+        raise BoundaryError("the title is empty.")
+    return ArticleInput(article_id, title, body, tuple(clean_text(t) for t in tags), clean_text(product))
+
+
+def _is_text_or_int(value: object) -> bool:
+    return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _read_markdown_folder(folder: Path, max_article_bytes: int) -> list[ArticleInput]:
     items: list[ArticleInput] = []
     for file in sorted(folder.glob("*.md")):
         try:
-            text = file.read_text(encoding="utf-8")
+            if file.stat().st_size > max_article_bytes:
+                raise ImportFileError(
+                    f"{file.name}: {file.stat().st_size:,} bytes is over the limit of {max_article_bytes:,} "
+                    "(the limits.article_bytes setting).",
+                    "Nothing was imported.",
+                )
+            text = clean_text(file.read_text(encoding="utf-8"))
         except UnicodeDecodeError as exc:
             raise ImportFileError(f"{file.name}: not valid UTF-8 text.", "Nothing was imported.") from exc
         except OSError as exc:
             raise ImportFileError(f"Cannot read {file}: {exc.strerror or exc}.") from exc
-        items.append(parse_markdown_article(file.stem, text, file.name))
+        article_id = clean_text(file.stem)
+        if not _ID.match(article_id):
+            raise ImportFileError(f"{file.name}: the file name cannot be an article id.", "Rename the file.")
+        items.append(parse_markdown_article(article_id, text, file.name))
     return items
 
 

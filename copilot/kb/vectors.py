@@ -15,6 +15,8 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
+from copilot.store.transaction import transaction
+
 Matrix = npt.NDArray[np.float32]
 
 
@@ -57,7 +59,7 @@ def encode_articles(encoder: TextEncoder, articles: list[StaleArticle]) -> tuple
 
 def store_vectors(db: Database, model: str, articles: list[StaleArticle], vectors: tuple[Matrix, Matrix]) -> None:
     whole, body = vectors
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "INSERT OR REPLACE INTO article_embeddings (article_id, model, version, vector, body_vector) "
             "VALUES (?, ?, ?, ?, ?)",

@@ -49,12 +49,21 @@ def system_message(task: str, **values: str) -> str:
     return f"{instructions(task, **values)}\n\n{load('_guard').text}"
 
 
+# Angle brackets and their look-alikes (full-width, small, mathematical): inside untrusted data none may form
+# a tag, so no spelling of </ticket> (spaces, slashes, zero-width characters, full-width letters) can end it.
+_OPENING = "<\uff1c\ufe64\u2329\u3008\u27e8\u02c2\u276e\u2039"
+_CLOSING = ">\uff1e\ufe65\u232a\u3009\u27e9\u02c3\u276f\u203a"
+_ANGLES = str.maketrans({**dict.fromkeys(_OPENING, "‹"), **dict.fromkeys(_CLOSING, "›")})
+
+
+def neutralise(text: str) -> str:
+    """Untrusted text that can carry no delimiter: every angle bracket (or look-alike) becomes ‹ or ›."""
+    return text.translate(_ANGLES)
+
+
 def _block(text: str, tag: str) -> str:
-    """Text as delimited untrusted data; a closing tag inside it cannot end the block early."""
-    safe = re.sub(
-        rf"</?\s*{tag}\s*>", lambda m: m.group(0).replace("<", "‹").replace(">", "›"), text, flags=re.IGNORECASE
-    )
-    return f"<{tag}>\n{safe}\n</{tag}>"
+    """Text as delimited untrusted data; nothing inside it can close the block early."""
+    return f"<{tag}>\n{neutralise(text)}\n</{tag}>"
 
 
 def ticket_block(transcript: str) -> str:

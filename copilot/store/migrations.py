@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
 from copilot.errors import DatabaseError
+from copilot.store.transaction import transaction
 
 Migration = tuple[str, Callable[[Database], None]]
 
@@ -293,18 +293,23 @@ def migrate(db: Database, migrations: list[Migration] | None = None) -> list[str
             f"The database was written by a newer version of Support Copilot (it has {unknown[-1]}).",
             "Update Support Copilot, or point COPILOT_HOME at another folder. The file was left untouched.",
         )
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > len(done) or (version and version < len(done)):
+        raise DatabaseError(
+            f"The database's schema version ({version}) does not match its {len(done)} recorded migrations.",
+            "The file was changed outside Support Copilot or is damaged. Move it aside and restart; "
+            "nothing was written to it.",
+        )
     ran: list[str] = []
     for name, step in steps:
         if name in done:
             continue
-        conn = db.conn
-        try:
-            conn.execute("BEGIN")
+        with transaction(db):
             step(db)
-            conn.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
-            conn.execute("COMMIT")
-        except sqlite3.Error:
-            conn.execute("ROLLBACK")
-            raise
+            db.execute("INSERT INTO _migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+            # user_version mirrors the migrations table, so a damaged or hand-edited table is noticed.
+            db.execute(f"PRAGMA user_version = {len(applied_migrations(db))}")
         ran.append(name)
+    if not ran and version == 0 and done:  # written before user_version was kept
+        db.execute(f"PRAGMA user_version = {len(done)}")
     return ran

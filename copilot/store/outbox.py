@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.errors import NotFoundError
+from copilot.scrub import scrub
 from copilot.store.util import insert_row, now_iso
 
 
@@ -175,7 +176,7 @@ def mark_retry(db: Database, item_id: int, error: str, *, delay_s: float, outcom
     db.execute(
         "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ?, "
         "outcome_unknown = CASE WHEN ? THEN 1 ELSE outcome_unknown END WHERE id = ?",
-        [error, at, int(outcome_unknown), item_id],
+        [scrub(error), at, int(outcome_unknown), item_id],
     )
 
 
@@ -183,7 +184,7 @@ def mark_failed(db: Database, item_id: int, error: str, *, outcome_unknown: bool
     db.execute(
         "UPDATE outbox SET state = 'failed', last_error = ?, "
         "outcome_unknown = CASE WHEN ? THEN 1 ELSE outcome_unknown END WHERE id = ?",
-        [error, int(outcome_unknown), item_id],
+        [scrub(error), int(outcome_unknown), item_id],
     )
 
 

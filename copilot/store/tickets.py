@@ -10,6 +10,7 @@ from sqlite_utils import Database
 from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.domain.inbox import InboxFilter, InboxRow
 from copilot.errors import NotFoundError
+from copilot.store.transaction import transaction
 from copilot.store.util import dumps, fts_prefix_query, insert_row, now_iso
 
 
@@ -55,7 +56,7 @@ def _save_row(db: Database, ticket: Ticket) -> int:
 
 def upsert_ticket(db: Database, ticket: Ticket) -> int:
     """Insert or update a ticket with all its messages; returns the store's ticket id."""
-    with db.conn:
+    with transaction(db):
         ticket_id = _save_row(db, ticket)
         merge_messages(db, ticket_id, ticket.messages, replace=not any(m.remote_id for m in ticket.messages))
         _refresh_search_row(db, ticket_id)
@@ -110,14 +111,14 @@ def ticket_id_for(db: Database, workspace: str, number: int) -> int | None:
 
 def upsert_fields(db: Database, ticket: Ticket) -> int:
     """Insert or update a ticket's fields only (subject, status, tags …), keeping its thread."""
-    with db.conn:
+    with transaction(db):
         ticket_id = _save_row(db, ticket)
         _refresh_search_row(db, ticket_id)
     return ticket_id
 
 
 def add_remote_messages(db: Database, ticket_id: int, messages: list[Message]) -> int:
-    with db.conn:
+    with transaction(db):
         added = merge_messages(db, ticket_id, messages, replace=False)
         _refresh_search_row(db, ticket_id)
     return added
@@ -216,7 +217,7 @@ def add_message(
         ).fetchone()
         if row:  # a sync already brought it in
             return _message_from_row(next(iter(db.query("SELECT * FROM messages WHERE id = ?", [row[0]]))))
-    with db.conn:
+    with transaction(db):
         msg_id = insert_row(
             db,
             "messages",

@@ -10,6 +10,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.domain.usage import CallRecord
+from copilot.scrub import scrub
 from copilot.store.db import Store
 from copilot.store.util import insert_row, now_iso
 
@@ -43,7 +44,9 @@ def remove_provider(db: Database, provider_id: str) -> None:
 
 def log_call(db: Database, record: CallRecord) -> int:
     return insert_row(
-        db, "model_calls", {**record.__dict__, "cache_hit": int(record.cache_hit), "created_at": now_iso()}
+        db,
+        "model_calls",
+        {**record.__dict__, "error": scrub(record.error), "cache_hit": int(record.cache_hit), "created_at": now_iso()},
     )
 
 

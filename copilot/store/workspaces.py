@@ -8,7 +8,9 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.domain.workspaces import SyncState, WorkspaceConfig
-from copilot.errors import NotFoundError
+from copilot.errors import NotFoundError, UnsentWorkError
+from copilot.scrub import scrub
+from copilot.store.transaction import transaction
 from copilot.store.util import dumps, now_iso
 
 
@@ -25,7 +27,7 @@ def save_workspace(db: Database, config: WorkspaceConfig) -> None:
         "username": config.username,
         "options": dumps(config.options),
     }
-    with db.conn:
+    with transaction(db):
         if db.execute("SELECT 1 FROM workspaces WHERE id = ?", [config.id]).fetchone():
             db.table("workspaces").update(config.id, values)
         else:
@@ -45,11 +47,40 @@ def get_workspace(db: Database, workspace: str) -> WorkspaceConfig:
     return _config(rows[0])
 
 
-def remove_workspace(db: Database, workspace: str) -> None:
-    """Forget a workspace and everything cached from it (the help desk itself is untouched)."""
+def unsent_work(db: Database, workspace: str) -> list[str]:
+    """What removing the workspace would throw away that exists nowhere else: undelivered messages, drafts."""
+    found = [
+        f"an undelivered {r[0]} on ticket #{r[1]}" if r[1] else f"an undelivered {r[0]}"
+        for r in db.execute(
+            "SELECT o.kind, COALESCE(t.number, 0) FROM outbox o LEFT JOIN tickets t ON t.id = o.ticket_id "
+            "WHERE o.workspace = ? AND o.state != 'sent' ORDER BY o.id",
+            [workspace],
+        )
+    ]
+    found += [
+        f"a draft on ticket #{r[0]}"
+        for r in db.execute(
+            "SELECT t.number FROM drafts d JOIN tickets t ON t.id = d.ticket_id WHERE t.workspace = ? ORDER BY 1",
+            [workspace],
+        )
+    ]
+    return found
+
+
+def remove_workspace(db: Database, workspace: str, *, force: bool = False) -> None:
+    """Forget a workspace and everything cached from it (the help desk itself is untouched). Refuses while it
+    holds undelivered replies or drafts, unless `force`."""
     ticket_ids = "SELECT id FROM tickets WHERE workspace = :ws"
     output_ids = f"SELECT id FROM ai_outputs WHERE ticket_id IN ({ticket_ids})"
-    with db.conn:
+    with transaction(db):
+        unsent = unsent_work(db, workspace)
+        if unsent and not force:
+            shown = "; ".join(unsent[:5]) + (f" and {len(unsent) - 5} more" if len(unsent) > 5 else "")
+            raise UnsentWorkError(
+                f"The workspace '{workspace}' holds work that was never delivered: {shown}.",
+                "Send or discard it first, or remove the workspace anyway (--force in the command line).",
+                unsent,
+            )
         for sql in (
             f"DELETE FROM output_flags WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM sent_replies WHERE ticket_id IN ({ticket_ids})",
@@ -93,11 +124,11 @@ def mark_unreachable(db: Database, workspace: str, error: str) -> str:
     db.execute(
         "UPDATE workspaces SET offline_since = CASE WHEN offline_since = '' THEN ? ELSE offline_since END, "
         "last_error = ? WHERE id = ?",
-        [now, error, workspace],
+        [now, scrub(error), workspace],
     )
     return str(db.execute("SELECT offline_since FROM workspaces WHERE id = ?", [workspace]).fetchone()[0])
 
 
 def mark_error(db: Database, workspace: str, error: str) -> None:
     """The help desk answered but the sync could not finish (a refused token, an unreadable answer)."""
-    db.execute("UPDATE workspaces SET offline_since = '', last_error = ? WHERE id = ?", [error, workspace])
+    db.execute("UPDATE workspaces SET offline_since = '', last_error = ? WHERE id = ?", [scrub(error), workspace])

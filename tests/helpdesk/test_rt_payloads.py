@@ -208,3 +208,51 @@ def test_retry_after_accepts_seconds_and_dates() -> None:
     assert retry_after_seconds("3") == 3.0
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+async def test_garbled_records_are_skipped_with_a_reason_and_the_cursor_moves_past_them() -> None:
+    def ticket(number: str, **fields: Any) -> dict[str, Any]:
+        base = {"id": number, "Subject": f"T{number}", "Status": "open", "Created": "2026-11-23T10:00:00Z",
+                "LastUpdated": "2026-11-23T11:00:00Z", "Requestor": [{"EmailAddress": "a@x.org"}]}  # fmt: skip
+        return {**base, **fields}
+
+    tickets = [
+        ticket("1", Created="9999-12-31T23:59:59-23:00"),  # OverflowError in the time parser
+        ticket(
+            "2", Requestor=[{"EmailAddress": "b\udc80@x.org"}], CustomFields=[{"name": "Tags", "values": ["vip\udc80"]}]
+        ),
+        ticket("12345678901234567890"),  # does not fit SQLite's INTEGER
+        ticket("4"),
+    ]
+    txns = [
+        {"id": "50", "Type": "Create", "ObjectId": "4", "Created": "2026-11-23T10:00:00Z", "Creator": {}},
+        {"id": "51", "Type": "Create", "ObjectId": "4", "Created": "not a time", "Creator": {}},
+        ["not", "a", "transaction"],
+        {"id": "99999999999999999999", "ObjectId": "4"},
+    ]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        if path.endswith("/tickets"):
+            return httpx.Response(200, content=json.dumps(_page(tickets)))  # "\udc80" escaped, as RT sends it
+        if path.endswith("/transactions"):
+            return httpx.Response(200, json=_page(txns))
+        if path.endswith("/attachments"):
+            return httpx.Response(
+                200, json=_page([{"TransactionId": "50", "ContentType": "text/plain", "Content": "hi"}])
+            )
+        return httpx.Response(404)
+
+    batches = [b async for b in _connector(handler).sync(None)]
+    numbers = [t.number for t in batches[0].tickets]
+    assert numbers == [2, 4]  # the surrogates are replaced, not fatal
+    stored = batches[0].tickets[0]
+    assert stored.customer_email == "b\ufffd@x.org" and stored.tags == ("vip\ufffd",)
+    errors = batches[0].errors + batches[1].errors
+    assert any("ticket #1" in e and "time" in e for e in errors)
+    assert any("12345678901234567890" in e for e in errors)
+    assert sum("transaction" in e for e in errors) == 3
+    assert [m.remote_id for m in batches[1].messages[4]] == ["50"]
+    assert RTCursor.parse(batches[-1].cursor).txn == 51  # past the bad ones: the next sync does not trip again
+    for e in errors:
+        e.encode("utf-8")  # printable on any terminal

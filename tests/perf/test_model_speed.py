@@ -146,7 +146,7 @@ async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: 
     for ticket in tickets:
         result = await assist_builtin(services, ticket.id)
         facts = facts_of(result)
-        inputs = TaskInputs("English", "friendly", ticket.customer_name, "Sam", 0.0)
+        inputs = TaskInputs("English", "friendly", "Sam", 0.0)
         for declared in PER_TICKET:
             task = declared.name
             values = inputs.values(result)

@@ -75,3 +75,84 @@ def test_upgrading_an_older_database_backfills_article_entities(tmp_path: Path) 
     db = open_database(path)
     assert "0003_article_entities" in applied_migrations(db)
     assert db.execute("SELECT entity FROM articles WHERE id = 'a'").fetchone()[0] == "Acme Router X"
+
+
+def _damaged_copy(tmp_path: Path) -> Path:
+    """A database whose middle pages were overwritten (a bad sector, a half-copied file); its header is intact."""
+    path = tmp_path / "copilot.db"
+    db = open_database(path)
+    db.execute("CREATE TABLE filler (x TEXT)")
+    db.conn.executemany("INSERT INTO filler VALUES (?)", [("x" * 500,) for _ in range(400)])
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.conn.close()
+    raw = bytearray(path.read_bytes())
+    middle = len(raw) // 2 // 4096 * 4096
+    raw[middle : middle + 4096] = b"\xa5" * 4096
+    path.write_bytes(bytes(raw))
+    return path
+
+
+def test_damaged_database_is_refused_at_open_and_never_written(tmp_path: Path) -> None:
+    path = _damaged_copy(tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(DatabaseError, match="integrity check") as info:
+        open_database(path)
+    assert "Move the file aside" in info.value.hint and not info.value.is_bug
+    assert path.read_bytes() == before
+
+
+def test_doctor_reports_locations_keyring_and_the_full_check(tmp_path: Path) -> None:
+    import io
+
+    from copilot.cli import main
+
+    out = io.StringIO()
+    assert main(["--home", str(tmp_path), "doctor"], out, io.StringIO()) == 0
+    assert "data folder:" in out.getvalue() and "keyring:" in out.getvalue() and "log file:" in out.getvalue()
+    _damaged_copy(tmp_path)
+    out = io.StringIO()
+    assert main(["--home", str(tmp_path), "doctor"], out, io.StringIO()) == 1
+    assert "integrity check FAILED" in out.getvalue() and "Move the file aside" in out.getvalue()
+
+
+def test_schema_version_must_match_the_migrations_table(tmp_path: Path) -> None:
+    path = tmp_path / "a.db"
+    db = open_database(path)
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    db.execute("DELETE FROM _migrations WHERE name = ?", [MIGRATIONS[-1][0]])
+    db.conn.close()
+    with pytest.raises(DatabaseError, match="does not match"):
+        open_database(path)
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        ("database or disk is full", "The disk is full"),
+        ("attempt to write a readonly database", "read-only"),
+    ],
+)
+def test_full_disk_and_read_only_database_are_not_our_bug(error: str, says: str) -> None:
+    import sqlite3
+
+    from copilot.errors import as_copilot_error
+
+    shown = as_copilot_error(sqlite3.OperationalError(error))
+    assert isinstance(shown, DatabaseError) and not shown.is_bug
+    assert says in shown.message and "doctor" in shown.hint
+
+
+def test_cli_logs_an_unexpected_error_into_its_log_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    import copilot.assist.workspace
+    from copilot.cli import main
+
+    async def broken(*args: object) -> int:
+        raise RuntimeError("something internal broke")
+
+    monkeypatch.setattr(copilot.assist.workspace, "open_workspace", broken)
+    err = io.StringIO()
+    assert main(["--home", str(tmp_path), "assist", "1"], io.StringIO(), err) == 1
+    assert "Traceback" not in err.getvalue()
+    assert "something internal broke" in (tmp_path / "copilot.log").read_text(encoding="utf-8")

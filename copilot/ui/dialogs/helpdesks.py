@@ -229,17 +229,20 @@ class WorkspacesDialog(QDialog):
         name = self.name.text().strip()
         if name not in self.configs:
             return
-        answer = QMessageBox.question(
-            self,
-            "Remove help desk",
-            f"Forget '{name}' and its local cache here? Tickets and replies in the help desk itself are untouched.",
-        )
-        if answer != QMessageBox.StandardButton.Yes:
-            return
 
         def removed(_none: None) -> None:
             self.clear_form()
             self.reload()
             self.workspaces_changed.emit(name)
 
-        self.runner.run(ws.remove_workspace(self.services, name), removed, "Removing workspace")
+        def ask(unsent: list[str]) -> None:
+            question = (
+                f"Forget '{name}' and its local cache here? Tickets and replies in the help desk itself are untouched."
+            )
+            if unsent:  # this is the only copy of that work: say what would be lost
+                question += "\n\nThese were never delivered and will be deleted:\n• " + "\n• ".join(unsent[:10])
+            answer = QMessageBox.question(self, "Remove help desk", question)
+            if answer == QMessageBox.StandardButton.Yes:
+                self.runner.run(ws.remove_workspace(self.services, name, force=True), removed, "Removing workspace")
+
+        self.runner.run(ws.unsent_work(self.services, name), ask, "Checking for unsent work")
