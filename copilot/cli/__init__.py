@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             from copilot.cli import llm as cli_models
 
             return cli_models.run(args, out)
-        if args.command in ("workspace", "sync", "tickets", "reply", "outbox"):
+        if args.command in ("workspace", "sync", "tickets", "reply", "status", "outbox"):
             from copilot.cli import helpdesk as cli_helpdesk
 
             return cli_helpdesk.run(args, out)
