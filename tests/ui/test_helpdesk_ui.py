@@ -46,8 +46,8 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     dialog.test_button.click()
     qtbot.waitUntil(lambda: not dialog.status.text().startswith("Testing"), timeout=20_000)
     assert dialog.status.text().startswith("✔"), dialog.status.text()
-    assert dialog.queues.findText("Support") >= 0
-    dialog.queues.setEditText("Support")
+    assert dialog.fields["queues"].findText("Support") >= 0
+    dialog.fields["queues"].setEditText("Support")
     dialog.save_button.click()
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=10_000)
     qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)  # the list reloads in the background

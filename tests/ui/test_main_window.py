@@ -259,3 +259,28 @@ def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow)
     qtbot.waitUntil(lambda: window.runner.idle, timeout=10_000)
     assert "My own words." in panel.editor.toPlainText()
     assert panel.citations.text() == shown
+
+
+def test_after_sending_the_editor_is_empty_and_the_status_is_set(qtbot: QtBot, window: MainWindow) -> None:
+    from copilot.store.outbox import items
+
+    w = window
+    _open(qtbot, w, 7)
+    draft = w.panel.editor.toPlainText()
+    assert draft, "the AI draft fills the editor while the customer waits"
+    pending = next(a for a in w.panel.send_status_menu.actions() if a.text() == "Send and set pending")
+    assert pending.shortcut().toString() == "Ctrl+Alt+P"
+    pending.trigger()
+    qtbot.waitUntil(lambda: "Status set to pending." in w.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: w.result is not None and w.runner.idle, timeout=10_000)
+    assert w.panel.editor.toPlainText() == ""  # a second Ctrl+Enter cannot send the same draft again
+    assert draft.splitlines()[0] in w.conversation.thread_view.toPlainText()
+    assert "pending" in w.conversation.header.text()
+    sent = w.services.store.run_sync(items, w.services.store.db, "demo")
+    assert [(i.kind.value, i.state.value) for i in sent] == [("reply", "sent"), ("status", "sent")]
+    # Regenerating is asking for a draft: it comes back.
+    w.session.regenerate(w.panel.current_tone())
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() != "", timeout=10_000)
+    # The status alone, from the Ticket menu.
+    w.set_status("resolved")
+    qtbot.waitUntil(lambda: "resolved" in w.conversation.header.text(), timeout=10_000)
