@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
-from copilot.domain import SentReply, Ticket
+from copilot.domain import Role, SentReply, Ticket, Visibility
 from copilot.domain.events import DraftDidUpdate
 from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.errors import CopilotError, HelpdeskAuthError, ValidationError
 from copilot.services import Services
 from copilot.store import drafts, outbox
 from copilot.store import review as review_store
@@ -24,9 +25,36 @@ class TicketView:
     draft: drafts.SavedDraft | None
     unsent: list[OutboxItem]  # replies and notes not yet delivered (pending, sending or failed)
 
+    @property
+    def awaits_reply(self) -> bool:
+        """Whether the customer is waiting for us: their message is the last one and no reply is on its way.
+        Only then is the editor filled with an AI draft (after sending, it stays empty: no reply twice)."""
+        public = [m for m in self.ticket.messages if m.visibility is Visibility.PUBLIC]
+        waiting = any(i.kind is OutboxKind.REPLY for i in self.unsent)
+        return not waiting and (not public or public[-1].role is Role.CUSTOMER)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """How sending went: the reply or note (sent, waiting or failed), the status change sent with it, and the
+    error the attempt met, if any."""
+
+    item: OutboxItem
+    status_item: OutboxItem | None = None
+    error: CopilotError | None = None
+
+    @property
+    def needs_token(self) -> bool:
+        return isinstance(self.error, HelpdeskAuthError)
+
 
 async def list_inbox(services: Services, workspace: str, filt: InboxFilter) -> list[InboxRow]:
     return await services.store.run(ticket_store.list_inbox, services.store.db, workspace, filt)
+
+
+async def find_ticket_number(services: Services, workspace: str, number: int) -> Ticket:
+    """A ticket by the number the help desk shows (e.g. from the Gaps view)."""
+    return await services.store.run(ticket_store.find_ticket, services.store.db, workspace, number)
 
 
 async def open_ticket(services: Services, ticket_id: int) -> TicketView:
@@ -60,6 +88,11 @@ async def save_draft(
     services.bus.emit(DraftDidUpdate(initiator=initiator, ticket_id=ticket_id))
 
 
+def save_draft_now(services: Services, ticket_id: int, body: str, ai_body: str, output_id: int | None) -> None:
+    """Save a draft synchronously on the store's thread: for closing, when the event loop may not run again."""
+    services.store.run_sync(drafts.save_draft, services.store.db, ticket_id, body, ai_body, output_id)
+
+
 async def discard_draft(services: Services, ticket_id: int) -> None:
     await services.store.run(drafts.discard_draft, services.store.db, ticket_id)
     services.bus.emit(DraftDidUpdate(ticket_id=ticket_id))
@@ -74,13 +107,43 @@ async def send_reply(
     ai_draft: str = "",
     output_id: int | None = None,
     author: str = "",
+    status: str = "",
 ) -> OutboxItem:
     """Write the reply to the outbox, then try to deliver it at once. The returned item says how that went
     (sent, pending with the next attempt, or failed with the reason); the text is never lost either way."""
+    delivery = await send(
+        services, ticket_id, body, internal=internal, ai_draft=ai_draft, output_id=output_id, author=author,
+        status=status,
+    )  # fmt: skip
+    return delivery.item
+
+
+async def send(
+    services: Services,
+    ticket_id: int,
+    body: str,
+    *,
+    internal: bool,
+    ai_draft: str = "",
+    output_id: int | None = None,
+    author: str = "",
+    status: str = "",
+) -> Delivery:
+    """`send_reply`, optionally setting the ticket's status ("pending", …) after it, through the outbox too.
+    The status change is queued behind the reply and sent once the reply is; if the reply has to wait, the
+    status waits with it (the outbox delivers oldest first)."""
     from copilot.assist import outbox as sending
 
+    if status and status not in sending.STATUSES:
+        raise ValidationError(
+            f"'{status}' is not a status an agent sets.", f"Use one of: {', '.join(sending.STATUSES)}."
+        )
     item = await sending.queue_message(
         services, ticket_id, body, internal=internal, ai_draft=ai_draft, output_id=output_id, author=author
     )
+    status_item = await sending.queue_status(services, ticket_id, status) if status else None
     async with services.lock(f"outbox:{item.workspace}"):
-        return await sending.deliver(services, item.id)
+        item, error = await sending.attempt(services, item.id)
+        if status_item is not None and item.state is OutboxState.SENT:
+            status_item = await sending.deliver(services, status_item.id)
+    return Delivery(item, status_item, error)

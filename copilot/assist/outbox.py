@@ -16,10 +16,10 @@ from copilot.engine.text import edit_ratio
 from copilot.errors import (
     CopilotError,
     HelpdeskAuthError,
-    HelpdeskError,
     HelpdeskRateLimited,
     HelpdeskUnreachable,
     ValidationError,
+    as_copilot_error,
 )
 from copilot.helpdesk.base import thread_watermark
 from copilot.kb.articles import ArticleInput, get_article
@@ -91,6 +91,18 @@ async def queue_status(services: Services, ticket_id: int, status: str) -> Outbo
     return item
 
 
+STATUSES = ("open", "pending", "resolved")  # what an agent sets; "solved" is the word shown for resolved
+
+
+async def set_status(services: Services, ticket_id: int, status: str) -> OutboxItem:
+    """The agent sets a ticket open, pending or solved: at once here, and in the help desk through the outbox."""
+    if status not in STATUSES:
+        raise ValidationError(f"'{status}' is not a status an agent sets.", f"Use one of: {', '.join(STATUSES)}.")
+    item = await queue_status(services, ticket_id, status)
+    async with services.lock(f"outbox:{item.workspace}"):
+        return await deliver(services, item.id)
+
+
 async def queue_article(services: Services, workspace: str, article_id: str) -> OutboxItem:
     def _enqueue(db: Database) -> OutboxItem:
         title = get_article(db, article_id).title
@@ -103,9 +115,16 @@ async def queue_article(services: Services, workspace: str, article_id: str) -> 
 
 async def deliver(services: Services, item_id: int) -> OutboxItem:
     """One attempt at one item. Failures are recorded on the item (state, reason, next attempt), not raised."""
+    return (await attempt(services, item_id))[0]
+
+
+async def attempt(services: Services, item_id: int) -> tuple[OutboxItem, CopilotError | None]:
+    """Like `deliver`, and also the error the attempt met (None when it was sent), so that a caller can tell
+    by its type what to do next (a `HelpdeskAuthError`: ask for a new token)."""
     store = services.store
     item = await store.run(outbox.begin_attempt, store.db, item_id)
     connector = services.connector(item.workspace)
+    error: CopilotError | None = None
     try:
         if item.kind is OutboxKind.ARTICLE:
             article = await store.run(get_article, store.db, item.article_id)
@@ -119,22 +138,25 @@ async def deliver(services: Services, item_id: int) -> OutboxItem:
         else:
             await _deliver_message(services, item)
     except HelpdeskRateLimited as exc:
+        error = exc
         delay = outbox.backoff_seconds(item.attempts, exc.retry_after)
         await store.run(outbox.mark_retry, store.db, item.id, exc.message, delay_s=delay, outcome_unknown=False)
     except HelpdeskUnreachable as exc:
+        error = exc
         delay = outbox.backoff_seconds(item.attempts)
         await store.run(
             outbox.mark_retry, store.db, item.id, exc.message, delay_s=delay, outcome_unknown=exc.outcome_unknown
         )
         await store.run(ws_store.mark_unreachable, store.db, item.workspace, exc.message)
     except HelpdeskAuthError as exc:
+        error = exc
         await store.run(outbox.mark_failed, store.db, item.id, f"{exc.message} {exc.hint}")
-    except HelpdeskError as exc:
+    except CopilotError as exc:  # HelpdeskError included: refused or unreadable, retrying as is will not help
+        error = exc
         await store.run(outbox.mark_failed, store.db, item.id, exc.message)
-    except CopilotError as exc:
-        await store.run(outbox.mark_failed, store.db, item.id, exc.message)
-    except Exception:
+    except Exception as exc:
         log.exception("delivering outbox item %s", item.id)
+        error = as_copilot_error(exc)
         # Our bug: keep the text, and treat the outcome as unknown so a retry checks the thread first.
         await store.run(
             outbox.mark_failed,
@@ -146,7 +168,7 @@ async def deliver(services: Services, item_id: int) -> OutboxItem:
     done = await store.run(outbox.get_item, store.db, item.id)
     if item.ticket_id is not None:
         services.bus.emit(TicketDidChange(ticket_id=item.ticket_id))
-    return done
+    return done, error
 
 
 async def _deliver_message(services: Services, item: OutboxItem) -> None:

@@ -13,6 +13,7 @@ from copilot.assist.local_copy import ensure_registered, refresh_badges
 from copilot.boundary import clean_text
 from copilot.domain import Role
 from copilot.domain.events import ArticleDidChange, TicketDidChange
+from copilot.domain.workspaces import SyncState
 from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskUnreachable
 from copilot.helpdesk.base import Capability, SyncBatch
@@ -145,3 +146,24 @@ async def sync_workspace(services: Services, workspace: str, *, articles: bool =
         report.wait_s = http.stats.wait_s - before[1]
     report.seconds = time.perf_counter() - started
     return report
+
+
+@dataclass(frozen=True)
+class SyncStatus:
+    """What the status line says about a workspace: its last sync and what waits in its outbox."""
+
+    state: SyncState
+    unsent: int  # pending or being sent
+    failed: int
+
+
+async def sync_status(services: Services, workspace: str) -> SyncStatus:
+    def _read(db: Database) -> SyncStatus:
+        waiting = outbox.counts(db, workspace)
+        return SyncStatus(
+            ws_store.sync_state(db, workspace),
+            waiting.get("pending", 0) + waiting.get("sending", 0),
+            waiting.get("failed", 0),
+        )
+
+    return await services.store.run(_read, services.store.db)

@@ -13,19 +13,30 @@ from copilot.cli.common import with_services
 from copilot.config.secrets import HELPDESK_TOKEN_ENV
 from copilot.errors import ValidationError
 
-COMMANDS = ("workspace", "sync", "tickets", "reply", "outbox")
+COMMANDS = ("workspace", "sync", "tickets", "reply", "status", "outbox")
+# What an agent sets, as the app says it ("solved") and as it is stored ("resolved").
+STATUS_CHOICES = {"open": "open", "pending": "pending", "solved": "resolved", "resolved": "resolved"}
 EXIT_QUEUED = 3  # `reply`: written to the outbox, not delivered yet
 
 
 def add_parsers(sub: Any) -> None:
+    from copilot.helpdesk.registry import KINDS, form_fields
+
     ws = sub.add_parser("workspace", help="add, list, test or remove help-desk workspaces")
     ws_sub = ws.add_subparsers(dest="ws_command", metavar="ACTION", required=True)
     add = ws_sub.add_parser("add", help="add a help desk (the token goes to the OS keyring)")
     add.add_argument("name", help="a short name: letters, digits, - or _")
-    add.add_argument("--type", dest="kind", required=True, choices=("rt",), help="rt: Request Tracker 5")
+    kinds = "; ".join(f"{k.kind}: {k.label}" for k in KINDS.values())
+    add.add_argument("--type", dest="kind", required=True, choices=tuple(KINDS), help=kinds)
     add.add_argument("--url", required=True, help="the help desk's web address, e.g. https://rt.example.com")
     add.add_argument("--user", required=True, help="your user name there")
-    add.add_argument("--queue", action="append", default=[], help="only this queue (repeatable; default: all)")
+    for f in form_fields():  # what each kind declares beyond address, user and token
+        used_by = ", ".join(k.kind for k in KINDS.values() if f in k.fields)
+        more = " (repeatable)" if f.many else ""
+        add.add_argument(
+            f.option, dest=f"field_{f.name}", action="append" if f.many else "store",
+            help=f"{used_by}: {f.help}{more}{' Required.' if f.required else ''}",
+        )  # fmt: skip
     add.add_argument("--title", help="the name shown in the app (default: NAME)")
     add.add_argument("--no-test", action="store_true", help="save without trying the connection")
     lst = ws_sub.add_parser("list", help="the workspaces, with sync state and outbox counts")
@@ -54,7 +65,14 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("ticket", type=int)
     r.add_argument("--text", required=True, help="the message; '-' reads it from standard input")
     r.add_argument("--internal", action="store_true", help="an internal note the customer does not see")
+    r.add_argument("--status", choices=tuple(STATUS_CHOICES), help="then set the ticket's status (after the reply)")
     r.add_argument("--json", action="store_true")
+
+    st = sub.add_parser("status", help="set a ticket's status (open, pending, solved) through the outbox")
+    st.add_argument("name")
+    st.add_argument("ticket", type=int)
+    st.add_argument("status", choices=tuple(STATUS_CHOICES))
+    st.add_argument("--json", action="store_true")
 
     o = sub.add_parser("outbox", help="what is waiting to be sent, sent or failed")
     o.add_argument("name")
@@ -98,7 +116,10 @@ def _item_json(item: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
-    handlers = {"workspace": _workspace, "sync": _sync, "tickets": _tickets, "reply": _reply, "outbox": _outbox}
+    handlers = {
+        "workspace": _workspace, "sync": _sync, "tickets": _tickets, "reply": _reply, "status": _status,
+        "outbox": _outbox,
+    }  # fmt: skip
     return handlers[args.command](args, out)
 
 
@@ -109,8 +130,9 @@ def _workspace(args: argparse.Namespace, out: TextIO) -> int:
 
     async def work(services: Any) -> int:
         if args.ws_command == "add":
+            options = _declared_options(args)
             config = WorkspaceConfig(
-                args.name, args.title or args.name, args.kind, args.url.rstrip("/"), args.user, {"queues": args.queue}
+                args.name, args.title or args.name, args.kind, args.url.rstrip("/"), args.user, options
             )
             ws.validate_config(config)
             token, from_env = _read_token(args.name)
@@ -229,7 +251,7 @@ def _tickets(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _reply(args: argparse.Namespace, out: TextIO) -> int:
-    from copilot.assist.conversation import send_reply
+    from copilot.assist.conversation import send
     from copilot.store.tickets import find_ticket
 
     text = sys.stdin.read() if args.text == "-" else args.text
@@ -237,13 +259,17 @@ def _reply(args: argparse.Namespace, out: TextIO) -> int:
     async def work(services: Any) -> int:
         services.connector(args.name)
         ticket = await services.store.run(find_ticket, services.store.db, args.name, args.ticket)
-        item = await send_reply(services, ticket.id, text, internal=args.internal)
+        status = STATUS_CHOICES[args.status] if args.status else ""
+        delivery = await send(services, ticket.id, text, internal=args.internal, status=status)
+        item = delivery.item
         if args.json:
             out.write(json.dumps(_item_json(item), indent=2, ensure_ascii=False) + "\n")
         what = "Note" if args.internal else "Reply"
         if item.state.value == "sent":
             if not args.json:
-                out.write(f"{what} sent to #{args.ticket} (outbox item {item.id}).\n")
+                out.write(
+                    f"{what} sent to #{args.ticket} (outbox item {item.id}).{_status_line(delivery.status_item)}\n"
+                )
             return 0
         if item.state.value == "failed":
             raise ValidationError(
@@ -253,6 +279,63 @@ def _reply(args: argparse.Namespace, out: TextIO) -> int:
         if not args.json:
             out.write(
                 f"{what} is waiting in the outbox (item {item.id}): {item.last_error} It is delivered by the next `support-copilot sync {args.name}` or `outbox {args.name} --deliver`.\n"
+            )
+        return EXIT_QUEUED
+
+    return with_services(args, work)
+
+
+def _declared_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options the chosen kind declares, from the command line; another kind's option is an error."""
+    from copilot.helpdesk.registry import KINDS, form_fields
+
+    declared = {f.name: f for f in KINDS[args.kind].fields}
+    options: dict[str, Any] = {}
+    for f in form_fields():
+        given = getattr(args, f"field_{f.name}", None)
+        if f.name not in declared:
+            if given:
+                raise ValidationError(
+                    f"{f.option} does not apply to {KINDS[args.kind].label}.", f"Leave out {f.option}."
+                )
+            continue
+        options[f.name] = f.value(given if isinstance(given, list) else [given] if given else [])
+        if f.required and not options[f.name]:
+            raise ValidationError(f"{KINDS[args.kind].label} needs {f.option}.", f"Add {f.option} VALUE: {f.help}")
+    return options
+
+
+def _status_line(item: Any) -> str:
+    if item is None:
+        return ""
+    word = "solved" if item.body == "resolved" else item.body
+    if item.state.value == "sent":
+        return f" Status set to {word}."
+    return f" Status {word} is waiting in the outbox (item {item.id})."
+
+
+def _status(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.conversation import find_ticket_number
+    from copilot.assist.outbox import set_status
+
+    async def work(services: Any) -> int:
+        services.connector(args.name)
+        ticket = await find_ticket_number(services, args.name, args.ticket)
+        item = await set_status(services, ticket.id, STATUS_CHOICES[args.status])
+        if args.json:
+            out.write(json.dumps(_item_json(item), indent=2, ensure_ascii=False) + "\n")
+        if item.state.value == "sent":
+            if not args.json:
+                out.write(f"#{args.ticket} is now {args.status}.\n")
+            return 0
+        if item.state.value == "failed":
+            raise ValidationError(
+                f"#{args.ticket} is {args.status} here, but the help desk refused it: {item.last_error}",
+                f"It is kept as outbox item {item.id}: fix the cause, then `support-copilot outbox {args.name} --retry {item.id}`.",
+            )
+        if not args.json:
+            out.write(
+                f"#{args.ticket} is {args.status} here; the help desk gets it with the next `support-copilot sync {args.name}` (outbox item {item.id}).\n"
             )
         return EXIT_QUEUED
 

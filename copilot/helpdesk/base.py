@@ -54,6 +54,31 @@ class ConnectionInfo:
     queues: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class FormField:
+    """A setting one kind of help desk needs beyond address, user and token, stored in the workspace's
+    `options[name]`. The Help desks dialog and `workspace add` build their fields from these."""
+
+    name: str  # the key in WorkspaceConfig.options
+    label: str  # the form's label
+    help: str  # one line for the form's tooltip and the CLI's help
+    option: str  # the CLI option, e.g. "--queue"
+    required: bool = False
+    many: bool = False  # a list of values: the CLI option repeats, the form takes one
+    suggest: str = ""  # a ConnectionInfo field whose values a successful test offers, e.g. "queues"
+
+    def value(self, texts: list[str]) -> str | list[str]:
+        """The option's value from what was typed (empty entries dropped)."""
+        kept = [t.strip() for t in texts if t.strip()]
+        return kept if self.many else (kept[0] if kept else "")
+
+    def texts(self, value: object) -> list[str]:
+        """What to show for a stored value."""
+        if isinstance(value, list | tuple):
+            return [str(v) for v in value]
+        return [str(value)] if value else []
+
+
 def thread_watermark(ticket: Ticket) -> str:
     """The newest message id we know in a thread: a sent message whose fate is unknown is looked for after it."""
     ids = [int(m.remote_id) for m in ticket.messages if m.remote_id.isdigit()]

@@ -1,13 +1,12 @@
-"""The main window: inbox | conversation | copilot, wired to the use cases through the runner."""
+"""The main window: inbox | conversation | copilot, laid out with its menus and wired to the view-models."""
 
 from __future__ import annotations
 
 import asyncio
-import re
-from datetime import datetime
+from functools import partial
 
 from PySide6.QtCore import QByteArray, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QInputDialog,
     QLabel,
@@ -21,30 +20,32 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.assist import conversation, knowledge, review
-from copilot.assist.conversation import TicketView
+from copilot.assist import conversation, knowledge
 from copilot.assist.indexing import refresh_vectors
-from copilot.assist.providers import BudgetStatus, budget_status
-from copilot.assist.routing import Rewritten, assist_ticket, assist_with_models, models_configured, rewrite_reply
-from copilot.assist.ticket_assist import assist_builtin
+from copilot.assist.outbox import set_status
+from copilot.assist.preferences import load_window_state, save_window_state
+from copilot.assist.providers import budget_status
 from copilot.assist.workspace import open_workspace
-from copilot.domain import AssistResult, Suggestion
-from copilot.domain.inbox import InboxFilter, InboxRow
-from copilot.engine.text import edit_ratio
+from copilot.domain import AssistResult, Suggestion, Ticket
 from copilot.services import Services
-from copilot.store.drafts import save_draft
-from copilot.store.outbox import OutboxItem, OutboxState
-from copilot.store.settings import get_setting, set_setting
-from copilot.store.tickets import find_ticket
+from copilot.store.outbox import OutboxItem
 from copilot.ui.bridge import EventBridge
-from copilot.ui.dialogs.misc import ArticleEditor, FlagDialog, GapsDialog, PreferencesDialog, ReviewDialog
+from copilot.ui.dialogs.article_editor import ArticleEditor
+from copilot.ui.dialogs.flag import FlagDialog
+from copilot.ui.dialogs.gaps import GapsDialog
+from copilot.ui.dialogs.preferences import PreferencesDialog
+from copilot.ui.dialogs.review import ReviewDialog
 from copilot.ui.runner import ErrorPresenter, Runner
+from copilot.ui.viewmodels.inbox import InboxViewModel
+from copilot.ui.viewmodels.sync_status import SyncStatusViewModel
+from copilot.ui.viewmodels.ticket_session import STATUS_WORDS, TicketSession
+from copilot.ui.widgets.budget_banner import BudgetBanner
 from copilot.ui.widgets.conversation import ConversationPane
 from copilot.ui.widgets.copilot_panel import CopilotPanel
 from copilot.ui.widgets.inbox import InboxPane
 
 INDEXING_DELAY_MS = 1500
-_SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+LAYOUT_KEYS = ("ui.geometry", "ui.splitter")
 
 
 class MainWindow(QMainWindow):
@@ -57,27 +58,21 @@ class MainWindow(QMainWindow):
         self.presenter = ErrorPresenter(self)
         self.runner = Runner(self.presenter, loop)
         self.bridge = EventBridge(services.bus)
-        self.current_ticket: int | None = None
-        self.view: TicketView | None = None
-        self.result: AssistResult | None = None
-        self.ai_draft = ""
-        self._filter = InboxFilter()
-        self._dirty_draft: tuple[int, str] | None = None
-        self._generation: tuple[asyncio.Task[None], AssistResult] | None = None
+        self._asking_token = False
 
         self.inbox = InboxPane()
         self.conversation = ConversationPane()
         self.panel = CopilotPanel()
+        self.session = TicketSession(services, self.runner, self.panel.editor.toPlainText, self.panel.current_tone)
+        self.inbox_model = InboxViewModel(services, self.runner, self.session)
+        self.sync = SyncStatusViewModel(services, self.runner)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         for pane in (self.inbox, self.conversation, self.panel):
             self.splitter.addWidget(pane)
         self.splitter.setSizes([430, 430, 540])
         # A banner above the panes for what concerns the whole team (the monthly model budget).
-        self.banner = QLabel()
-        self.banner.setObjectName("budgetBanner")
-        self.banner.setWordWrap(True)
-        self.banner.hide()
+        self.banner = BudgetBanner()
         central = QWidget()
         column = QVBoxLayout(central)
         column.setContentsMargins(0, 0, 0, 0)
@@ -91,28 +86,32 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(120)
         self.progress.hide()
         self.busy_label = QLabel()
-        self.statusBar().addPermanentWidget(self.busy_label)
-        self.statusBar().addPermanentWidget(self.progress)
-        self.runner.busy_changed.connect(self._busy)
-
         self.sync_label = QLabel()
         self.sync_label.setObjectName("syncState")
-        self.statusBar().addPermanentWidget(self.sync_label)
-        self.sync_timer = QTimer(self)
-        self.sync_timer.timeout.connect(lambda: self.sync_now(background=True))
-        self._syncing = False
-        self._asking_token = False
-
-        self.autosave = QTimer(self, singleShot=True, interval=services.settings.draft.autosave_ms)
-        self.autosave.timeout.connect(self.flush_draft)
-
+        for widget in (self.busy_label, self.progress, self.sync_label):
+            self.statusBar().addPermanentWidget(widget)
         self.panel.set_tone(services.settings.draft.tone)
         self._menus()
         self._connect()
         self._restore_layout()
 
+    # What tests and scripts read: the session holds it.
+    @property
+    def current_ticket(self) -> int | None:
+        return self.session.current_ticket
+
+    @property
+    def result(self) -> AssistResult | None:
+        return self.session.result
+
+    @property
+    def autosave(self) -> QTimer:
+        return self.session.autosave
+
     # ----- set-up -----
     def _menus(self) -> None:
+        menus: dict[str, QMenu] = {}
+
         def action(menu_name: str, text: str, shortcut: str, slot: object) -> QAction:
             act = QAction(text, self)
             if shortcut:
@@ -123,22 +122,25 @@ class MainWindow(QMainWindow):
             menus[menu_name].addAction(act)
             return act
 
-        menus: dict[str, QMenu] = {}
+        s = self.session
         action("&File", "&Preferences…", "Ctrl+,", self.open_preferences)
         action("&File", "&Quit", "Ctrl+Q", self.close)
         action("&Ticket", "&Search tickets", "Ctrl+F", self._focus_search)
-        action("&Ticket", "&Regenerate draft", "Ctrl+R", lambda: self.regenerate(self.panel.current_tone()))
+        action("&Ticket", "&Regenerate draft", "Ctrl+R", lambda: s.regenerate(self.panel.current_tone()))
         action(
             "&Ticket", "Re&write the reply in the chosen tone", "Ctrl+Shift+E",
-            lambda: self.rewrite("rewrite", self.panel.current_tone()),
+            lambda: s.rewrite("rewrite", self.panel.current_tone()),
         )  # fmt: skip
         action(
             "&Ticket", "&Translate the reply into the customer's language", "Ctrl+Shift+L",
-            lambda: self.rewrite("translate", self.view.ticket.language or "en" if self.view else "en"),
+            lambda: s.rewrite("translate", s.view.ticket.language or "en" if s.view else "en"),
         )  # fmt: skip
         action("&Ticket", "Next ticket", "Ctrl+Down", lambda: self._move(1))
         action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
+        menus["&Ticket"].addSeparator()
+        for status, word in STATUS_WORDS.items():  # without sending anything (Send and set… sends first)
+            action("&Ticket", f"Set status: {word}", "", partial(self.set_status, status))
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
         action("&Knowledge", "&Gaps in the knowledge base…", "Ctrl+Shift+G", self.open_gaps)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
@@ -148,53 +150,54 @@ class MainWindow(QMainWindow):
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
         self.workspace_menu.aboutToShow.connect(self._fill_workspace_menu)
         self.sync_action = QAction("&Sync now", self, shortcut=QKeySequence("F5"))
-        self.sync_action.triggered.connect(lambda: self.sync_now(background=False))
+        self.sync_action.triggered.connect(lambda: self.sync.sync_now(background=False))
         self.helpdesks_action = QAction("&Help desks…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
         self.helpdesks_action.triggered.connect(self.open_workspaces)
         self.addActions([self.sync_action, self.helpdesks_action])  # shortcuts work before the menu is opened
         action("&Help", "&About", "", self._about)
 
     def _connect(self) -> None:
-        self.inbox.filter_changed.connect(self._filter_changed)
-        self.inbox.ticket_selected.connect(self.select_ticket)
+        s, p, inbox = self.session, self.panel, self.inbox
+        inbox.filter_changed.connect(self.inbox_model.set_filter)
+        inbox.ticket_selected.connect(s.select)
+        self.inbox_model.rows_changed.connect(inbox.set_rows)
+        self.inbox_model.first_wanted.connect(inbox.select_first)
         self.conversation.earlier_ticket_selected.connect(self._select_earlier)
         self.conversation.thread_view.article_link.connect(self.open_article)
         self.conversation.outbox_action.connect(self._outbox_action)
-        p = self.panel
-        p.regenerate.connect(self.regenerate)
-        p.rewrite.connect(self.rewrite)
-        p.stop_generation.connect(self.stop_generation)
-        p.send.connect(self.send)
-        p.draft_edited.connect(self._draft_edited)
-        p.flag_requested.connect(self.flag_output)
-        p.flag_sentence.connect(self._flag_sentence)
-        p.open_article.connect(self.open_article)
-        p.edit_article.connect(self.open_article)
-        p.insert_link.connect(self._insert_link)
-        p.not_relevant.connect(self._not_relevant)
-        self.bridge.ticket_changed.connect(lambda _tid, _init: self.refresh_inbox())
-        self.bridge.draft_updated.connect(lambda _tid, _init: self.refresh_inbox())
-        self.bridge.article_changed.connect(self._article_changed)
+        for signal, slot in (
+            (p.regenerate, s.regenerate), (p.rewrite, s.rewrite), (p.stop_generation, s.stop_generation),
+            (p.send, s.send), (p.draft_edited, s.draft_edited), (p.flag_requested, self.flag_output),
+            (p.flag_sentence, self._flag_sentence), (p.open_article, self.open_article),
+            (p.edit_article, self.open_article), (p.insert_link, s.insert_link), (p.not_relevant, s.not_relevant),
+            (s.cleared, p.clear), (s.loading, p.show_loading), (s.thread_changed, self.conversation.show_ticket),
+            (s.result_changed, p.show_result), (s.draft_sources_changed, p.show_draft_meta),
+            (s.draft_loaded, p.load_draft_text), (s.draft_replaced, p.set_draft_text),
+            (s.draft_streamed, p.stream_piece), (s.summary_streamed, p.stream_summary),
+            (s.generating_changed, p.set_generating), (s.draft_note, p.set_draft_note),
+            (s.save_state, p.set_save_state), (s.message, self.statusBar().showMessage),
+            (s.token_refused, self.ask_for_token), (s.models_used, self.refresh_budget),
+            (self.sync.text_changed, self._show_sync_text), (self.sync.message, self.statusBar().showMessage),
+            (self.sync.token_refused, self.ask_for_token), (self.runner.busy_changed, self._busy),
+        ):  # fmt: skip
+            signal.connect(slot)
+        s.text_inserted.connect(p.insert_text)
+        self.bridge.ticket_changed.connect(lambda _tid, _init: self.inbox_model.refresh())
+        self.bridge.draft_updated.connect(lambda _tid, _init: self.inbox_model.refresh())
+        self.bridge.article_changed.connect(lambda _article_id: s.reassist())
 
     def start(self) -> None:
         self.statusBar().showMessage("Opening workspace…")
+        self.session.workspace = self.workspace
+        self.inbox_model.set_workspace(self.workspace)
         self.runner.run(open_workspace(self.services, self.workspace), self._workspace_open, "Opening workspace")
 
     def _workspace_open(self, count: int) -> None:
-        connector = self.services.connector(self.workspace)
-        name = connector.display_name
+        name = self.services.connector(self.workspace).display_name
         self.setWindowTitle(f"Support Copilot — {name}")
         self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
-        self.refresh_inbox(select_first=True)
-        self.sync_timer.stop()
-        if connector.kind == "demo":
-            self.sync_label.setText("Demo workspace · built in, works offline")
-        else:
-            self._show_sync_state()
-            self.sync_now(background=True)
-            interval = self.services.settings.sync.interval_s
-            if interval > 0:
-                self.sync_timer.start(interval * 1000)
+        self.inbox_model.refresh(select_first=True)
+        self.sync.set_workspace(self.workspace)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
         # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
         QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
@@ -202,49 +205,16 @@ class MainWindow(QMainWindow):
 
     def refresh_budget(self) -> None:
         """Show the budget banner at 80% of the monthly model budget, and say so plainly at 100%."""
-
-        def show(status: BudgetStatus) -> None:
-            self.banner.setVisible(status.level != "ok")
-            self.banner.setText(status.message)
-            self.banner.setProperty("level", status.level)
-            self.banner.setStyleSheet(
-                "QLabel#budgetBanner { padding: 6px 10px; color: #3d2c00; background: "
-                + ("#ffd7d5;" if status.level == "spent" else "#fff4cc;")
-                + " border-bottom: 1px solid #d9c27a; }"
-            )
-
-        self.runner.run(budget_status(self.services), show, "")
+        self.runner.run(budget_status(self.services), self.banner.show_status, "")
 
     def _start_indexing(self) -> None:
-        self.runner.run(refresh_vectors(self.services, self.workspace), self._vectors_ready, "Indexing articles")
+        def ready(embedded: int) -> None:
+            if embedded:
+                self.session.reassist()
 
-    def _vectors_ready(self, embedded: int) -> None:
-        if embedded and self.current_ticket is not None:
-            self._reassist(self.current_ticket)
+        self.runner.run(refresh_vectors(self.services, self.workspace), ready, "Indexing articles")
 
-    # ----- inbox -----
-    def _filter_changed(self, filt: InboxFilter) -> None:
-        self._filter = filt
-        self.refresh_inbox()
-
-    def refresh_inbox(self, select_first: bool = False) -> None:
-        def show(rows: list[InboxRow]) -> None:
-            self.inbox.set_rows(rows, self.current_ticket)
-            if select_first and rows and self.current_ticket is None:  # never override the agent's own pick
-                self.inbox.select_first()
-            shown = self.view.ticket if self.view is not None else None
-            row = next((r for r in rows if shown is not None and r.ticket_id == shown.id), None)
-            if row is not None and shown is not None and row.updated_at != shown.updated_at:
-                # A sync brought news for the open ticket: refresh the thread, leave the draft alone.
-                self.runner.run(conversation.open_ticket(self.services, shown.id), self._thread_refreshed, "")
-
-        self.runner.run(conversation.list_inbox(self.services, self.workspace, self._filter), show, "")
-
-    def _thread_refreshed(self, view: TicketView) -> None:
-        if self.view is not None and view.ticket.id == self.view.ticket.id:
-            self.view = view
-            self.conversation.show_ticket(view)
-
+    # ----- inbox and tickets -----
     def _focus_search(self) -> None:
         self.inbox.search.setFocus()
         self.inbox.search.selectAll()
@@ -256,244 +226,38 @@ class MainWindow(QMainWindow):
         if not self.inbox.select_ticket(ticket_id):
             self.inbox.search.clear()
             self.inbox.status.setCurrentIndex(0)
-            self.select_ticket(ticket_id)
+            self.session.select(ticket_id)
 
-    # ----- one ticket -----
-    def select_ticket(self, ticket_id: int) -> None:
-        self.stop_generation()
-        self.flush_draft()
-        self.current_ticket = ticket_id
-        self.result = None
-        self.panel.clear()
-        self.panel.show_loading("Reading the ticket…")
-        self.runner.run(conversation.open_ticket(self.services, ticket_id), self._ticket_opened, "Opening ticket")
+    def select_ticket_number(self, number: int) -> None:
+        def found(ticket: Ticket) -> None:
+            self._select_earlier(ticket.id)
 
-    def _ticket_opened(self, view: TicketView) -> None:
-        if view.ticket.id != self.current_ticket:
-            return  # the agent already moved on
-        self.view = view
-        self.conversation.show_ticket(view)
-        if view.draft is not None:
-            self.ai_draft = view.draft.ai_body
-            self.panel.load_draft_text(view.draft.body)
-            self.panel.saved.setText(f"Restored your unsent draft from {view.draft.updated_at[11:16]} UTC")
-        self.panel.show_loading("The copilot is reading the ticket…")
-        self.runner.run(
-            assist_builtin(self.services, view.ticket.id, self.panel.current_tone()), self._assisted, "Copilot"
-        )
+        self.runner.run(conversation.find_ticket_number(self.services, self.workspace, number), found)
 
-    def _assisted(self, result: AssistResult) -> None:
-        if result.ticket.id != self.current_ticket:
+    def set_status(self, status: str) -> None:
+        """Set the open ticket's status without sending anything (through the outbox, like every write)."""
+        ticket_id = self.session.current_ticket
+        if ticket_id is None:
             return
-        self.result = result
-        self.panel.show_result(result, self.services.settings.suggest.min_confidence)
-        if self.view is not None and self.view.draft is None:
-            self.ai_draft = result.draft.text
-            self.panel.load_draft_text(result.draft.text)
-            self.panel.saved.setText("")
-        self._route_to_models(result)
 
-    # ----- model tiers: the built-in result shows at once, routed model output streams in after -----
-    def _route_to_models(self, builtin_result: AssistResult) -> None:
-        self.stop_generation()
-        ticket_id = builtin_result.ticket.id
-        first = [True]
+        def done(item: OutboxItem) -> None:
+            word = STATUS_WORDS.get(status, status)
+            waiting = "" if item.state.value == "sent" else f" here; the help desk gets it later ({item.last_error})"
+            self.statusBar().showMessage(f"Status set to {word}{waiting}.", 8000)
+            self.session.refresh_thread()
 
-        def on_delta(task: str, piece: str) -> None:
-            if ticket_id != self.current_ticket:
-                return
-            if task == "summary":
-                self.panel.stream_summary(piece)
-                return
-            if first[0] and self.panel.editor.toPlainText() != self.ai_draft:
-                return  # the agent has started editing: their text wins, the final draft is offered later
-            self.panel.stream_piece(piece, first[0])
-            first[0] = False
-            self.ai_draft = self.panel.editor.toPlainText()
-
-        async def generate() -> AssistResult | None:
-            if not await models_configured(self.services):
-                return None
-            self.panel.set_generating(True)
-            return await assist_with_models(
-                self.services, builtin_result, tone=self.panel.current_tone(), on_delta=on_delta
-            )
-
-        def done(final: AssistResult | None) -> None:
-            self._generation = None
-            if final is None:
-                return  # no model configured: the built-in result stands, nothing on screen changes
-            self.panel.set_generating(False)
-            self.refresh_budget()
-            if final.ticket.id != self.current_ticket:
-                if self.result is not None:
-                    self.panel._show_draft_meta(self.result)
-                return
-            untouched = self.panel.editor.toPlainText() == self.ai_draft
-            self.result = final
-            self.panel.show_result(final, self.services.settings.suggest.min_confidence, untouched)
-            if untouched:
-                if self.panel.editor.toPlainText() != final.draft.text:
-                    self.panel.set_draft_text(final.draft.text)
-                self.ai_draft = final.draft.text
-                self._draft_edited(final.draft.text)
-
-        # No busy label: with no model configured this ends at once, and the panel shows its own progress.
-        self._generation = (self.runner.run(generate(), done, ""), builtin_result)
-
-    def stop_generation(self) -> None:
-        """Cancel a model that is still writing; the built-in draft comes back if the stream had started."""
-        if self._generation is None:
-            return
-        task, builtin_result = self._generation
-        self._generation = None
-        task.cancel()
-        self.panel.set_generating(False)
-        if builtin_result.ticket.id == self.current_ticket:
-            if self.panel.editor.toPlainText() == self.ai_draft and self.ai_draft != builtin_result.draft.text:
-                self.panel.set_draft_text(builtin_result.draft.text)
-                self.ai_draft = builtin_result.draft.text
-            self.panel._show_draft_meta(builtin_result)
-
-    def regenerate(self, tone: str) -> None:
-        if self.current_ticket is None:
-            return
-        ticket_id = self.current_ticket
-
-        def done(result: AssistResult) -> None:
-            if result.ticket.id != self.current_ticket:
-                return
-            self.result = result
-            self.panel.show_result(result, self.services.settings.suggest.min_confidence)
-            self.ai_draft = result.draft.text
-            self.panel.set_draft_text(result.draft.text)  # undoable with Ctrl+Z
-            self._draft_edited(result.draft.text)
-
-        self.runner.run(assist_ticket(self.services, ticket_id, tone), done, "Regenerating draft")
-
-    def rewrite(self, task: str, value: str) -> None:
-        """The agent's reply in another tone, or translated, by a model, streamed into the editor as one
-        undoable change (Ctrl+Z brings their text back); if the model fails, their text is put back at once."""
-        if self.current_ticket is None or self._generation is not None:
-            return
-        ticket_id, original = self.current_ticket, self.panel.editor.toPlainText()
-        first = [True]
-
-        def on_delta(piece: str) -> None:
-            if ticket_id == self.current_ticket:
-                self.panel.stream_piece(piece, first[0])
-                first[0] = False
-
-        def done(out: Rewritten) -> None:
-            if ticket_id != self.current_ticket:
-                return
-            if self.panel.editor.toPlainText() != out.text:
-                self.panel.set_draft_text(out.text)
-            self._draft_edited(out.text)
-            what = f"Rewritten ({value})" if task == "rewrite" else f"Translated ({value})"
-            cost = "from cache" if out.routed.cache_hit else f"${out.routed.cost_usd:.4f}"
-            self.panel.draft_meta.setText(
-                f"{what} by {out.routed.model} · {out.routed.reason} · {cost} · Ctrl+Z brings your text back"
-            )
-
-        def failed(exc: BaseException) -> None:
-            if ticket_id == self.current_ticket and not first[0]:
-                self.panel.set_draft_text(original)  # a half-written rewrite never replaces the agent's text
-            self.presenter.present(exc)
-
-        label = "Rewriting the reply" if task == "rewrite" else "Translating the reply"
-        coro = rewrite_reply(
-            self.services, ticket_id, original, task=task, tone=value, language=value, on_delta=on_delta
-        )
-        self.runner.run(coro, done, label, on_error=failed)
-
-    # ----- the draft: saved as the agent types -----
-    def _draft_edited(self, text: str) -> None:
-        if self.current_ticket is None:
-            return
-        self._dirty_draft = (self.current_ticket, text)
-        self.panel.saved.setText("Editing…")
-        self.autosave.start()
-
-    def _take_pending_draft(self) -> tuple[int, str, int | None] | None:
-        """The unsaved draft edit, if any, as (ticket, text, AI output id); it is no longer pending after."""
-        self.autosave.stop()
-        if self._dirty_draft is None:
-            return None
-        ticket_id, text = self._dirty_draft
-        self._dirty_draft = None
-        return ticket_id, text, self.result.output_ids.get("draft") if self.result else None
-
-    def flush_draft(self) -> None:
-        pending = self._take_pending_draft()
-        if pending is None:
-            return
-        ticket_id, text, output_id = pending
-
-        def saved(_none: None) -> None:
-            if ticket_id == self.current_ticket:
-                self.panel.saved.setText(f"Draft saved {datetime.now().strftime('%H:%M:%S')}")
-
-        self.runner.run(
-            conversation.save_draft(self.services, ticket_id, text, self.ai_draft, output_id, initiator=self), saved, ""
-        )
-
-    def send(self, internal: bool) -> None:
-        if self.current_ticket is None:
-            return
-        self.autosave.stop()
-        self._dirty_draft = None
-        ticket_id = self.current_ticket
-        body = self.panel.editor.toPlainText()
-        output_id = self.result.output_ids.get("draft") if self.result else None
-
-        ai_draft = self.ai_draft
-
-        def sent(item: OutboxItem) -> None:
-            what = "Internal note" if internal else "Reply"
-            if item.state is OutboxState.SENT:
-                changed = edit_ratio(ai_draft, body.strip())
-                self.statusBar().showMessage(f"{what} sent. You changed {changed:.0%} of the AI draft.", 8000)
-            elif item.state is OutboxState.FAILED:
-                self.statusBar().showMessage(f"{what} not sent: {item.last_error} It is kept in the outbox.", 15000)
-                if "refused the credentials" in item.last_error or "No API token" in item.last_error:
-                    self.ask_for_token(item.workspace, item.last_error.split(" Enter a new")[0])
-            else:
-                self.statusBar().showMessage(
-                    f"{what} is in the outbox and will be sent when the help desk answers ({item.last_error}).", 15000
-                )
-            if ticket_id == self.current_ticket:
-                self.select_ticket(ticket_id)
-
-        coro = conversation.send_reply(
-            self.services, ticket_id, body, internal=internal, ai_draft=self.ai_draft, output_id=output_id
-        )
-        self.runner.run(coro, sent, "Sending")
+        self.runner.run(set_status(self.services, ticket_id, status), done, "Setting the status")
 
     # ----- review and knowledge -----
     def flag_output(self, task: str, target: str, text: str) -> None:
-        if self.result is None or task not in self.result.output_ids:
+        if not self.session.can_flag(task):
             return
         dialog = FlagDialog(self, f"{task}: {target}", text)
-        if dialog.exec() != FlagDialog.DialogCode.Accepted:
-            return
-        reason, note, correction = dialog.values()
-        coro = review.flag_output(
-            self.services,
-            self.result.output_ids[task],
-            target=target,
-            target_text=text,
-            reason=reason,
-            note=note,
-            correction=correction,
-        )
-        self.runner.run(
-            coro, lambda _id: self.statusBar().showMessage("Flagged for review. Thank you.", 5000), "Flagging"
-        )
+        if dialog.exec() == FlagDialog.DialogCode.Accepted:
+            self.session.flag(task, target, text, *dialog.values())
 
     def _flag_sentence(self) -> None:
-        text = self.result.draft.text if self.result else ""
-        sentences = [s.strip() for s in _SENTENCE.split(text) if len(s.strip()) > 3]
+        sentences = self.session.draft_sentences()
         if not sentences:
             return
         choice, ok = QInputDialog.getItem(
@@ -508,17 +272,12 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def _preferences_changed(self) -> None:
-        self.autosave.setInterval(self.services.settings.draft.autosave_ms)
+        self.session.autosave.setInterval(self.services.settings.draft.autosave_ms)
         self.panel.set_tone(self.services.settings.draft.tone)
         self.refresh_budget()
         self._start_indexing()  # a new embedding model re-embeds the articles; otherwise this finds nothing to do
-        interval = self.services.settings.sync.interval_s
-        if self.sync_timer.isActive() or interval > 0:
-            self.sync_timer.stop()
-            if interval > 0 and self.services.connector(self.workspace).kind != "demo":
-                self.sync_timer.start(interval * 1000)
-        if self.current_ticket is not None:
-            self._reassist(self.current_ticket)
+        self.sync.settings_changed()
+        self.session.reassist()
 
     def open_providers(self) -> None:
         from copilot.ui.dialogs.providers import ProvidersDialog
@@ -526,7 +285,7 @@ class MainWindow(QMainWindow):
         ProvidersDialog(self, self.services, self.runner).show()
 
     def open_usage(self) -> None:
-        from copilot.ui.dialogs.providers import UsageDialog
+        from copilot.ui.dialogs.usage import UsageDialog
 
         UsageDialog(self, self.services, self.runner).show()
 
@@ -548,15 +307,8 @@ class MainWindow(QMainWindow):
         dialog.open_ticket_number.connect(self.select_ticket_number)
         dialog.show()
 
-    def select_ticket_number(self, number: int) -> None:
-        def found(ticket: object) -> None:
-            self._select_earlier(getattr(ticket, "id", 0))
-
-        self.runner.run(self.services.store.run(find_ticket, self.services.store.db, self.workspace, number), found)
-
     def open_article(self, article_id: str) -> None:
-        editor = ArticleEditor(self, self.services, self.runner, article_id)
-        editor.show()
+        ArticleEditor(self, self.services, self.runner, article_id).show()
 
     def _open_article_by_search(self) -> None:
         text, ok = QInputDialog.getText(self, "Open article", "Search the knowledge base:")
@@ -574,93 +326,13 @@ class MainWindow(QMainWindow):
 
         self.runner.run(knowledge.search_kb(self.services, text, self.workspace, 10), show, "Searching")
 
-    def _insert_link(self, article_id: str, title: str) -> None:
-        def insert(link: str) -> None:
-            self.panel.insert_text(f"{title}: {link}" if link != title else title)
-            self.panel.editor.setFocus()
-
-        self.runner.run(knowledge.article_link(self.services, self.workspace, article_id), insert, "")
-
-    def _not_relevant(self, article_id: str) -> None:
-        if self.current_ticket is None:
-            return
-        ticket_id = self.current_ticket
-        self.runner.run(
-            knowledge.mark_not_relevant(self.services, article_id, ticket_id),
-            lambda _n: self._reassist(ticket_id),
-            "Updating suggestions",
-        )
-
-    def _article_changed(self, _article_id: str) -> None:
-        if self.current_ticket is not None:
-            self._reassist(self.current_ticket)
-
-    def _reassist(self, ticket_id: int) -> None:
-        """Refresh the panel (e.g. after an article edit or indexing). An untouched AI draft is replaced (undoably)
-        so that text and citations agree; a draft the agent has edited is kept, with the citations it came with."""
-
-        def done(result: AssistResult) -> None:
-            if result.ticket.id != self.current_ticket:
-                return
-            untouched = self.panel.editor.toPlainText() == self.ai_draft
-            self.result = result
-            self.panel.show_result(result, self.services.settings.suggest.min_confidence, untouched)
-            if untouched and result.draft.text != self.ai_draft:
-                self.ai_draft = result.draft.text
-                self.panel.set_draft_text(result.draft.text)
-
-        self.runner.run(assist_ticket(self.services, ticket_id, self.panel.current_tone()), done, "Copilot")
-
     # ----- help desks: sync, outbox, workspaces -----
-    def sync_now(self, background: bool) -> None:
-        """Pull changes and deliver the outbox. In the background a failure only updates the status line."""
-        from copilot.assist.sync import SyncReport, sync_workspace
-
-        workspace = self.workspace
-        if self.services.connector(workspace).kind == "demo":
-            if not background:
-                self.statusBar().showMessage("The demo workspace has nothing to sync: it is built in.", 5000)
-            return
-        if self._syncing:
-            return
-        self._syncing = True
-        self.sync_label.setText("Syncing…")
-
-        def done(report: SyncReport) -> None:
-            self._syncing = False
-            if workspace != self.workspace:
-                return
-            self._show_sync_state()
-            if report.messages_added or report.errors or not background:
-                skipped = f", {len(report.errors)} items skipped (see the log)" if report.errors else ""
-                self.statusBar().showMessage(
-                    f"Synced: {report.tickets_changed} tickets changed, {report.messages_added} new messages{skipped}.",
-                    8000,
-                )
-            if report.errors:
-                import logging
-
-                logging.getLogger(__name__).warning("sync %s skipped: %s", workspace, "; ".join(report.errors))
-
-        def failed(exc: BaseException) -> None:
-            from copilot.errors import HelpdeskAuthError
-
-            self._syncing = False
-            self._show_sync_state()
-            if isinstance(exc, HelpdeskAuthError):
-                self.ask_for_token(workspace, exc.message)
-            elif not background:
-                self.presenter.present(exc)
-
-        self.runner.run(
-            sync_workspace(self.services, workspace), done, "" if background else "Syncing", on_error=failed
-        )
+    def _show_sync_text(self, text: str, tooltip: str) -> None:
+        self.sync_label.setText(text)
+        self.sync_label.setToolTip(tooltip)
 
     def ask_for_token(self, workspace: str, why: str) -> None:
         """The help desk refused the token: ask for a new one (once at a time), then resend what it refused."""
-        from copilot.assist import outbox
-        from copilot.assist.workspace import set_token
-
         if self._asking_token:
             return
         self._asking_token = True
@@ -672,66 +344,13 @@ class MainWindow(QMainWindow):
             QLineEdit.EchoMode.Password,
         )
         self._asking_token = False
-        if not ok or not token.strip():
-            return
-
-        async def renew() -> int:
-            await set_token(self.services, workspace, token)
-            return len(await outbox.retry_refused(self.services, workspace))
-
-        def renewed(resent: int) -> None:
-            self.statusBar().showMessage(f"Token saved. {resent} waiting message(s) sent again.", 8000)
-            self.sync_now(background=False)
-
-        self.runner.run(renew(), renewed, "Saving token")
-
-    def _show_sync_state(self) -> None:
-        from copilot.store.outbox import counts
-        from copilot.store.workspaces import sync_state
-
-        workspace = self.workspace
-
-        def read(db: object) -> tuple[object, dict[str, int]]:
-            return sync_state(self.services.store.db, workspace), counts(self.services.store.db, workspace)
-
-        def show(found: tuple[object, dict[str, int]]) -> None:
-            state, waiting = found
-            if workspace != self.workspace or self._syncing:
-                return  # a sync started meanwhile: its end shows the state
-            unsent = waiting.get("pending", 0) + waiting.get("sending", 0)
-            failed = waiting.get("failed", 0)
-            outbox = f" · {unsent} waiting to send" if unsent else ""
-            outbox += f" · {failed} not sent" if failed else ""
-            offline = getattr(state, "offline_since", "")
-            last = getattr(state, "last_sync_at", "")
-            error = getattr(state, "last_error", "")
-            if offline:
-                text = f"⚠ Offline since {_local_time(offline)} — working from the local copy{outbox}"
-            elif error:
-                text = f"⚠ Sync stopped: {error}{outbox}"
-            else:
-                text = f"Synced {_local_time(last) if last else 'never'}{outbox}"
-            self.sync_label.setText(text)
-            self.sync_label.setToolTip(error)
-
-        self.runner.run(self.services.store.run(read, None), show, "")
+        if ok and token.strip():
+            self.sync.renew_token(workspace, token)
 
     def _outbox_action(self, action: str, item_id: int) -> None:
-        from copilot.assist import outbox
-
-        if action == "retry":
-            self.runner.run(outbox.retry(self.services, item_id), lambda _i: self._after_outbox(), "Sending")
-        else:
-            self.runner.run(outbox.take_back(self.services, item_id), lambda _i: self._after_outbox(), "")
-
-    def _after_outbox(self) -> None:
-        self._show_sync_state()
-        if self.current_ticket is not None:
-            self.select_ticket(self.current_ticket)
+        self.session.outbox_action(action, item_id, self.sync.show_state)
 
     def _fill_workspace_menu(self) -> None:
-        from PySide6.QtGui import QActionGroup
-
         menu = self.workspace_menu
         menu.clear()
         group = QActionGroup(menu)
@@ -748,16 +367,10 @@ class MainWindow(QMainWindow):
     def switch_workspace(self, name: str) -> None:
         if name == self.workspace or name not in self.services.connectors:
             return
-        self.flush_draft()
-        self.sync_timer.stop()
+        self.sync.stop()
+        self.session.clear()
         self.workspace = name
-        self.current_ticket = None
-        self.view = None
-        self.result = None
-        self.panel.clear()
-        self.conversation.header.setText("Select a ticket in the inbox.")
-        self.conversation.thread_view.clear()
-        self.inbox.set_rows([], None)
+        self.conversation.clear()
         self.start()
 
     def open_workspaces(self) -> None:
@@ -777,11 +390,9 @@ class MainWindow(QMainWindow):
     def _about(self) -> None:
         from copilot import __version__
 
-        QMessageBox.about(
-            self,
-            "About Support Copilot",
-            f"Support Copilot {__version__}\nData folder: {self.services.paths.home}\nLog: {self.services.paths.log_file}",
-        )
+        paths = self.services.paths
+        text = f"Support Copilot {__version__}\nData folder: {paths.home}\nLog: {paths.log_file}"
+        QMessageBox.about(self, "About Support Copilot", text)
 
     def _busy(self, label: str) -> None:
         self.progress.setVisible(bool(label))
@@ -789,12 +400,8 @@ class MainWindow(QMainWindow):
 
     # ----- layout memory -----
     def _restore_layout(self) -> None:
-        def read(db: object) -> tuple[str | None, str | None]:
-            return get_setting(self.services.store.db, "ui.geometry"), get_setting(
-                self.services.store.db, "ui.splitter"
-            )
-
-        geometry, splitter = self.services.store.run_sync(read, None)
+        state = load_window_state(self.services, LAYOUT_KEYS)
+        geometry, splitter = state["ui.geometry"], state["ui.splitter"]
         if geometry:
             self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
         else:
@@ -805,35 +412,10 @@ class MainWindow(QMainWindow):
     def _save_layout(self) -> None:
         geometry = bytes(self.saveGeometry().toBase64().data()).decode()
         splitter = bytes(self.splitter.saveState().toBase64().data()).decode()
-
-        def write(db: object) -> None:
-            set_setting(self.services.store.db, "ui.geometry", geometry)
-            set_setting(self.services.store.db, "ui.splitter", splitter)
-
-        self.services.store.run_sync(write, None)
+        save_window_state(self.services, dict(zip(LAYOUT_KEYS, (geometry, splitter), strict=True)))
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_pending_draft_now()
+        self.session.save_pending_draft_now()
         self._save_layout()
         self.bridge.detach()
         super().closeEvent(event)
-
-    def _save_pending_draft_now(self) -> None:
-        """On close the loop may not run again: save synchronously on the store's thread."""
-        pending = self._take_pending_draft()
-        if pending is not None:
-            ticket_id, text, output_id = pending
-            self.services.store.run_sync(save_draft, self.services.store.db, ticket_id, text, self.ai_draft, output_id)
-
-
-def _local_time(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%H:%M")
-    except ValueError:
-        return iso
-
-
-def pane(window: MainWindow, name: str) -> QWidget:
-    found = window.findChild(QWidget, name)
-    assert found is not None
-    return found

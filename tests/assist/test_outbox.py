@@ -128,3 +128,59 @@ def test_no_keyring_is_a_clear_error_never_a_file(monkeypatch: pytest.MonkeyPatc
     assert "COPILOT_HELPDESK_TOKEN" in no_ring.value.hint
     monkeypatch.setenv("COPILOT_HELPDESK_TOKEN", "from-env")
     assert get_secret("helpdesk/acme", "COPILOT_HELPDESK_TOKEN") == "from-env"
+
+
+async def test_send_and_set_pending_sends_the_status_after_the_reply(
+    services: Services, scripted: ScriptedHelpdesk
+) -> None:
+    ticket_id = await _ticket_id(services)
+    delivery = await conversation.send(services, ticket_id, "Refund issued.", internal=False, status="pending")
+    assert delivery.item.state is store.OutboxState.SENT and delivery.error is None
+    assert delivery.status_item is not None and delivery.status_item.state is store.OutboxState.SENT
+    view = await conversation.open_ticket(services, ticket_id)
+    assert view.ticket.status == "pending"
+    assert not view.awaits_reply  # our answer is the last word: the editor is not refilled with a draft
+
+
+async def test_a_status_waits_behind_a_reply_that_waits(services: Services, scripted: ScriptedHelpdesk) -> None:
+    ticket_id = await _ticket_id(services)
+    scripted.script = [HelpdeskUnreachable("The help desk did not answer.")]
+    delivery = await conversation.send(services, ticket_id, "Refund issued.", internal=False, status="resolved")
+    assert delivery.item.state is store.OutboxState.PENDING
+    assert isinstance(delivery.error, HelpdeskUnreachable) and not delivery.needs_token
+    assert delivery.status_item is not None and delivery.status_item.state is store.OutboxState.PENDING
+    view = await conversation.open_ticket(services, ticket_id)
+    assert not view.awaits_reply  # the reply is on its way
+    await _due_now(services)
+    done = await outbox.deliver_due(services, "demo")
+    assert [(i.kind.value, i.state) for i in done] == [
+        ("reply", store.OutboxState.SENT),
+        ("status", store.OutboxState.SENT),
+    ]
+
+
+async def test_a_refused_token_is_told_by_its_type(services: Services, scripted: ScriptedHelpdesk) -> None:
+    from copilot.errors import HelpdeskAuthError
+
+    scripted.script = [HelpdeskAuthError("The help desk refused the token.", "Enter a new one.")]
+    delivery = await conversation.send(services, await _ticket_id(services), "Hello", internal=False)
+    assert delivery.item.state is store.OutboxState.FAILED and delivery.needs_token
+    scripted.script = [HelpdeskRejected("No such queue.")]
+    delivery = await conversation.send(services, await _ticket_id(services, 5), "Hello", internal=False)
+    assert delivery.item.state is store.OutboxState.FAILED and not delivery.needs_token
+
+
+async def test_an_internal_note_leaves_the_customer_waiting(services: Services, scripted: ScriptedHelpdesk) -> None:
+    ticket_id = await _ticket_id(services)
+    assert (await conversation.open_ticket(services, ticket_id)).awaits_reply
+    await conversation.send(services, ticket_id, "Checked with billing.", internal=True)
+    assert (await conversation.open_ticket(services, ticket_id)).awaits_reply
+
+
+async def test_only_open_pending_or_solved_can_be_set(services: Services, scripted: ScriptedHelpdesk) -> None:
+    from copilot.errors import ValidationError
+
+    with pytest.raises(ValidationError):
+        await outbox.set_status(services, await _ticket_id(services), "deleted")
+    item = await outbox.set_status(services, await _ticket_id(services), "resolved")
+    assert item.state is store.OutboxState.SENT and item.kind is store.OutboxKind.STATUS

@@ -295,3 +295,24 @@ def test_cli_workspace_sync_tickets_reply_outbox(rt: RTServer, tmp_path: Path) -
     assert '"kind": "note"' in box.stdout and '"state": "sent"' in box.stdout
     missing = cli("sync", "nope")
     assert missing.returncode == 2 and "no workspace called 'nope'" in missing.stderr
+
+
+async def test_send_and_set_solved_reaches_rt_in_order(services: Services, rt: RTServer) -> None:
+    number = _new_ticket(rt, "Lamp flickers", "The lamp flickers since yesterday.")
+    await _workspace(services, rt.url, rt.token)
+    await sync_workspace(services, "acme")
+    ticket = await services.store.run(find_ticket, services.store.db, "acme", number)
+    delivery = await conversation.send(
+        services, ticket.id, "Please update the lamp's firmware.", internal=False, status="resolved"
+    )
+    assert delivery.item.state.value == "sent" and delivery.error is None
+    assert delivery.status_item is not None and delivery.status_item.state.value == "sent"
+    assert _rt_messages(rt, number, "Correspond") == ["Please update the lamp's firmware."]
+    with rt.api() as api:
+        assert api.get(f"/ticket/{number}").json()["Status"] == "resolved"
+    pending = await outbox.set_status(services, ticket.id, "pending")
+    assert pending.state.value == "sent"
+    with rt.api() as api:
+        assert api.get(f"/ticket/{number}").json()["Status"] == "stalled"
+    await sync_workspace(services, "acme")
+    assert (await services.store.run(find_ticket, services.store.db, "acme", number)).status == "pending"

@@ -46,8 +46,8 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     dialog.test_button.click()
     qtbot.waitUntil(lambda: not dialog.status.text().startswith("Testing"), timeout=20_000)
     assert dialog.status.text().startswith("✔"), dialog.status.text()
-    assert dialog.queues.findText("Support") >= 0
-    dialog.queues.setEditText("Support")
+    assert dialog.fields["queues"].findText("Support") >= 0
+    dialog.fields["queues"].setEditText("Support")
     dialog.save_button.click()
     qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=10_000)
     qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)  # the list reloads in the background
@@ -64,21 +64,21 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     rt.stop()
     try:
         w.panel.editor.setPlainText("Please update the display driver.")
-        w.send(False)
+        w.session.send(False)
         qtbot.waitUntil(lambda: "in the outbox" in w.statusBar().currentMessage(), timeout=20_000)
         qtbot.waitUntil(lambda: "waiting to send" in w.conversation.thread_view.toPlainText(), timeout=10_000)
-        w.sync_now(background=True)
+        w.sync.sync_now(background=True)
         qtbot.waitUntil(lambda: w.sync_label.text().startswith("⚠ Offline since"), timeout=20_000)
         assert "1 waiting to send" in w.sync_label.text()
         assert not w.presenter.shown  # background failures do not pop up dialogs
     finally:
         rt.start()
     [item] = w.services.store.run_sync(outbox.items, w.services.store.db, "acme")
-    w._outbox_action("retry", item.id)
+    w.conversation.outbox_action.emit("retry", item.id)
     qtbot.waitUntil(lambda: "waiting to send" not in w.conversation.thread_view.toPlainText(), timeout=20_000)
     assert "Please update the display driver." in w.conversation.thread_view.toPlainText()
     qtbot.waitUntil(lambda: w.runner.idle, timeout=20_000)
-    w.sync_now(background=False)
+    w.sync.sync_now(background=False)
     qtbot.waitUntil(lambda: w.sync_label.text().startswith("Synced "), timeout=20_000)
 
     # The token is revoked: the next sync asks for a new one, and carries on with it.
@@ -96,6 +96,6 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
         return rt.token, True
 
     monkeypatch.setattr("copilot.ui.main_window.QInputDialog.getText", answer)
-    w.sync_now(background=True)
+    w.sync.sync_now(background=True)
     qtbot.waitUntil(lambda: bool(asked) and w.sync_label.text().startswith("Synced "), timeout=30_000)
     assert "refused the credentials" in asked[0] and not w.presenter.shown

@@ -13,7 +13,8 @@ from copilot.services import Services
 from copilot.store.drafts import load_draft
 from copilot.store.outputs import list_flags
 from copilot.store.tickets import find_ticket
-from copilot.ui.dialogs.misc import ArticleEditor, FlagDialog
+from copilot.ui.dialogs.article_editor import ArticleEditor
+from copilot.ui.dialogs.flag import FlagDialog
 from copilot.ui.main_window import MainWindow
 from tests.ui.conftest import demo_window
 
@@ -119,7 +120,7 @@ def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> No
 
 
 def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -> None:
-    from copilot.ui.dialogs.misc import GapsDialog
+    from copilot.ui.dialogs.gaps import GapsDialog
 
     w = window
     _open(qtbot, w, 9)  # "No good article"
@@ -141,7 +142,7 @@ def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow
     _open(qtbot, window, 2)
     before = window.panel.editor.toPlainText()
     window.panel.set_tone("formal")
-    window.regenerate("formal")
+    window.session.regenerate("formal")
     qtbot.waitUntil(lambda: window.panel.editor.toPlainText().startswith("Dear Daniel Kim,"), timeout=5_000)
     window.panel.editor.undo()
     assert window.panel.editor.toPlainText() == before
@@ -168,7 +169,7 @@ def test_pane_sizes_are_remembered_between_runs(qtbot: QtBot, qloop: qasync.QEve
 def test_preferences_form_changes_settings(qtbot: QtBot, window: MainWindow) -> None:
     from PySide6.QtWidgets import QComboBox, QLineEdit
 
-    from copilot.ui.dialogs.misc import PreferencesDialog
+    from copilot.ui.dialogs.preferences import PreferencesDialog
 
     window.open_preferences()
     dialog = window.findChild(PreferencesDialog)
@@ -187,7 +188,7 @@ def test_preferences_form_changes_settings(qtbot: QtBot, window: MainWindow) -> 
 
 def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     from copilot.assist import review
-    from copilot.ui.dialogs.misc import ReviewDialog
+    from copilot.ui.dialogs.review import ReviewDialog
 
     _open(qtbot, window, 12)
     assert window.result is not None
@@ -238,7 +239,7 @@ def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow)
     first = window.result.draft.citations[0]
     assert first.title in panel.editor.toPlainText()
     # Untouched draft: hiding the cited article re-drafts, and the text follows the new citations.
-    window._not_relevant(first.article_id)
+    window.session.not_relevant(first.article_id)
     qtbot.waitUntil(
         lambda: window.result is not None and window.result.draft.citations[0].article_id != first.article_id,
         timeout=10_000,
@@ -250,7 +251,7 @@ def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow)
     # Edited draft: the agent's text stays, and so do the citations that describe it.
     qtbot.keyClicks(panel.editor, "My own words. ")
     shown = panel.citations.text()
-    window._not_relevant(second.article_id)
+    window.session.not_relevant(second.article_id)
     qtbot.waitUntil(
         lambda: window.result is not None and window.result.draft.citations[0].article_id != second.article_id,
         timeout=10_000,
@@ -258,3 +259,28 @@ def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow)
     qtbot.waitUntil(lambda: window.runner.idle, timeout=10_000)
     assert "My own words." in panel.editor.toPlainText()
     assert panel.citations.text() == shown
+
+
+def test_after_sending_the_editor_is_empty_and_the_status_is_set(qtbot: QtBot, window: MainWindow) -> None:
+    from copilot.store.outbox import items
+
+    w = window
+    _open(qtbot, w, 7)
+    draft = w.panel.editor.toPlainText()
+    assert draft, "the AI draft fills the editor while the customer waits"
+    pending = next(a for a in w.panel.send_status_menu.actions() if a.text() == "Send and set pending")
+    assert pending.shortcut().toString() == "Ctrl+Alt+P"
+    pending.trigger()
+    qtbot.waitUntil(lambda: "Status set to pending." in w.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: w.result is not None and w.runner.idle, timeout=10_000)
+    assert w.panel.editor.toPlainText() == ""  # a second Ctrl+Enter cannot send the same draft again
+    assert draft.splitlines()[0] in w.conversation.thread_view.toPlainText()
+    assert "pending" in w.conversation.header.text()
+    sent = w.services.store.run_sync(items, w.services.store.db, "demo")
+    assert [(i.kind.value, i.state.value) for i in sent] == [("reply", "sent"), ("status", "sent")]
+    # Regenerating is asking for a draft: it comes back.
+    w.session.regenerate(w.panel.current_tone())
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() != "", timeout=10_000)
+    # The status alone, from the Ticket menu.
+    w.set_status("resolved")
+    qtbot.waitUntil(lambda: "resolved" in w.conversation.header.text(), timeout=10_000)

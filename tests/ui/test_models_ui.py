@@ -91,7 +91,8 @@ def test_stop_keeps_the_built_in_draft(qtbot: QtBot, window: MainWindow, llm: LL
 def test_providers_dialog_tests_and_saves_then_usage_shows_the_cost(
     qtbot: QtBot, window: MainWindow, llm: LLMServer, memory_keyring: object
 ) -> None:
-    from copilot.ui.dialogs.providers import ProvidersDialog, UsageDialog
+    from copilot.ui.dialogs.providers import ProvidersDialog
+    from copilot.ui.dialogs.usage import UsageDialog
 
     w = window
     dialog = ProvidersDialog(w, w.services, w.runner)

@@ -108,6 +108,12 @@ class ConversationPane(QWidget):
         if not view.earlier:
             self.earlier.addItem("None")
 
+    def clear(self) -> None:
+        self.header.setText("Select a ticket in the inbox.")
+        self.thread_view.clear()
+        self.customer.clear()
+        self.earlier.clear()
+
     def _link(self, url: str) -> None:
         scheme, _, rest = url.partition(":")
         action, _, item_id = rest.partition(":")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from dataclasses import replace
 from functools import partial
 
@@ -22,13 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.domain import AssistResult, Provenance, Summary, SummaryLine
-from copilot.ui.render import highlight
+from copilot.domain import AssistResult, Summary, SummaryLine
+from copilot.ui.widgets.panel_html import FLAG_TIP, SectionRenderer, routed_text
 from copilot.ui.widgets.safe_browser import SafeBrowser
 
-FLAG_TIP = "Flag this as wrong: incorrect, unsupported or outdated"
 SUMMARY_REPAINT_MS = 80
-HIDE_BELOW = 0.05  # suggestions this weak are noise, not help
 PANEL_STYLE = """<style>
  p { margin: 2px 0 6px 0; } .acts { font-size: small; } .dim { color: #666666; }
  a { text-decoration: none; } .nogood { color: #8a4b00; }
@@ -41,26 +38,6 @@ def _tool(text: str) -> QToolButton:
     return button
 
 
-def provenance_text(prov: Provenance | None) -> str:
-    if prov is None:
-        return ""
-    return f"by {prov.engine} · {prov.model} · {prov.prompt_version}"
-
-
-def routed_text(result: AssistResult, task: str) -> str:
-    """Who made an output and why it was routed there, with its cost: shown beside every output."""
-    routed = result.routing.get(task)
-    prov = result.provenance.get(task)
-    if not routed or routed.get("tier") == "built-in":
-        note = f" · {routed['note']}" if routed and routed.get("note") else ""
-        return f"{provenance_text(prov)}{note}"
-    cost = (
-        "from cache" if routed.get("cache_hit") else f"${routed['cost_usd']:.4f} · {routed['latency_ms'] / 1000:.1f} s"
-    )
-    note = f" · ⚠ {routed['note']}" if routed.get("note") else ""
-    return f"by {routed['model']} · {routed['reason']} · {cost}{note}"
-
-
 class CopilotPanel(QWidget):
     flag_requested = Signal(str, str, str)  # task, target, text
     stop_generation = Signal()
@@ -70,7 +47,7 @@ class CopilotPanel(QWidget):
     not_relevant = Signal(str)
     regenerate = Signal(str)  # tone
     rewrite = Signal(str, str)  # "rewrite" and a tone, or "translate" and a language code
-    send = Signal(bool)  # internal?
+    send = Signal(bool, str)  # internal?, the status to set after it ("" keeps it)
     draft_edited = Signal(str)
     flag_sentence = Signal()
 
@@ -88,8 +65,14 @@ class CopilotPanel(QWidget):
         self.view = SafeBrowser()
         self.view.setObjectName("copilotView")
         self.view.article_link.connect(self.open_article.emit)
-        self.view.other_link.connect(self._link)
-        self._actions: list[Callable[[], None]] = []
+        self.sections = SectionRenderer(
+            self.flag_requested.emit,
+            self.open_article.emit,
+            self.insert_link.emit,
+            self.edit_article.emit,
+            self.not_relevant.emit,
+        )
+        self.view.other_link.connect(self.sections.run)
 
         self.draft_box = QGroupBox("Draft reply")
         self.tone = QComboBox()
@@ -137,6 +120,20 @@ class CopilotPanel(QWidget):
         self.send_button.setToolTip("Send to the customer (Ctrl+Enter)")
         self.note_button = QPushButton("Add as internal note")
         self.note_button.setToolTip("Only agents see it (Ctrl+Shift+Enter)")
+        # Send and set the status in one step (Zendesk's keys): pending waits for the customer, solved closes it.
+        self.send_status_button = _tool("Send and set…")
+        self.send_status_button.setObjectName("sendStatusButton")
+        self.send_status_button.setToolTip("Send the reply, then set the ticket's status")
+        self.send_status_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.send_status_menu = QMenu(self.send_status_button)
+        for status, word, keys in (("pending", "pending", "Ctrl+Alt+P"), ("resolved", "solved", "Ctrl+Alt+S"),
+                                   ("open", "open", "Ctrl+Alt+O")):  # fmt: skip
+            act = self.send_status_menu.addAction(f"Send and set {word}")
+            act.setShortcut(QKeySequence(keys))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.triggered.connect(partial(self.send.emit, False, status))
+            self.addAction(act)  # the keys work anywhere in the panel, the menu closed
+        self.send_status_button.setMenu(self.send_status_menu)
 
         top = QHBoxLayout()
         top.addWidget(QLabel("Tone:"))
@@ -151,6 +148,7 @@ class CopilotPanel(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.note_button)
         actions.addWidget(self.send_button)
+        actions.addWidget(self.send_status_button)
         draft_layout = QVBoxLayout(self.draft_box)
         draft_layout.addLayout(top)
         draft_layout.addWidget(self.editor, 1)
@@ -166,31 +164,18 @@ class CopilotPanel(QWidget):
 
         self.regen_button.clicked.connect(lambda: self.regenerate.emit(self.current_tone()))
         self.tone.activated.connect(lambda _i: self.regenerate.emit(self.current_tone()))
-        self.send_button.clicked.connect(lambda: self.send.emit(False))
-        self.note_button.clicked.connect(lambda: self.send.emit(True))
+        self.send_button.clicked.connect(lambda: self.send.emit(False, ""))
+        self.note_button.clicked.connect(lambda: self.send.emit(True, ""))
         self.flag_sentence_button.clicked.connect(self.flag_sentence.emit)
         self.editor.textChanged.connect(self._edited)
         for keys, internal in (("Ctrl+Return", False), ("Ctrl+Shift+Return", True)):
             shortcut = QShortcut(QKeySequence(keys), self.editor)
-            shortcut.activated.connect(lambda internal=internal: self.send.emit(internal))
+            shortcut.activated.connect(lambda internal=internal: self.send.emit(internal, ""))
         self.set_enabled(False)
         self._min_confidence = 0.0
         self._summary_stream = ""
         self._summary_timer = QTimer(self, singleShot=True, interval=SUMMARY_REPAINT_MS)
         self._summary_timer.timeout.connect(self._paint_summary_stream)
-
-    def _act(self, caption: str, tip: str, fn: Callable[[], None]) -> str:
-        self._actions.append(fn)
-        return f"<a href='act:{len(self._actions) - 1}' title='{html.escape(tip)}'>{html.escape(caption)}</a>"
-
-    def _flag(self, task: str, target: str, text: str) -> str:
-        return self._act("⚑ Flag", FLAG_TIP, partial(self.flag_requested.emit, task, target, text))
-
-    def _link(self, link: str) -> None:
-        if link.startswith("act:"):
-            index = int(link[4:])
-            if 0 <= index < len(self._actions):
-                self._actions[index]()
 
     def _customer_language(self) -> str:
         return (self.result.ticket.language or "en") if self.result is not None else "en"
@@ -203,6 +188,7 @@ class CopilotPanel(QWidget):
             self.editor,
             self.send_button,
             self.note_button,
+            self.send_status_button,
             self.regen_button,
             self.rewrite_button,
             self.tone,
@@ -222,107 +208,16 @@ class CopilotPanel(QWidget):
         self.status.setText(
             f"<b>Copilot</b> · {html.escape(routed_text(result, 'summary'))} · sentiment: {result.sentiment}"
         )
-        self._actions = []
-        sections = [
-            ("Summary", self._summary_html(result)),
-            ("Flags", self._flags_html(result)),
-            ("Triage", self._triage_html(result)),
-            ("Suggested articles", self._articles_html(result, min_confidence)),
-        ]
-        body = "".join(f"<h4 style='margin:8px 0 2px 0'>{title}</h4>{content}" for title, content in sections)
+        body = self.sections.render(result, min_confidence)
         scroll = self.view.verticalScrollBar().value()
         self.view.setHtml(PANEL_STYLE + body)
         self.view.verticalScrollBar().setValue(scroll)
         if draft_meta:
-            self._show_draft_meta(result)
+            self.show_draft_meta(result)
         self.set_enabled(True)
 
-    def _summary_html(self, result: AssistResult) -> str:
-        return "".join(
-            f"<p><b>{html.escape(line.label)}:</b> {html.escape(line.text)} "
-            f"<span class='acts'>{self._flag('summary', f'summary:{i}', line.text)}</span></p>"
-            for i, line in enumerate(result.summary.lines)
-        )
-
-    def _flags_html(self, result: AssistResult) -> str:
-        if not result.flags:
-            return "<p><i>No flags: calm tone, nothing urgent.</i></p>"
-        parts = []
-        for f in result.flags:
-            color = "#c62828" if f.severity >= 3 else "#ef6c00" if f.severity == 2 else "#555555"
-            parts.append(
-                f"<p><span style='color:{color}'><b>{html.escape(f.label)}</b></span> — {html.escape(f.reason)}"
-                f"<br><i>“{html.escape(f.evidence)}”</i> "
-                f"<span class='acts'>{self._flag('signals', f'flag:{f.kind}', f'{f.label}: {f.evidence}')}</span></p>"
-            )
-        return "".join(parts)
-
-    def _triage_html(self, result: AssistResult) -> str:
-        t = result.triage
-        similar = ", ".join(f"#{n}" for n, _label_, _sim in t.neighbours[:3])
-        if not t.intent:
-            intent = "unknown (no labelled history yet)"
-        elif t.is_unsure:
-            options = ", ".join(f"{label} {share:.0%}" for label, share in t.candidates)
-            intent = f"unsure ({html.escape(options)})"
-        else:
-            intent = f"{html.escape(t.intent)} ({t.confidence:.0%})"
-        return (
-            f"<p><b>Intent:</b> {intent}"
-            f" · <b>Priority:</b> {t.priority} <span class='dim'>({html.escape(t.priority_reason)})</span><br>"
-            + self._tags_html(result)
-            + (f"<br><span class='dim'>Like earlier tickets {similar}</span>" if similar else "")
-            + f" <span class='acts'>{self._flag('triage', 'triage', f'{t.intent} / {t.priority}')}</span></p>"
-        )
-
-    def _tags_html(self, result: AssistResult) -> str:
-        """The tags task's suggestion (a model's, or the built-in one from triage), with who made it."""
-        suggested = result.extras.get("tags")
-        if suggested is None:
-            return f"<b>Tags:</b> {html.escape(', '.join(result.triage.tags) or 'none')}"
-        tags = ", ".join(str(tag) for tag in suggested.get("tags", []))
-        by = html.escape(routed_text(result, "tags"))
-        return (
-            f"<b>Suggested tags:</b> {html.escape(tags or 'none new')} <span class='dim'>{by}</span> "
-            f"<span class='acts'>{self._flag('tags', 'tags', tags)}</span>"
-        )
-
-    def _articles_html(self, result: AssistResult, min_confidence: float) -> str:
-        parts = []
-        if not result.suggestions or result.suggestions[0].confidence < min_confidence:
-            parts.append(
-                "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
-                "consider writing one.</p>"
-            )
-        shown = [s for s in result.suggestions if s.confidence >= HIDE_BELOW]
-        if len(shown) < len(result.suggestions):
-            parts.append(f"<p class='dim'>{len(result.suggestions) - len(shown)} barely related articles hidden.</p>")
-        for s in shown:
-            weak = s.confidence < min_confidence
-            aid = s.article_id
-            acts = " · ".join(
-                (
-                    self._act("Open", "Read the article", partial(self.open_article.emit, aid)),
-                    self._act(
-                        "Insert link", "Insert a link into the draft", partial(self.insert_link.emit, aid, s.title)
-                    ),
-                    self._act(
-                        "Edit",
-                        "Correct it: a new version the copilot uses at once",
-                        partial(self.edit_article.emit, aid),
-                    ),
-                    self._act("Not relevant", "Hide it for this ticket", partial(self.not_relevant.emit, aid)),
-                    self._flag("suggestions", f"article:{aid}", s.title),
-                )
-            )
-            parts.append(
-                f"<p><a href='article:{html.escape(aid)}'><b>{html.escape(s.title)}</b></a> "
-                f"<span style='color:{'#999999' if weak else '#2e7d32'}'>{s.confidence:.0%}{' (weak)' if weak else ''}</span>"
-                f"<br>{highlight(s.passage, s.highlights)}<br><span class='acts'>{acts}</span></p>"
-            )
-        return "".join(parts)
-
-    def _show_draft_meta(self, result: AssistResult) -> None:
+    def show_draft_meta(self, result: AssistResult) -> None:
+        """The sources and maker of the draft in the editor."""
         d = result.draft
         cites = " · ".join(
             f"[{c.number}] <a href='article:{html.escape(c.article_id)}'>{html.escape(c.title)}</a> (v{c.article_version})"
@@ -401,7 +296,9 @@ class CopilotPanel(QWidget):
             self.draft_meta.setText("A model is writing the draft… (Esc or Stop keeps the built-in draft)")
 
     def insert_text(self, text: str) -> None:
+        """Insert at the cursor (a link to an article) and go on typing there."""
         self.editor.textCursor().insertText(text)
+        self.editor.setFocus()
 
     def _edited(self) -> None:
         if not self._programmatic:
@@ -411,11 +308,17 @@ class CopilotPanel(QWidget):
         """What the panel shows, as plain text (for tests and accessibility checks)."""
         return self.view.toPlainText()
 
+    def set_draft_note(self, text: str) -> None:
+        self.draft_meta.setText(text)
+
+    def set_save_state(self, text: str) -> None:
+        self.saved.setText(text)
+
     def clear(self) -> None:
         self.result = None
         self._summary_stream = ""
         self._summary_timer.stop()
-        self._actions = []
+        self.sections.actions = []
         self.view.clear()
         self.load_draft_text("")
         self.citations.setText("")
