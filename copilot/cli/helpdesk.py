@@ -262,25 +262,16 @@ def _reply(args: argparse.Namespace, out: TextIO) -> int:
         status = STATUS_CHOICES[args.status] if args.status else ""
         delivery = await send(services, ticket.id, text, internal=args.internal, status=status)
         item = delivery.item
-        if args.json:
-            out.write(json.dumps(_item_json(item), indent=2, ensure_ascii=False) + "\n")
         what = "Note" if args.internal else "Reply"
-        if item.state.value == "sent":
-            if not args.json:
-                out.write(
-                    f"{what} sent to #{args.ticket} (outbox item {item.id}).{_status_line(delivery.status_item)}\n"
-                )
-            return 0
-        if item.state.value == "failed":
-            raise ValidationError(
-                f"{what} not sent: {item.last_error}",
-                f"It is kept as outbox item {item.id}: fix the cause, then `support-copilot outbox {args.name} --retry {item.id}`.",
-            )
-        if not args.json:
-            out.write(
-                f"{what} is waiting in the outbox (item {item.id}): {item.last_error} It is delivered by the next `support-copilot sync {args.name}` or `outbox {args.name} --deliver`.\n"
-            )
-        return EXIT_QUEUED
+        return _reported(
+            item,
+            args,
+            out,
+            sent=f"{what} sent to #{args.ticket} (outbox item {item.id}).{_status_line(delivery.status_item)}",
+            failed=f"{what} not sent: {item.last_error}",
+            waiting=f"{what} is waiting in the outbox (item {item.id}): {item.last_error} It is delivered by the next "
+            f"`support-copilot sync {args.name}` or `outbox {args.name} --deliver`.",
+        )
 
     return with_services(args, work)
 
@@ -305,6 +296,20 @@ def _declared_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
+def _reported(item: Any, args: argparse.Namespace, out: TextIO, *, sent: str, failed: str, waiting: str) -> int:
+    """How an outbox write went: 0 sent, an error naming the item when refused, EXIT_QUEUED when it waits."""
+    if args.json:
+        out.write(json.dumps(_item_json(item), indent=2, ensure_ascii=False) + "\n")
+    if item.state.value == "failed":
+        raise ValidationError(
+            failed,
+            f"It is kept as outbox item {item.id}: fix the cause, then `support-copilot outbox {args.name} --retry {item.id}`.",
+        )
+    if not args.json:
+        out.write((sent if item.state.value == "sent" else waiting) + "\n")
+    return 0 if item.state.value == "sent" else EXIT_QUEUED
+
+
 def _status_line(item: Any) -> str:
     if item is None:
         return ""
@@ -322,22 +327,15 @@ def _status(args: argparse.Namespace, out: TextIO) -> int:
         services.connector(args.name)
         ticket = await find_ticket_number(services, args.name, args.ticket)
         item = await set_status(services, ticket.id, STATUS_CHOICES[args.status])
-        if args.json:
-            out.write(json.dumps(_item_json(item), indent=2, ensure_ascii=False) + "\n")
-        if item.state.value == "sent":
-            if not args.json:
-                out.write(f"#{args.ticket} is now {args.status}.\n")
-            return 0
-        if item.state.value == "failed":
-            raise ValidationError(
-                f"#{args.ticket} is {args.status} here, but the help desk refused it: {item.last_error}",
-                f"It is kept as outbox item {item.id}: fix the cause, then `support-copilot outbox {args.name} --retry {item.id}`.",
-            )
-        if not args.json:
-            out.write(
-                f"#{args.ticket} is {args.status} here; the help desk gets it with the next `support-copilot sync {args.name}` (outbox item {item.id}).\n"
-            )
-        return EXIT_QUEUED
+        return _reported(
+            item,
+            args,
+            out,
+            sent=f"#{args.ticket} is now {args.status}.",
+            failed=f"#{args.ticket} is {args.status} here, but the help desk refused it: {item.last_error}",
+            waiting=f"#{args.ticket} is {args.status} here; the help desk gets it with the next "
+            f"`support-copilot sync {args.name}` (outbox item {item.id}).",
+        )
 
     return with_services(args, work)
 
