@@ -20,6 +20,7 @@ from copilot.errors import (
     HelpdeskRateLimited,
     HelpdeskUnreachable,
     ValidationError,
+    storage_error,
 )
 from copilot.helpdesk.base import thread_watermark
 from copilot.kb.articles import ArticleInput, get_article
@@ -138,7 +139,9 @@ async def deliver(services: Services, item_id: int) -> OutboxItem:
         await store.run(outbox.mark_failed, store.db, item.id, exc.message)
     except CopilotError as exc:
         await store.run(outbox.mark_failed, store.db, item.id, exc.message)
-    except Exception:
+    except Exception as exc:
+        if storage_error(exc) is not None:
+            raise  # the disk, not the help desk: the item stays 'sending', so the next attempt looks first
         log.exception("delivering outbox item %s", item.id)
         # Our bug: keep the text, and treat the outcome as unknown so a retry checks the thread first.
         await store.run(
