@@ -20,6 +20,7 @@ from copilot.errors import (
     HelpdeskUnreachable,
     ValidationError,
     as_copilot_error,
+    storage_error,
 )
 from copilot.helpdesk.base import thread_watermark
 from copilot.kb.articles import ArticleInput, get_article
@@ -155,6 +156,8 @@ async def attempt(services: Services, item_id: int) -> tuple[OutboxItem, Copilot
         error = exc
         await store.run(outbox.mark_failed, store.db, item.id, exc.message)
     except Exception as exc:
+        if storage_error(exc) is not None:
+            raise  # the disk, not the help desk: the item stays 'sending', so the next attempt looks first
         log.exception("delivering outbox item %s", item.id)
         error = as_copilot_error(exc)
         # Our bug: keep the text, and treat the outcome as unknown so a retry checks the thread first.

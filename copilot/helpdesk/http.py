@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from copilot.boundary import BoundaryError, clean_text, load_json
 from copilot.errors import (
     HelpdeskAuthError,
     HelpdeskError,
@@ -25,6 +25,8 @@ from copilot.errors import (
     HelpdeskRejected,
     HelpdeskUnreachable,
 )
+
+MAX_PAGE_BYTES = 64_000_000  # the largest page of a help desk's answer we read
 
 
 @dataclass
@@ -195,19 +197,21 @@ class HelpdeskHttp:
     def parse_json(self, response: httpx.Response) -> Any:
         try:
             # Invalid UTF-8 in one message must not lose the whole page: undecodable bytes become U+FFFD.
-            return json.loads(response.content.decode("utf-8", "replace"))
-        except json.JSONDecodeError as exc:
-            snippet = response.text[:80].replace("\n", " ") if response.content else "an empty body"
+            # Size and nesting are bounded: a hostile or broken server cannot exhaust memory or the stack.
+            return load_json(response.content.decode("utf-8", "replace"), max_bytes=MAX_PAGE_BYTES)
+        except BoundaryError as exc:
+            snippet = clean_text(response.text[:80].replace("\n", " ")) if response.content else "an empty body"
             raise HelpdeskPayloadError(
-                f"{self.name} answered {response.request.url.path} with something that is not JSON ({snippet!r}).",
+                f"{self.name} answered {response.request.url.path} with something unusable: {exc.message} "
+                f"({snippet!r}).",
                 "The address may point at the wrong server, or a proxy is in the way.",
             ) from exc
 
 
 def _message_of(response: httpx.Response) -> str:
     try:
-        data = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        data = load_json(response.content)
+    except BoundaryError:
         return ""
     if isinstance(data, dict) and isinstance(data.get("message"), str):
         return str(data["message"])[:200]
