@@ -64,8 +64,12 @@ def validate_config(config: WorkspaceConfig) -> None:
 
 
 async def check_connection(services: Services, config: WorkspaceConfig, token: str) -> ConnectionInfo:
-    """Try a help desk with these settings before anything is saved (one or two small calls)."""
+    """Try a help desk with these settings before anything is saved (one or two small calls). An empty token
+    means the one stored for this workspace (read from the keyring on the store's thread, never the GUI's)."""
     validate_config(config)
+    stored = services.connectors.token(config.id)
+    if not token and stored is not None:
+        token = await services.store.run(stored)
     connector = make_connector(config, lambda: token)
     try:
         return await connector.test_connection()

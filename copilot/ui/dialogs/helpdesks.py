@@ -129,12 +129,6 @@ class WorkspacesDialog(ListFormDialog):
         empty = (s.label for s in self._field_specs if s.required and not self.fields[s.name].currentText().strip())
         return next(empty, "")
 
-    async def _test(self, config: WorkspaceConfig, typed: str) -> ConnectionInfo:
-        # An empty field means the stored token (read from the keyring here, off the click handler).
-        source = self.services.connectors.token(config.id)
-        token = typed or (source() if source is not None else "")
-        return await ws.check_connection(self.services, config, token)
-
     def test(self) -> None:
         self.testing()
         started = time.perf_counter()
@@ -153,7 +147,8 @@ class WorkspacesDialog(ListFormDialog):
                     box.setEditText(current)
             self._last_info = info
 
-        coro = self._test(self.config(), self.token.text().strip())
+        # An empty token field tests with the stored token.
+        coro = ws.check_connection(self.services, self.config(), self.token.text().strip())
         self.runner.run(coro, shown, "Testing connection", on_error=self.test_failed)
 
     def save(self) -> None:
