@@ -244,6 +244,14 @@ def _triage_examples(db: Database) -> None:
     )
 
 
+def _text_vectors(db: Database) -> None:
+    # Sentence vectors by model and text hash (the triage history's, first): a restart reads them, not re-encodes.
+    db.execute(
+        "CREATE TABLE text_vectors (model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, "
+        "PRIMARY KEY (model, text_hash))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -253,6 +261,7 @@ MIGRATIONS: list[Migration] = [
     ("0006_models_and_accounting", _models_and_accounting),
     ("0007_article_body_vectors", _article_body_vectors),
     ("0008_triage_examples", _triage_examples),
+    ("0009_text_vectors", _text_vectors),
 ]
 
 

@@ -42,11 +42,11 @@ async def test_assist_one_ticket_builtin(services: Services, capsys: pytest.Capt
 
     def measure() -> list[float]:
         tickets = all_tickets(db, "demo")
-        assist_sync(db, tickets[0].id, opts, services.engine_cache)  # warm the triage model once
+        assist_sync(db, tickets[0].id, opts, services.caches)  # warm the triage model once
         times = []
         for t in tickets:
             t0 = time.perf_counter()
-            assist_sync(db, t.id, opts, services.engine_cache)
+            assist_sync(db, t.id, opts, services.caches)
             times.append((time.perf_counter() - t0) * 1000)
         return times
 
