@@ -26,6 +26,8 @@ def pytest_configure(config: pytest.Config) -> None:
     cache = getattr(config, "cache", None)  # None with -p no:cacheprovider: the user's cache folder then
     if cache is not None:
         os.environ.setdefault("COPILOT_MODEL_CACHE", str(cache.mkdir("copilot-models")))
+        # Encoded evaluation sets, keyed by the encoder's hash: a rerun encodes only what changed.
+        os.environ.setdefault("COPILOT_EVAL_VECTORS", str(cache.mkdir("copilot-eval-vectors")))
 
 
 @pytest.fixture(autouse=True)

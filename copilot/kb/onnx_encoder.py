@@ -117,6 +117,7 @@ class OnnxEmbedder:
     name: str
     precision: str = "fp32"
     model_path: Path = field(default_factory=Path)
+    fingerprint: str = ""  # the ONNX file's SHA-256: which graph made these vectors
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Vector:
         if not texts:
@@ -165,4 +166,5 @@ def load_onnx_embedder(
     session = ort.InferenceSession(str(path), session_options(threads), providers=["CPUExecutionProvider"])
     # int8 vectors differ slightly from the float ones: stored under their own name, so the two never mix.
     name = name if precision == "fp32" else f"{name}-{precision}"
-    return OnnxEmbedder(session, tokenizer, int(config["hidden_size"]), name, precision, path)
+    manifest = json.loads((path.parent / "manifest.json").read_text(encoding="utf-8"))
+    return OnnxEmbedder(session, tokenizer, int(config["hidden_size"]), name, precision, path, manifest[path.name])
