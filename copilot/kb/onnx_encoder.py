@@ -28,7 +28,7 @@ Weights = Callable[[Path], dict[str, npt.NDArray[Any]]]  # reads model.safetenso
 
 log = logging.getLogger(__name__)
 
-GRAPH_VERSION = 2  # bump when onnx_graph writes a different graph for the same weights
+GRAPH_VERSION = 4  # bump when onnx_graph writes a different graph for the same weights
 PRECISIONS = ("int8", "fp32")
 CACHE_ENV = "COPILOT_MODEL_CACHE"
 

@@ -144,12 +144,20 @@ def build_bert_graph(weights: dict[str, npt.NDArray[Any]], config: dict[str, Any
     return data
 
 
+def _quantized(node: str) -> bool:
+    # The attention matrices only (query, key, value and its output). Measured on 300 DSTC11 articles and BANKING77
+    # texts against the float graph: every matrix in int8 gave cosine mean 0.9948 / min 0.985 at 112 texts/s, and
+    # the demo's "charged twice" ticket lost its billing article to second place; leaving the feed-forward matrices
+    # in float gives 0.9991 / 0.998 at 71 texts/s, and the same articles as the float graph.
+    return node.startswith(WEIGHT_MATMUL_PREFIX) and ".attention." in node
+
+
 def quantize_int8(source: Path, target: Path) -> None:
-    """Dynamic int8 quantization of the weight matrices only (per output channel); activations stay float."""
+    """Dynamic int8 quantization of weight matrices (per output channel); activations stay float."""
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    names = [n.name for n in onnx.load(str(source)).graph.node if n.name.startswith(WEIGHT_MATMUL_PREFIX)]
+    names = [n.name for n in onnx.load(str(source)).graph.node if _quantized(n.name)]
     quantize_dynamic(
         source,
         target,
