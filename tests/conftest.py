@@ -21,6 +21,15 @@ DATA = Path(os.environ.get("COPILOT_DATA", REPO.parent / "shared" / "data"))
 EVAL = DATA / "eval"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    # The encoder's ONNX graph is built once into pytest's cache dir, not the user's cache (CI builds it once).
+    cache = getattr(config, "cache", None)  # None with -p no:cacheprovider: the user's cache folder then
+    if cache is not None:
+        os.environ.setdefault("COPILOT_MODEL_CACHE", str(cache.mkdir("copilot-models")))
+        # Encoded evaluation sets, keyed by the encoder's hash: a rerun encodes only what changed.
+        os.environ.setdefault("COPILOT_EVAL_VECTORS", str(cache.mkdir("copilot-eval-vectors")))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

@@ -27,3 +27,14 @@ def test_litellm_is_pinned_and_hash_locked() -> None:
         block = re.search(r"^litellm==([\d.]+) \\\n((?:\s+--hash=sha256:[0-9a-f]{64}.*\n)+)", text, re.MULTILINE)
         assert block is not None and block.group(1) == "1.105.3", lock
         assert block.group(1) not in BAD_LITELLM
+
+
+def test_every_direct_dependency_is_hash_locked() -> None:
+    import tomllib
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower().replace("_", "-") for d in declared}
+    for lock in ("app.lock", "dev.lock"):
+        text = (REPO / "requirements" / lock).read_text()
+        locked = set(re.findall(r"^([a-z0-9.\-]+)==[^ ]+ \\\n\s+--hash=sha256:", text, re.MULTILINE | re.IGNORECASE))
+        assert names - {n.lower() for n in locked} == set(), lock

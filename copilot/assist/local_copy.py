@@ -13,21 +13,22 @@ from copilot.store import tickets as ticket_store
 def refresh_badges(db: Database, workspace: str, ticket_ids: set[int] | None = None) -> int:
     """Recompute sentiment and urgency badges for tickets whose thread changed. Returns how many."""
     known = ticket_store.badge_keys(db, workspace)
-    changed = 0
     tickets = (
         ticket_store.all_tickets(db, workspace)
         if ticket_ids is None
         else [ticket_store.get_ticket(db, i) for i in sorted(ticket_ids)]
     )
+    rows = []
     for t in tickets:
         key = content_key(t)
         if known.get(t.id) == key:
             continue
         flags = detect_flags(t)
         label, *_ = sentiment(t)
-        ticket_store.set_badges(db, t.id, label, is_urgent(flags), [f.label for f in flags], key)
-        changed += 1
-    return changed
+        rows.append((t.id, label, is_urgent(flags), [f.label for f in flags], key))
+    if rows:
+        ticket_store.set_many_badges(db, rows)
+    return len(rows)
 
 
 async def ensure_registered(services: Services, workspace: str) -> None:

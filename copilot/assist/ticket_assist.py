@@ -23,8 +23,11 @@ from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
 from copilot.kb.vectors import (
     TextEncoder,
+    encode_missing,
     index_key,
     load_index,
+    store_text_vectors,
+    stored_text_vectors,
 )
 from copilot.services import Services
 from copilot.store import outputs
@@ -59,6 +62,7 @@ async def assist_builtin(services: Services, ticket_id: int, tone: str | None = 
     """The built-in engine alone: fast and offline (the GUI shows it at once, then routes to models)."""
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
+    await prepare_triage(services, workspace)
     return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.caches)
 
 
@@ -81,19 +85,33 @@ def _hash(*parts: Any) -> str:
     return hashlib.sha256(dumps(list(parts)).encode()).hexdigest()[:20]
 
 
-def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:
-    """Fit on the workspace's labelled tickets and the examples it imported; refit only when they changed."""
+@dataclass(frozen=True)
+class TriageInputs:
+    """What fitting a workspace's triage model needs from the store: its labelled examples and the vectors
+    stored for them earlier (by text hash)."""
+
+    key: str
+    examples: list[tuple[str, str, str]]  # (key, text, label)
+    known: dict[str, npt.NDArray[np.float32]]
+
+
+def _triage_key(db: Database, workspace: str, encoder: TextEncoder | None) -> str:
     row = db.execute(
         "SELECT count(*), max(updated_at) FROM tickets WHERE workspace = ? AND intent != ''", [workspace]
     ).fetchone()
     imported = db.execute(
         "SELECT count(*), max(imported_at) FROM triage_examples WHERE workspace = ?", [workspace]
     ).fetchone()
-    encoder = local_encoder(cache)
-    key = f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
-    cached = cache.triage_model(key)
-    if cached is not None:
-        return cached
+    return f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
+
+
+def stale_triage(db: Database, workspace: str, encoder: TextEncoder | None, cache: EngineCaches) -> TriageInputs | None:
+    """Store thread, reads only: the inputs to refit from, or None while the cached model is current."""
+    key = _triage_key(db, workspace, encoder)
+    return None if cache.triage_model(key) is not None else triage_inputs(db, workspace, encoder, key)
+
+
+def triage_inputs(db: Database, workspace: str, encoder: TextEncoder | None, key: str) -> TriageInputs:
     examples = [
         (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
         for r in db.execute(
@@ -106,14 +124,53 @@ def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.Int
         (f"import:{r[0]}", str(r[1]), str(r[2]))
         for r in db.execute("SELECT key, text, label FROM triage_examples WHERE workspace = ?", [workspace])
     ]
-    # With the local encoder, neighbours are found by meaning (one-off cost: the history is encoded once).
+    known = stored_text_vectors(db, encoder.name, [t for _k, t, _l in examples]) if encoder and examples else {}
+    return TriageInputs(key, examples, known)
+
+
+def fit_triage(
+    inputs: TriageInputs, encoder: TextEncoder | None
+) -> tuple[triage.IntentModel, dict[str, npt.NDArray[np.float32]], bool]:
+    """Compute thread: (the model, vectors new since the last run, whether the model may be cached). With the local
+    encoder, neighbours are found by meaning; only texts without a stored vector are encoded."""
+    examples = inputs.examples
+    if encoder is None or not examples:
+        return triage.fit_intents(examples, None, k=7), {}, True
     try:
-        vectors = encoder.encode([text for _k, text, _l in examples]) if encoder and examples else None
+        vectors, new = encode_missing(encoder, [text for _k, text, _l in examples], inputs.known)
     except CopilotError as exc:  # a provider's embedding model is unreachable: neighbours by words, for now
         log.warning("triage by words: %s", exc.message)
-        return triage.fit_intents(examples, None, k=7)
-    model = triage.fit_intents(examples, vectors, k=7)
-    cache.keep_triage_model(key, model)
+        return triage.fit_intents(examples, None, k=7), {}, False
+    return triage.fit_intents(examples, vectors, k=7), new, True
+
+
+async def prepare_triage(services: Services, workspace: str) -> None:
+    """Fit the workspace's triage model off the store thread (reads and writes there, encoding and fitting on the
+    compute thread), so a busy history never holds up searches and saves."""
+    caches, db = services.caches, services.store.db
+    encoder = await services.run_compute(local_encoder, caches)
+    inputs = await services.store.run(stale_triage, db, workspace, encoder, caches)
+    if inputs is None:
+        return
+    model, new, cacheable = await services.run_compute(fit_triage, inputs, encoder)
+    if new and encoder is not None:
+        await services.store.run(store_text_vectors, db, encoder.name, new)
+    if cacheable:
+        caches.keep_triage_model(inputs.key, model)
+
+
+def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:
+    """The workspace's triage model: cached (`prepare_triage` fits it ahead), else fitted here on this thread."""
+    encoder = local_encoder(cache)
+    key = _triage_key(db, workspace, encoder)
+    cached = cache.triage_model(key)
+    if cached is not None:
+        return cached
+    model, new, cacheable = fit_triage(triage_inputs(db, workspace, encoder, key), encoder)
+    if new and encoder is not None:
+        store_text_vectors(db, encoder.name, new)
+    if cacheable:
+        cache.keep_triage_model(key, model)
     return model
 
 

