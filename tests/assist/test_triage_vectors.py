@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import numpy as np
+import pytest
 
 from copilot.assist.ticket_assist import assist_builtin, prepare_triage
 from copilot.assist.workspace import open_workspace
@@ -46,3 +47,36 @@ async def test_the_history_is_encoded_once_on_the_compute_thread(services: Servi
     result = await assist_builtin(services, ticket.id)
     assert result.triage.intent
     assert len(restarted.encoded) <= 3  # this ticket's own text (triage and search), not the history
+
+
+async def test_indexing_reports_progress_and_resumes(services: Services) -> None:
+    from copilot.assist.indexing import refresh_vectors
+    from copilot.kb.vectors import stale_articles
+
+    await open_workspace(services, "demo")
+    encoder = ThreadRecordingEncoder()
+    services.caches.use_encoder(encoder)
+    progress: list[tuple[int, int]] = []
+    total = await refresh_vectors(services, "demo", batch=10, on_progress=lambda done, n: progress.append((done, n)))
+    assert total > 10 and progress[-1] == (total, total)
+    assert [d for d, _n in progress] == sorted(d for d, _n in progress) and progress[0] == (10, total)
+    assert encoder.threads == {t for t in encoder.threads if t.startswith("copilot-compute")}
+    left = await services.store.run(stale_articles, services.store.db, encoder.name, "demo")
+    assert left == [] and await refresh_vectors(services, "demo") == 0  # nothing is embedded twice
+
+
+async def test_an_interrupted_indexing_resumes_where_it_stopped(services: Services) -> None:
+    from copilot.assist.indexing import refresh_vectors
+
+    await open_workspace(services, "demo")
+    services.caches.use_encoder(ThreadRecordingEncoder())
+
+    def quit_after_first_batch(done: int, total: int) -> None:
+        raise KeyboardInterrupt  # the app closed mid-way
+
+    with pytest.raises(KeyboardInterrupt):
+        await refresh_vectors(services, "demo", batch=10, on_progress=quit_after_first_batch)
+    resumed = ThreadRecordingEncoder()
+    services.caches.use_encoder(resumed)
+    left = await refresh_vectors(services, "demo", batch=10)
+    assert left > 0 and len(resumed.encoded) == 2 * left  # whole article and body, only for those not done
