@@ -29,7 +29,7 @@ def test_assist_json_has_every_output_with_provenance() -> None:
     assert data["ticket"]["number"] == 3 and data["sentiment"] == "negative"
     assert {f["kind"] for f in data["flags"]} >= {"legal_threat", "churn_risk"}
     assert data["suggestions"][0]["article_id"] == "billing-double-charge"
-    assert set(data["outputs"]) == {"summary", "signals", "triage", "suggestions", "draft"}
+    assert set(data["outputs"]) == {"summary", "signals", "triage", "suggestions", "draft", "tags"}
     assert all(o["engine"] == "built-in" and o["id"] for o in data["outputs"].values())
 
 

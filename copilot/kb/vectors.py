@@ -156,7 +156,7 @@ def encode_missing(
 
 
 def store_text_vectors(db: Database, model: str, vectors: dict[str, Matrix]) -> None:
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "INSERT OR REPLACE INTO text_vectors (model, text_hash, vector) VALUES (?, ?, ?)",
             [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in vectors.items()],

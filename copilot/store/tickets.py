@@ -268,7 +268,7 @@ def set_badges(db: Database, ticket_id: int, sentiment: str, urgent: bool, flags
 
 def set_many_badges(db: Database, rows: list[tuple[int, str, bool, list[str], str]]) -> None:
     """(ticket id, sentiment, urgent, flags, computed_for) for many tickets: one statement, one transaction."""
-    with db.conn:
+    with transaction(db):
         db.conn.executemany(
             "INSERT INTO ticket_badges (ticket_id, sentiment, urgent, flags, computed_for) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (ticket_id) DO UPDATE SET sentiment = excluded.sentiment, urgent = excluded.urgent, "

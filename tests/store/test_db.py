@@ -156,3 +156,17 @@ def test_cli_logs_an_unexpected_error_into_its_log_file(tmp_path: Path, monkeypa
     assert main(["--home", str(tmp_path), "assist", "1"], io.StringIO(), err) == 1
     assert "Traceback" not in err.getvalue()
     assert "something internal broke" in (tmp_path / "copilot.log").read_text(encoding="utf-8")
+
+
+def test_no_write_groups_outside_the_one_transaction_helper() -> None:
+    """`with db.conn:` opens no transaction on this connection (and commits an open one early): every grouped
+    write goes through copilot.store.transaction instead."""
+    from tests.conftest import REPO
+
+    offenders = [
+        f"{path.relative_to(REPO)}:{n}"
+        for path in (REPO / "copilot").rglob("*.py")
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
+        if "with db.conn" in line or (".executescript(" in line and "migrations.py" not in path.name)
+    ]
+    assert offenders == []
