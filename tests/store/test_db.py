@@ -167,6 +167,6 @@ def test_no_write_groups_outside_the_one_transaction_helper() -> None:
         f"{path.relative_to(REPO)}:{n}"
         for path in (REPO / "copilot").rglob("*.py")
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1)
-        if "with db.conn" in line or (".executescript(" in line and "migrations.py" not in path.name)
+        if line.lstrip().startswith("with db.conn") or (".executescript(" in line and path.name != "migrations.py")
     ]
     assert offenders == []
