@@ -101,6 +101,13 @@ def test_language_detection() -> None:
     assert detect_language("Hallo, ich habe einen neuen Router und seitdem ist mein Hub offline.") == "de"
     assert detect_language("Bonjour, ma commande est arrivée avec la boîte écrasée. Que dois-je faire ?") == "fr"
     assert detect_language("Hi, my order has not arrived yet, can you check?") == "en"
+    # Short messages and languages beyond the first four (these read as English before py3langid).
+    assert detect_language("Hallo, mein Hub blinkt rot.") == "de"
+    assert detect_language("Ciao, la lampadina nuova non si accende.") == "it"
+    assert detect_language("Olá, minha lâmpada não liga.") == "pt"
+    assert detect_language("Hoi, mijn lamp werkt niet meer.") == "nl"
+    assert detect_language("ok") == "en"
+    assert detect_language("") == "en"
 
 
 def test_nearest_examples_learns_any_label_set() -> None:
