@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine.text import fold, sentences, words
 
-PROMPT_VERSION = "signals-rules-1"
+PROMPT_VERSION = "signals-rules-2"
 
 
 @dataclass(frozen=True)
@@ -113,6 +113,8 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+INJECTION = next(rule.pattern for rule in RULES if rule.kind == "prompt_injection")
+
 _REPEAT = _rx(
     r"\b(emailed|written|wrote|contacted|called|messaged) (you )?(\w+ )?(times|twice|again|before)\b",
     r"\balready (asked|reported|contacted|told you|explained|written)\b",
@@ -121,6 +123,8 @@ _REPEAT = _rx(
     r"\b(second|third|fourth|fifth) time (i'm|i am|i've|i have) (asking|writing|contacting|called|written)",
 )
 
+# Words that say how the customer feels. Words that only name the topic ("refund", "cancel", "charged",
+# "problem", "missing", "never") are not here: a calm question about a refund is not a negative ticket.
 NEGATIVE = frozenset(
     [
         "angry",
@@ -128,6 +132,8 @@ NEGATIVE = frozenset(
         "awful",
         "bad",
         "broken",
+        "cracked",
+        "damaged",
         "disappointed",
         "disappointing",
         "disgusted",
@@ -137,67 +143,56 @@ NEGATIVE = frozenset(
         "horrible",
         "hate",
         "poor",
-        "problem",
-        "problems",
+        "regret",
         "rude",
-        "slow",
         "terrible",
         "unhappy",
+        "unreliable",
         "upset",
         "useless",
         "worse",
         "worst",
-        "wrong",
         "ridiculous",
         "unacceptable",
         "waste",
-        "failed",
-        "fails",
-        "failing",
-        "error",
-        "errors",
-        "issue",
-        "never",
-        "nothing",
-        "lost",
-        "missing",
-        "damaged",
-        "refund",
         "complaint",
         "complain",
         "scam",
         "fraud",
-        "charged",
         "overcharged",
-        "twice",
-        "cancel",
-        "late",
-        "delay",
-        "delayed",
         "enfadado",
         "molesto",
-        "terrible",
-        "horrible",
         "malo",
-        "nunca",
-        "ärgerlich",
+        "roto",
+        "danado",
+        "inaceptable",
+        "decepcionado",
+        "argerlich",
         "schlecht",
-        "enttäuscht",
-        "nie",
+        "enttauscht",
+        "kaputt",
+        "beschadigt",
+        "unverschamt",
         "furieux",
-        "déçu",
+        "decu",
         "mauvais",
-        "jamais",
         "inacceptable",
+        "fissure",
+        "ecrasee",
+        "ecrase",
+        "endommage",
+        "endommagee",
+        "casse",
+        "cassee",
     ]
 )
+# Praise. Plain politeness ("Thanks!", "Merci", "Gracias") is not: nearly every message says it.
 POSITIVE = frozenset(
     [
-        "thanks",
-        "thank",
         "great",
         "good",
         "love",
+        "lovely",
         "excellent",
         "perfect",
         "happy",
@@ -208,21 +203,13 @@ POSITIVE = frozenset(
         "wonderful",
         "pleased",
         "glad",
-        "works",
         "resolved",
-        "fixed",
         "quick",
-        "fast",
-        "kind",
-        "gracias",
         "genial",
         "perfecto",
-        "danke",
-        "super",
         "toll",
-        "merci",
         "parfait",
-        "génial",
+        "super",
     ]
 )
 NEGATIONS = frozenset(
@@ -247,12 +234,17 @@ NEGATIONS = frozenset(
 
 
 def sentence_score(text: str) -> int:
+    """Praise minus complaint words, a negation flipping the word after it. A question asks rather than
+    complains ("What am I doing wrong?", "Is the bulb broken?"): its complaint words do not count."""
     tokens = [fold(w) for w in words(text)]
+    asking = text.rstrip().endswith("?")
     score = 0
     for i, tok in enumerate(tokens):
         polarity = 1 if tok in POSITIVE else -1 if tok in NEGATIVE else 0
         if polarity and any(t in NEGATIONS for t in tokens[max(0, i - 3) : i]):
             polarity = -polarity
+        if polarity < 0 and asking:
+            continue
         score += polarity
     return score
 

@@ -389,6 +389,19 @@ def strip_markdown(text: str) -> str:
     return _MD_BLOCK.sub(" ", _MD_EMPHASIS.sub("", _MD_LINK.sub(lambda m: m.group(1), text)))
 
 
+_MD_LINE_MARK = re.compile(r"^\s*(?:#+|>+)\s*", re.MULTILINE)
+_MD_STRONG = re.compile(r"(\*\*|__|\*|`)(.+?)\1")
+
+
+def plain_text(text: str) -> str:
+    """Markdown as text a customer reads in an email: links as their text, emphasis and code marks
+    dropped, heading and quote marks at line starts dropped; menu paths keep their `>`
+    ("Profile > Subscription") and everything else is left as written."""
+    text = _MD_LINK.sub(lambda m: m.group(1), text)
+    text = _MD_STRONG.sub(lambda m: m.group(2), text)
+    return _MD_LINE_MARK.sub("", text)
+
+
 def detect_language(text: str) -> str:
     """The ISO 639-1 code of the text's language (py3langid's model, shipped with it; no download). English
     when there is nothing to go on or the model is unsure."""

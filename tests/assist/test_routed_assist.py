@@ -95,7 +95,7 @@ async def test_tasks_run_on_the_routed_models_with_cost_and_reason(routed: Servi
     assert result.routing["triage"]["reason"] == "cheap: the built-in triage is unsure"
     assert "".join(p for task, p in streamed if task == "draft") == result.draft.text
     assert {task for task, _ in streamed} == {"draft", "summary"}  # the JSON tasks do not stream, but the summary
-    assert result.provenance["draft"].engine == "litellm" and result.provenance["draft"].prompt_version == "draft-llm-1"
+    assert result.provenance["draft"].engine == "litellm" and result.provenance["draft"].prompt_version == "draft-llm-2"
     assert all(r["_auth"] == "Bearer sk-local" for r in llm.requests)
     report = await usage(routed)
     tasks = {"summary", "signals", "triage", "rerank", "draft", "tags"}
