@@ -44,7 +44,9 @@ RULES: tuple[Rule, ...] = (
         2,
         "talks about cancelling or leaving",
         _rx(
-            r"\bcancel+(ing|ed)? (my|our|the)? ?(subscription|account|plan|membership|order)",
+            # Cancelling a plan or the account is leaving; cancelling an order (a duplicate, a mistake) is not.
+            r"\bcancel+(ing|ed)? (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership)\b",
+            r"\bregret (buying|purchasing|getting|ordering)\b",
             r"\b(switch|switching|move|moving) to (a |another )?(competitor|different provider|\w+ instead)",
             r"\bclose (my|our) account\b",
             r"\b(won't|will not|not going to) renew\b",
@@ -76,7 +78,7 @@ RULES: tuple[Rule, ...] = (
         "sounds frustrated",
         _rx(
             r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
-            r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing)\b",
+            r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing|can't|cannot|doesn't|isn't|won't)\b",
             r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst)\b",
             r"\bnobody (has )?(answered|replied|responded|helped)\b",
             r"\b(again and again|over and over)\b",
@@ -114,6 +116,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 INJECTION = next(rule.pattern for rule in RULES if rule.kind == "prompt_injection")
+_UPSET = _rx(*(rule.pattern.pattern for rule in RULES if rule.kind in ("frustration", "legal_threat")))
 
 _REPEAT = _rx(
     r"\b(emailed|written|wrote|contacted|called|messaged) (you )?(\w+ )?(times|twice|again|before)\b",
@@ -233,11 +236,20 @@ NEGATIONS = frozenset(
 )
 
 
+# Greetings, sign-offs and wishes: polite formulas, not praise ("Good afternoon", "Kind regards",
+# "Would love some mood lighting").
+_FORMULA = re.compile(
+    r"\b(good (morning|afternoon|evening|day)|(kind|best|warm) regards|(would|i'd|we'd) love|"
+    r"buenos d[ií]as|buenas tardes|guten (tag|morgen|abend)|bonne journ[ée]e)\b",
+    re.IGNORECASE,
+)
+
+
 def sentence_score(text: str) -> int:
     """Praise minus complaint words, a negation flipping the word after it. A question asks rather than
     complains ("What am I doing wrong?", "Is the bulb broken?"): its complaint words do not count."""
-    tokens = [fold(w) for w in words(text)]
     asking = text.rstrip().endswith("?")
+    tokens = [fold(w) for w in words(_FORMULA.sub(" ", text))]
     score = 0
     for i, tok in enumerate(tokens):
         polarity = 1 if tok in POSITIVE else -1 if tok in NEGATIVE else 0
@@ -259,7 +271,12 @@ def detect_flags(ticket: Ticket) -> list[Flag]:
     messages = list(reversed(_customer_public(ticket)))
     for rule in RULES:
         for m in messages:
-            hit = next((s for s in sentences(m.body) if rule.pattern.search(s)), None)
+            # Words inside an instruction aimed at the AI ("… refund me immediately") are not the customer's
+            # urgency or threat; only the injection rule reads them.
+            said = sentences(m.body)
+            if rule.kind != "prompt_injection":
+                said = [s for s in said if not INJECTION.search(s)]
+            hit = next((s for s in said if rule.pattern.search(s)), None)
             if hit:
                 words_found = rule.pattern.search(hit)
                 assert words_found is not None
@@ -319,6 +336,13 @@ def sentiment(ticket: Ticket) -> tuple[str, int, str, int | None]:
             if sc < worst[0]:
                 worst = (sc, s, m.id)
     label = "negative" if total <= -2 else "positive" if total >= 2 else "neutral"
+    # Words like "ridiculous", "unacceptable" or a chargeback threat make the ticket negative even when a
+    # later "ok, thanks" evens out the count.
+    upset = next(((s, m.id) for m in customer for s in sentences(m.body) if _UPSET.search(s)), None)
+    if upset and label != "negative":
+        label = "negative"
+        if not worst[1]:
+            worst = (worst[0], upset[0], upset[1])
     return label, total, worst[1], worst[2]
 
 
