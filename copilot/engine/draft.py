@@ -163,4 +163,10 @@ def build_draft(inp: DraftInputs) -> Draft:
     if closing:
         parts.append(closing)
     parts.append(phrase(lang, f"sign.{tone}", agent=inp.agent_name))
-    return Draft("\n\n".join(parts), lang, tone, tuple(citations), grounded=bool(usable))
+    note = ""
+    if usable and lang != "en":
+        note = (
+            f"The article's steps are quoted in English (the customer writes in '{lang}'): translate them before "
+            "sending, or rewrite the draft with a model."
+        )
+    return Draft("\n\n".join(parts), lang, tone, tuple(citations), grounded=bool(usable), note=note)

@@ -157,6 +157,19 @@ def test_no_confident_article_means_no_invented_answer() -> None:
     assert "couldn't find this covered" in text and "2.4 GHz" not in text
 
 
+def test_the_agent_is_told_when_steps_are_quoted_in_english() -> None:
+    s = Suggestion("wifi", "Wi-Fi requirements", "Use 2.4 GHz.", ("ghz",), 0.8, 3)
+    body = "1. Use a 2.4 GHz network.\n"
+    german = build_draft(
+        DraftInputs(ticket(("c", "x")), (s,), {"wifi": body}, (), "neutral", "de", "friendly", "Sam", 0.3)
+    )
+    assert "quoted in English" in german.note and german.note not in german.text
+    english = build_draft(
+        DraftInputs(ticket(("c", "x")), (s,), {"wifi": body}, (), "neutral", "en", "friendly", "Sam", 0.3)
+    )
+    assert english.note == ""
+
+
 def test_languages_and_tones() -> None:
     assert _draft("es", "friendly", 0.8).startswith("Hola Ana:")
     assert _draft("de", "formal", 0.8).startswith("Guten Tag Ana Ruiz,")
