@@ -58,6 +58,8 @@ def _stems(text: str) -> set[str]:
 def _already_done(step: str, customer_sentences: list[str]) -> bool:
     """The customer says they did this step (or that what it checks is not so): two or more of its content
     words in one of their sentences that also says it was done ("I already restarted the router")."""
+    if step.lower().startswith(("if ", "when ", "once ")):
+        return False  # a step for a situation the customer describes is the one that applies to them
     wanted = _stems(step)
     return any(_DONE.search(s) and len(wanted & _stems(s)) >= 2 for s in customer_sentences) or any(
         step.lower().startswith("check") and _DONE.search(s) and len(wanted & _stems(s)) >= 1 and "not" in s.lower()

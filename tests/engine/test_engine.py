@@ -126,7 +126,8 @@ def test_steps_the_customer_already_tried_are_left_out() -> None:
     body = "1. Check around your home, with neighbours and with your building's reception.\n2. Wait one more day.\n"
     text = _article_draft(body, "No parcel. I've checked with the neighbours and the building reception.")
     assert "neighbours" not in text and "Wait one more day" in text
-    charges = "1. Check whether one of the charges is marked pending.\n2. Send us the last four digits.\n"
+    charges = "1. Check whether one of the charges is marked pending.\n"
+    charges += "2. If both charges have completed (posted), send us the last four digits of the card.\n"
     text = _article_draft(charges, "I was charged twice. Both charges are posted on my card, not pending.")
     assert "pending" not in text and "last four digits" in text
 
