@@ -61,7 +61,12 @@ def _already_done(step: str, customer_sentences: list[str]) -> bool:
     if step.lower().startswith(("if ", "when ", "once ")):
         return False  # a step for a situation the customer describes is the one that applies to them
     wanted = _stems(step)
-    return any(_DONE.search(s) and len(wanted & _stems(s)) >= 2 for s in customer_sentences) or any(
+    action = stem(step.split()[0]) if step.split() else ""
+    # "Restart your router" vs "I restarted the router": the step's own verb and one more of its words. A line
+    # that explains ("After five wrong passwords your account is locked") is never a step they did.
+    return any(
+        _DONE.search(s) and action in (said := _stems(s)) and len(wanted & said) >= 2 for s in customer_sentences
+    ) or any(
         step.lower().startswith("check") and _DONE.search(s) and len(wanted & _stems(s)) >= 1 and "not" in s.lower()
         for s in customer_sentences
     )
@@ -90,9 +95,9 @@ def _conditional_notes(body: str, customer_text: str) -> list[str]:
     for line in body.splitlines():
         if _STEP.match(line) or not line.strip():
             continue
-        for sentence in sentences(line):
+        for sentence in _plain_sentences(line):
             if _STORE_LINE.search(sentence) and _platforms_of(sentence) & theirs:
-                notes.append(plain_text(sentence).strip())
+                notes.append(sentence)
     return notes
 
 
@@ -104,8 +109,37 @@ def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: in
     steps = [step for step in steps if not _already_done(step, said)]
     notes = _conditional_notes(body, customer_text)
     if steps:
-        return [*notes, *(f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1))]
+        numbered = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
+        after = _after_steps(body, customer_text) if limit == MAX_STEPS else ""
+        return [*notes, *numbered, *([after] if after and after not in notes else [])]
     return notes or [plain_text(suggestion.passage).strip()]
+
+
+def _after_steps(body: str, customer_text: str) -> str:
+    """The paragraph right after an article's steps: usually what happens next ("We open an investigation
+    with the carrier and send a free replacement …"), which the customer wants to know."""
+    lines = body.splitlines()
+    last = max((i for i, line in enumerate(lines) if _STEP.match(line)), default=-1)
+    if last < 0:
+        return ""
+    paragraph: list[str] = []
+    for line in lines[last + 1 :]:
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        if _STEP.match(line) or line.lstrip().startswith(("#", "|")):
+            break
+        paragraph.append(line.strip())
+    theirs = _platforms_of(customer_text)
+    # A sentence for a platform or store is said only where it applies (see _conditional_notes).
+    kept = [x for x in _plain_sentences(" ".join(paragraph)) if not _platforms_of(x) or _platforms_of(x) & theirs]
+    return " ".join(kept)
+
+
+def _plain_sentences(text: str) -> list[str]:
+    """Sentences of customer-visible text, Markdown marks gone and menu paths' `>` kept."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", plain_text(text)) if s.strip()]
 
 
 def _linked(suggestion: Suggestion, urls: dict[str, str]) -> str:

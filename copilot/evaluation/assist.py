@@ -7,7 +7,6 @@ labelled history is left out of its own triage (the classifier excludes the tick
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 import tempfile
@@ -101,13 +100,15 @@ def markup_leaks(draft: str, cited_bodies: list[str]) -> list[str]:
     leaks = [f"citation {m.group(0)}" for m in _CITATION.finditer(draft)]
     if "**" in draft:
         leaks.append("**")
-    folded = " ".join(draft.split()).lower()
+    folded = " ".join(draft.replace("**", "").split()).lower()
     for body in cited_bodies:
         for path in _MENU_PATH.findall(body.replace("**", "")):
             parts = [p.strip().lower() for p in path.split(">")]
-            for a, b in itertools.pairwise(parts):
-                if f"{a} {b}" in folded:
-                    leaks.append(f"lost '>' in {a} > {b}")
+            # The last words before the first '>' and the first after the last: enough to recognise the path
+            # with its arrows gone, without matching a title that merely uses two of its words.
+            lost = " ".join([parts[0].split()[-1], *parts[1:-1], parts[-1].split()[0]])
+            if len(parts) > 2 and lost in folded:
+                leaks.append(f"lost '>' in {' > '.join(parts)}")
     return leaks
 
 

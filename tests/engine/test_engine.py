@@ -130,6 +130,15 @@ def test_steps_the_customer_already_tried_are_left_out() -> None:
     charges += "2. If both charges have completed (posted), send us the last four digits of the card.\n"
     text = _article_draft(charges, "I was charged twice. Both charges are posted on my card, not pending.")
     assert "pending" not in text and "last four digits" in text
+    locked = "- Reset your password.\n- After five wrong passwords your account is locked for 15 minutes.\n"
+    assert "15 minutes" in _article_draft(locked, "My account is locked after I tried my password a few times.")
+
+
+def test_what_happens_after_the_steps_is_kept() -> None:
+    body = "1. Check with neighbours.\n2. Wait one more day.\n\nWe open an investigation with the carrier.\n"
+    assert "We open an investigation with the carrier." in _article_draft(body, "Where is my parcel?")
+    paths = "1. Open **Orders**.\n\nOr open **Profile > Orders > Track**.\n"
+    assert "Or open Profile > Orders > Track." in _article_draft(paths, "Where is my parcel?")
 
 
 def test_lines_for_the_customers_platform_and_store() -> None:

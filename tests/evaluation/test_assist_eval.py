@@ -43,7 +43,8 @@ def test_markup_leaks_are_citations_bold_and_lost_menu_arrows() -> None:
     assert markup_leaks("Open Profile > Subscription > Billing history.", [body]) == []
     leaks = markup_leaks("Open **Profile**   Subscription   Billing history [1].", [body])
     assert "citation [1]" in leaks and "**" in leaks
-    assert "lost '>' in subscription > billing history" in leaks
+    assert "lost '>' in open profile > subscription > billing history" in leaks
+    assert markup_leaks("See Change your account email.", ["Open **Profile > Account > Email**."]) == []
 
 
 def _outcome(number: int, articles: tuple[str, ...], no_article: bool, intent: str, sentiment: str) -> TicketOutcome:
