@@ -111,7 +111,9 @@ def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: in
     if steps:
         numbered = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
         after = _after_steps(body, customer_text) if limit == MAX_STEPS else ""
-        return [*notes, *numbered, *([after] if after and after not in notes else [])]
+        for note in notes:  # a conditional line already said above is not repeated after the steps
+            after = " ".join(after.replace(note, " ").split())
+        return [*notes, *numbered, *([after] if after else [])]
     return notes or [plain_text(suggestion.passage).strip()]
 
 
@@ -159,7 +161,8 @@ def build_draft(inp: DraftInputs) -> Draft:
         parts.append(phrase(lang, "greet.anon"))
 
     opening: list[str] = []
-    upset = inp.sentiment == "negative" or bool(kinds & {"frustration", "legal_threat", "churn_risk"})
+    # Upset: their words say so. A calm "please cancel my plan" is churn, not anger, and gets no apology.
+    upset = inp.sentiment == "negative" or bool(kinds & {"frustration", "legal_threat"})
     if tone != "concise":
         opening.append(
             phrase(lang, "sorry.formal" if tone == "formal" else "sorry.friendly")
