@@ -110,8 +110,22 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tickets", "gold", "floors"),
     [
-        (DEMO / "tickets.json", DEMO / "gold.jsonl", {"triage_accuracy": 0.0, "sentiment_accuracy": 0.0}),
-        (DEMO / "heldout.jsonl", None, {"sentiment_accuracy": 0.0}),
+        # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.745, top-3
+        # 0.98, triage 0.227 (triage and "no good article" are other work in progress). Floors just under.
+        (
+            DEMO / "tickets.json",
+            DEMO / "gold.jsonl",
+            {
+                "sentiment_accuracy": 0.85,
+                "flag_precision": 0.85,
+                "flag_recall": 0.8,
+                "draft_must_include": 0.7,
+                "article_top3": 0.95,
+                "triage_accuracy": 0.2,
+            },
+        ),
+        # Held out (never tuned on): sentiment 0.85, top-3 0.941, triage 0.75 on 2026-11-28.
+        (DEMO / "heldout.jsonl", None, {"sentiment_accuracy": 0.8, "article_top3": 0.9, "triage_accuracy": 0.7}),
     ],
     ids=["demo", "held-out"],
 )
