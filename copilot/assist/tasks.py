@@ -150,10 +150,11 @@ _CITE = re.compile(r"\[(\d)\]")
 
 
 def draft_from(text: str, result: AssistResult, min_conf: float) -> Draft:
-    """The model's draft with its [n] markers mapped back to the passages it was given; unknown markers go."""
+    """The model's draft with its [n] markers mapped back to the passages it was given (the draft's
+    citations, which the agent sees); the markers themselves never reach the customer."""
     given = {n: (aid, title, version) for n, aid, title, version, _ in passages(result, min_conf)}
     used = sorted({int(n) for n in _CITE.findall(text) if int(n) in given})
-    cleaned = _CITE.sub(lambda m: m.group(0) if int(m.group(1)) in given else "", text)
+    cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", _CITE.sub("", text))
     citations = tuple(Citation(n, given[n][0], given[n][1], given[n][2]) for n in used)
     return Draft(cleaned.strip(), result.draft.language, result.draft.tone, citations, grounded=bool(citations))
 

@@ -61,6 +61,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(
             f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
         )
+        if result.draft.note:
+            out.write(f"\nNote for you (not sent): {result.draft.note}\n")
         return 0
 
     from copilot.llm.catalog import ModelOverride

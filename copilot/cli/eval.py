@@ -37,9 +37,42 @@ def add_parsers(sub: Any) -> None:
     )
     t.add_argument("--compare", choices=("auto", "linear", "neighbours", "words"), help="a second method, side by side")
     t.add_argument("--json", action="store_true")
+    a = ev.add_parser("assist", help="the whole assist on tickets with gold answers, end to end")
+    a.add_argument("--tickets", type=Path, required=True, help="tickets in the demo's shape (JSON Lines)")
+    a.add_argument("--workspace", required=True, help="whose knowledge base and labelled history to use")
+    a.add_argument("--gold", type=Path, help="gold answers by ticket number, besides any `gold` in the tickets")
+    a.add_argument("--tone", choices=("friendly", "concise", "formal"))
+    a.add_argument("--per-ticket", action="store_true", help="also print what each ticket got")
+    a.add_argument("--model", help="one model for the cheap and frontier tiers (as for `assist`)")
+    a.add_argument("--api-base", default="", help="an OpenAI-compatible endpoint for --model")
+    a.add_argument("--json", action="store_true")
+
+
+def _assist(args: argparse.Namespace, out: TextIO) -> int:
+    from dataclasses import asdict
+
+    from copilot.cli.common import with_services
+    from copilot.evaluation.assist import evaluate_assist
+    from copilot.llm.catalog import ModelOverride
+
+    override = ModelOverride(args.model, args.api_base) if args.model else None
+
+    async def work(services: Any) -> int:
+        report, outcomes = await evaluate_assist(
+            services, args.tickets, args.workspace, args.gold, model_override=override, tone=args.tone
+        )
+        data = report.as_dict()
+        if args.per_ticket:
+            data = {**data, "per_ticket": [asdict(o) for o in outcomes]}
+        emit(data, args.json, out)
+        return 0
+
+    return with_services(args, work)
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    if args.eval_command == "assist":
+        return _assist(args, out)
     reports: dict[str, dict[str, Any]] = {}
     if args.eval_command == "retrieval":
         from copilot.evaluation.retrieval import evaluate_retrieval

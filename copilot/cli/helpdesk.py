@@ -7,6 +7,7 @@ import getpass
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from copilot.cli.common import with_services
@@ -54,8 +55,15 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("name")
     s.add_argument("--json", action="store_true")
 
-    t = sub.add_parser("tickets", help="list a workspace's tickets from the local cache")
-    t.add_argument("name")
+    t = sub.add_parser(
+        "tickets",
+        help="list a workspace's tickets from the local cache, or `tickets import FILE --workspace W`",
+        description="tickets NAME lists a workspace's tickets; tickets import FILE --workspace W imports a JSON "
+        "Lines file in the demo's shape (or Zendesk's JSON export), all or nothing.",
+    )
+    t.add_argument("name", help="the workspace, or 'import'")
+    t.add_argument("file", nargs="?", type=Path, help="with 'import': the file to import")
+    t.add_argument("--workspace", help="with 'import': the workspace the tickets go to")
     t.add_argument("--status", default="", help="only this status (new, open, pending, resolved)")
     t.add_argument("--search", default="", help="words that must appear")
     t.add_argument("--json", action="store_true")
@@ -218,11 +226,17 @@ def _sync(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _tickets(args: argparse.Namespace, out: TextIO) -> int:
+    if args.name == "import" and args.file is not None:
+        return _import_tickets(args, out)
+    if args.file is not None or args.workspace:
+        raise ValidationError("A file and --workspace go with `tickets import FILE --workspace W`.")
     from copilot.assist.conversation import list_inbox
+    from copilot.assist.tickets_import import is_file_workspace
     from copilot.domain.inbox import InboxFilter
 
     async def work(services: Any) -> int:
-        services.connector(args.name)
+        if not await is_file_workspace(services, args.name):
+            services.connector(args.name)
         rows = await list_inbox(services, args.name, InboxFilter(query=args.search, status=args.status))
         if args.json:
             data = [
@@ -245,6 +259,23 @@ def _tickets(args: argparse.Namespace, out: TextIO) -> int:
             for r in rows:
                 mark = "!" if r.urgent else " "
                 out.write(f"{mark}#{r.number:<7} {r.status:<9} {r.customer[:24]:<24} {r.subject[:70]}\n")
+        return 0
+
+    return with_services(args, work)
+
+
+def _import_tickets(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.tickets_import import import_tickets
+
+    if not args.workspace:
+        raise ValidationError("Say which workspace the tickets go to.", "Add --workspace NAME.")
+
+    async def work(services: Any) -> int:
+        count = await import_tickets(services, args.file, args.workspace)
+        if args.json:
+            out.write(json.dumps({"workspace": args.workspace, "imported": count}) + "\n")
+        else:
+            out.write(f"Imported {count} tickets into '{args.workspace}'.\n")
         return 0
 
     return with_services(args, work)

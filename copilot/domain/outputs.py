@@ -68,6 +68,7 @@ class Draft:
     tone: str
     citations: tuple[Citation, ...] = ()
     grounded: bool = True  # False when no article covers the question
+    note: str = ""  # for the agent only, never sent (e.g. "the steps are quoted in English")
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 
 from copilot.domain import Citation, Draft, Flag, Suggestion, Ticket
 from copilot.engine.phrases import TONES, phrase
-from copilot.engine.text import strip_markdown
+from copilot.engine.text import key_terms, plain_text, sentences, stem
 
-PROMPT_VERSION = "draft-templates-1"
+PROMPT_VERSION = "draft-templates-2"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
 MAX_STEPS = 5
 
@@ -30,14 +30,118 @@ class DraftInputs:
 
 
 def _steps(body: str) -> list[str]:
-    return [strip_markdown(m.group(1)).strip() for line in body.splitlines() if (m := _STEP.match(line))]
+    return [plain_text(m.group(1)).strip() for line in body.splitlines() if (m := _STEP.match(line))]
 
 
-def _grounded_lines(suggestion: Suggestion, body: str) -> list[str]:
-    steps = _steps(body)
+# What a customer says when they have already done something (or when it does not apply to them).
+_DONE = re.compile(
+    r"\b(already|tried|restarted|rebooted|reinstalled|unplugged|checked|cleared|reset|asked|followed|"
+    r"turned (it )?off|re-?saved|not pending|posted)\b",
+    re.IGNORECASE,
+)
+# The platform or store a line of an article is for, and how a customer names it.
+_PLATFORMS: dict[str, re.Pattern[str]] = {
+    "android": re.compile(r"\b(android|google play|samsung|pixel|galaxy)\b", re.IGNORECASE),
+    "iphone": re.compile(r"\b(iphone|ipad|ios|app store|apple)\b", re.IGNORECASE),
+}
+_STORE_LINE = re.compile(r"\b(app store|google play)\b", re.IGNORECASE)
+
+
+def _platforms_of(text: str) -> set[str]:
+    return {name for name, pattern in _PLATFORMS.items() if pattern.search(text)}
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in key_terms(text)}
+
+
+def _already_done(step: str, customer_sentences: list[str]) -> bool:
+    """The customer says they did this step (or that what it checks is not so): two or more of its content
+    words in one of their sentences that also says it was done ("I already restarted the router")."""
+    if step.lower().startswith(("if ", "when ", "once ")):
+        return False  # a step for a situation the customer describes is the one that applies to them
+    wanted = _stems(step)
+    action = stem(step.split()[0]) if step.split() else ""
+    # "Restart your router" vs "I restarted the router": the step's own verb and one more of its words. A line
+    # that explains ("After five wrong passwords your account is locked") is never a step they did.
+    return any(
+        _DONE.search(s) and action in (said := _stems(s)) and len(wanted & said) >= 2 for s in customer_sentences
+    ) or any(
+        step.lower().startswith("check") and _DONE.search(s) and len(wanted & _stems(s)) >= 1 and "not" in s.lower()
+        for s in customer_sentences
+    )
+
+
+def _for_this_customer(lines: list[str], customer_text: str) -> list[str]:
+    """An article's lines for one platform ("On Android, …", "On iPhone, …") are kept only for a customer on
+    that platform (all are kept when the customer does not say which)."""
+    theirs = _platforms_of(customer_text)
+    if not theirs:
+        return lines
+    kept = []
+    for line in lines:
+        head = line.split(",", 1)[0]
+        about = _platforms_of(head) if head.lower().startswith(("on ", "for ", "if ")) else set()
+        if not about or about & theirs:
+            kept.append(line)
+    return kept
+
+
+def _conditional_notes(body: str, customer_text: str) -> list[str]:
+    """Sentences outside the steps that apply to this customer because of what they said, e.g. "If you
+    subscribed through the App Store or Google Play, cancel it there instead" for someone who paid there."""
+    theirs = _platforms_of(customer_text)
+    notes = []
+    for line in body.splitlines():
+        if _STEP.match(line) or not line.strip():
+            continue
+        for sentence in _plain_sentences(line):
+            if _STORE_LINE.search(sentence) and _platforms_of(sentence) & theirs:
+                notes.append(sentence)
+    return notes
+
+
+def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: int) -> list[str]:
+    customer = [m.body for m in ticket.customer_messages()]
+    customer_text = " ".join([ticket.subject, *customer])
+    said = [s for text in customer for s in sentences(text)]
+    steps = _for_this_customer(_steps(body), customer_text)
+    steps = [step for step in steps if not _already_done(step, said)]
+    notes = _conditional_notes(body, customer_text)
     if steps:
-        return [f"{i}. {s}" for i, s in enumerate(steps[:MAX_STEPS], start=1)]
-    return [strip_markdown(suggestion.passage).strip()]
+        numbered = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
+        after = _after_steps(body, customer_text) if limit == MAX_STEPS else ""
+        for note in notes:  # a conditional line already said above is not repeated after the steps
+            after = " ".join(after.replace(note, " ").split())
+        return [*notes, *numbered, *([after] if after else [])]
+    return notes or [plain_text(suggestion.passage).strip()]
+
+
+def _after_steps(body: str, customer_text: str) -> str:
+    """The paragraph right after an article's steps: usually what happens next ("We open an investigation
+    with the carrier and send a free replacement …"), which the customer wants to know."""
+    lines = body.splitlines()
+    last = max((i for i, line in enumerate(lines) if _STEP.match(line)), default=-1)
+    if last < 0:
+        return ""
+    paragraph: list[str] = []
+    for line in lines[last + 1 :]:
+        if not line.strip():
+            if paragraph:
+                break
+            continue
+        if _STEP.match(line) or line.lstrip().startswith(("#", "|")):
+            break
+        paragraph.append(line.strip())
+    theirs = _platforms_of(customer_text)
+    # A sentence for a platform or store is said only where it applies (see _conditional_notes).
+    kept = [x for x in _plain_sentences(" ".join(paragraph)) if not _platforms_of(x) or _platforms_of(x) & theirs]
+    return " ".join(kept)
+
+
+def _plain_sentences(text: str) -> list[str]:
+    """Sentences of customer-visible text, Markdown marks gone and menu paths' `>` kept."""
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+", plain_text(text)) if s.strip()]
 
 
 def _linked(suggestion: Suggestion, urls: dict[str, str]) -> str:
@@ -57,8 +161,9 @@ def build_draft(inp: DraftInputs) -> Draft:
         parts.append(phrase(lang, "greet.anon"))
 
     opening: list[str] = []
+    # Upset: their words say so. A calm "please cancel my plan" is churn, not anger, and gets no apology.
+    upset = inp.sentiment == "negative" or bool(kinds & {"frustration", "legal_threat"})
     if tone != "concise":
-        upset = inp.sentiment == "negative" or kinds & {"frustration", "legal_threat", "churn_risk"}
         opening.append(
             phrase(lang, "sorry.formal" if tone == "formal" else "sorry.friendly")
             if upset
@@ -79,20 +184,28 @@ def build_draft(inp: DraftInputs) -> Draft:
         block = [phrase(lang, "grounded.intro", title=top.title)]
         if lang != "en":
             block.append(phrase(lang, "english_source"))
-        lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage))
-        lines[-1] = f"{lines[-1]} [1]"
+        limit = 3 if tone == "concise" else MAX_STEPS
+        lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage), t, limit)
         parts.append("\n".join([*block, *lines]))
-        refs = [phrase(lang, "grounded.more", title=_linked(top, inp.article_urls), n=1)]
-        if len(usable) > 1 and tone != "concise":
+        # The sources are the draft's citations (the agent sees them beside it); the customer gets links.
+        refs = [phrase(lang, "grounded.more", title=_linked(top, inp.article_urls))]
+        if len(usable) > 1 and tone == "friendly":
             second = usable[1]
             citations.append(Citation(2, second.article_id, second.title, second.article_version))
-            refs.append(phrase(lang, "grounded.also", title=_linked(second, inp.article_urls), n=2))
+            refs.append(phrase(lang, "grounded.also", title=_linked(second, inp.article_urls)))
         parts.append(" ".join(refs))
     else:
         parts.append(phrase(lang, "nosource"))
 
-    closing = phrase(lang, f"close.{tone}")
+    # No cheerful sign-off for a customer who is upset: the apology already set the tone.
+    closing = "" if upset and tone == "friendly" else phrase(lang, f"close.{tone}")
     if closing:
         parts.append(closing)
     parts.append(phrase(lang, f"sign.{tone}", agent=inp.agent_name))
-    return Draft("\n\n".join(parts), lang, tone, tuple(citations), grounded=bool(usable))
+    note = ""
+    if usable and lang != "en":
+        note = (
+            f"The article's steps are quoted in English (the customer writes in '{lang}'): translate them before "
+            "sending, or rewrite the draft with a model."
+        )
+    return Draft("\n\n".join(parts), lang, tone, tuple(citations), grounded=bool(usable), note=note)

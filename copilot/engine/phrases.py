@@ -17,8 +17,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "sorry.formal": "Please accept our apologies for the inconvenience this has caused.",
         "sorry.repeat": "I'm sorry you've had to get in touch more than once about this.",
         "grounded.intro": "Here is what to do, from our guide “{title}”:",
-        "grounded.more": "You'll find the full guide here: {title} [{n}].",
-        "grounded.also": "This article may help too: {title} [{n}].",
+        "grounded.more": "You'll find the full guide here: {title}.",
+        "grounded.also": "This article may help too: {title}.",
         "nosource": "I couldn't find this covered in our help articles, so rather than guess, I've asked the team "
         "who can confirm and I'll come back to you with a definite answer.",
         "human": "I'm a member of the support team and I'm handling your case personally.",
@@ -41,8 +41,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "sorry.formal": "Le pedimos disculpas por las molestias ocasionadas.",
         "sorry.repeat": "Siento que haya tenido que escribirnos más de una vez por este motivo.",
         "grounded.intro": "Estos son los pasos de nuestra guía «{title}»:",
-        "grounded.more": "Puede leer la guía completa aquí: {title} [{n}].",
-        "grounded.also": "Este artículo también puede ayudarle: {title} [{n}].",
+        "grounded.more": "Puede leer la guía completa aquí: {title}.",
+        "grounded.also": "Este artículo también puede ayudarle: {title}.",
         "nosource": "No he encontrado este caso en nuestros artículos de ayuda, así que en lugar de suponer, "
         "lo he consultado con el equipo y le responderé con una respuesta segura.",
         "human": "Soy una persona del equipo de soporte y me ocupo de su caso personalmente.",
@@ -65,8 +65,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "sorry.formal": "Bitte entschuldigen Sie die entstandenen Unannehmlichkeiten.",
         "sorry.repeat": "Es tut mir leid, dass Sie sich deswegen mehrmals melden mussten.",
         "grounded.intro": "So geht es, laut unserer Anleitung „{title}“:",
-        "grounded.more": "Die vollständige Anleitung finden Sie hier: {title} [{n}].",
-        "grounded.also": "Dieser Artikel hilft vielleicht auch: {title} [{n}].",
+        "grounded.more": "Die vollständige Anleitung finden Sie hier: {title}.",
+        "grounded.also": "Dieser Artikel hilft vielleicht auch: {title}.",
         "nosource": "Ich habe dazu keinen Hilfeartikel gefunden. Statt zu raten, habe ich das Team gefragt, "
         "das es sicher weiß, und melde mich mit einer verbindlichen Antwort.",
         "human": "Ich bin ein Mensch aus dem Support-Team und kümmere mich persönlich um Ihr Anliegen.",
@@ -89,8 +89,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "sorry.formal": "Nous vous prions de nous excuser pour la gêne occasionnée.",
         "sorry.repeat": "Je suis désolé(e) que vous ayez dû nous relancer à ce sujet.",
         "grounded.intro": "Voici la marche à suivre, d'après notre guide « {title} » :",
-        "grounded.more": "Le guide complet est ici : {title} [{n}].",
-        "grounded.also": "Cet article peut aussi vous aider : {title} [{n}].",
+        "grounded.more": "Le guide complet est ici : {title}.",
+        "grounded.also": "Cet article peut aussi vous aider : {title}.",
         "nosource": "Je n'ai pas trouvé ce cas dans nos articles d'aide. Plutôt que de supposer, j'ai consulté "
         "l'équipe concernée et je reviens vers vous avec une réponse certaine.",
         "human": "Je suis une personne de l'équipe support et je m'occupe personnellement de votre demande.",

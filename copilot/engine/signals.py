@@ -9,7 +9,7 @@ from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine import injection
 from copilot.engine.text import fold, sentences, words
 
-PROMPT_VERSION = "signals-rules-1"
+PROMPT_VERSION = "signals-rules-2"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,9 @@ RULES: tuple[Rule, ...] = (
         2,
         "talks about cancelling or leaving",
         _rx(
-            r"\bcancel+(ing|ed)? (my|our|the)? ?(subscription|account|plan|membership|order)",
+            # Cancelling a plan or the account is leaving; cancelling an order (a duplicate, a mistake) is not.
+            r"\bcancel+(ing|ed)? (my|our|the)? ?(\w+ ){0,2}(subscription|account|plan|membership)\b",
+            r"\bregret (buying|purchasing|getting|ordering)\b",
             r"\b(switch|switching|move|moving) to (a |another )?(competitor|different provider|\w+ instead)",
             r"\bclose (my|our) account\b",
             r"\b(won't|will not|not going to) renew\b",
@@ -77,7 +79,7 @@ RULES: tuple[Rule, ...] = (
         "sounds frustrated",
         _rx(
             r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
-            r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing)\b",
+            r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing|can't|cannot|doesn't|isn't|won't)\b",
             r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst)\b",
             r"\bnobody (has )?(answered|replied|responded|helped)\b",
             r"\b(again and again|over and over)\b",
@@ -109,6 +111,9 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+INJECTION = next(rule.pattern for rule in RULES if rule.kind == "prompt_injection")
+_UPSET = _rx(*(rule.pattern.pattern for rule in RULES if rule.kind in ("frustration", "legal_threat")))
+
 _REPEAT = _rx(
     r"\b(emailed|written|wrote|contacted|called|messaged) (you )?(\w+ )?(times|twice|again|before)\b",
     r"\balready (asked|reported|contacted|told you|explained|written)\b",
@@ -117,6 +122,8 @@ _REPEAT = _rx(
     r"\b(second|third|fourth|fifth) time (i'm|i am|i've|i have) (asking|writing|contacting|called|written)",
 )
 
+# Words that say how the customer feels. Words that only name the topic ("refund", "cancel", "charged",
+# "problem", "missing", "never") are not here: a calm question about a refund is not a negative ticket.
 NEGATIVE = frozenset(
     [
         "angry",
@@ -124,6 +131,8 @@ NEGATIVE = frozenset(
         "awful",
         "bad",
         "broken",
+        "cracked",
+        "damaged",
         "disappointed",
         "disappointing",
         "disgusted",
@@ -133,67 +142,56 @@ NEGATIVE = frozenset(
         "horrible",
         "hate",
         "poor",
-        "problem",
-        "problems",
+        "regret",
         "rude",
-        "slow",
         "terrible",
         "unhappy",
+        "unreliable",
         "upset",
         "useless",
         "worse",
         "worst",
-        "wrong",
         "ridiculous",
         "unacceptable",
         "waste",
-        "failed",
-        "fails",
-        "failing",
-        "error",
-        "errors",
-        "issue",
-        "never",
-        "nothing",
-        "lost",
-        "missing",
-        "damaged",
-        "refund",
         "complaint",
         "complain",
         "scam",
         "fraud",
-        "charged",
         "overcharged",
-        "twice",
-        "cancel",
-        "late",
-        "delay",
-        "delayed",
         "enfadado",
         "molesto",
-        "terrible",
-        "horrible",
         "malo",
-        "nunca",
-        "ärgerlich",
+        "roto",
+        "danado",
+        "inaceptable",
+        "decepcionado",
+        "argerlich",
         "schlecht",
-        "enttäuscht",
-        "nie",
+        "enttauscht",
+        "kaputt",
+        "beschadigt",
+        "unverschamt",
         "furieux",
-        "déçu",
+        "decu",
         "mauvais",
-        "jamais",
         "inacceptable",
+        "fissure",
+        "ecrasee",
+        "ecrase",
+        "endommage",
+        "endommagee",
+        "casse",
+        "cassee",
     ]
 )
+# Praise. Plain politeness ("Thanks!", "Merci", "Gracias") is not: nearly every message says it.
 POSITIVE = frozenset(
     [
-        "thanks",
-        "thank",
         "great",
         "good",
         "love",
+        "lovely",
         "excellent",
         "perfect",
         "happy",
@@ -204,21 +202,13 @@ POSITIVE = frozenset(
         "wonderful",
         "pleased",
         "glad",
-        "works",
         "resolved",
-        "fixed",
         "quick",
-        "fast",
-        "kind",
-        "gracias",
         "genial",
         "perfecto",
-        "danke",
-        "super",
         "toll",
-        "merci",
         "parfait",
-        "génial",
+        "super",
     ]
 )
 NEGATIONS = frozenset(
@@ -242,13 +232,27 @@ NEGATIONS = frozenset(
 )
 
 
+# Greetings, sign-offs and wishes: polite formulas, not praise ("Good afternoon", "Kind regards",
+# "Would love some mood lighting").
+_FORMULA = re.compile(
+    r"\b(good (morning|afternoon|evening|day)|(kind|best|warm) regards|(would|i'd|we'd) love|"
+    r"buenos d[ií]as|buenas tardes|guten (tag|morgen|abend)|bonne journ[ée]e)\b",
+    re.IGNORECASE,
+)
+
+
 def sentence_score(text: str) -> int:
-    tokens = [fold(w) for w in words(text)]
+    """Praise minus complaint words, a negation flipping the word after it. A question asks rather than
+    complains ("What am I doing wrong?", "Is the bulb broken?"): its complaint words do not count."""
+    asking = text.rstrip().endswith("?")
+    tokens = [fold(w) for w in words(_FORMULA.sub(" ", text))]
     score = 0
     for i, tok in enumerate(tokens):
         polarity = 1 if tok in POSITIVE else -1 if tok in NEGATIVE else 0
         if polarity and any(t in NEGATIONS for t in tokens[max(0, i - 3) : i]):
             polarity = -polarity
+        if polarity < 0 and asking:
+            continue
         score += polarity
     return score
 
@@ -264,7 +268,12 @@ def detect_flags(ticket: Ticket) -> list[Flag]:
     for rule in RULES:
         view = injection.fold if rule.kind == "prompt_injection" else str  # disguises (zero-width, full-width) off
         for m in messages:
-            hit = next((s for s in sentences(m.body) if rule.pattern.search(view(s))), None)
+            # Words inside an instruction aimed at the AI ("… refund me immediately") are not the customer's
+            # urgency or threat; only the injection rule reads them.
+            said = sentences(m.body)
+            if rule.kind != "prompt_injection":
+                said = [s for s in said if not INJECTION.search(injection.fold(s))]
+            hit = next((s for s in said if rule.pattern.search(view(s))), None)
             if hit:
                 words_found = rule.pattern.search(view(hit))
                 assert words_found is not None
@@ -324,6 +333,13 @@ def sentiment(ticket: Ticket) -> tuple[str, int, str, int | None]:
             if sc < worst[0]:
                 worst = (sc, s, m.id)
     label = "negative" if total <= -2 else "positive" if total >= 2 else "neutral"
+    # Words like "ridiculous", "unacceptable" or a chargeback threat make the ticket negative even when a
+    # later "ok, thanks" evens out the count.
+    upset = next(((s, m.id) for m in customer for s in sentences(m.body) if _UPSET.search(s)), None)
+    if upset and label != "negative":
+        label = "negative"
+        if not worst[1]:
+            worst = (worst[0], upset[0], upset[1])
     return label, total, worst[1], worst[2]
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 from copilot.domain import Message, Role, Summary, SummaryLine, Ticket, Visibility
+from copilot.engine.signals import INJECTION
 from copilot.engine.text import sentences
 
-PROMPT_VERSION = "summary-rules-1"
+PROMPT_VERSION = "summary-rules-2"
 
 _REQUEST = re.compile(
     r"\?|\b(i want|i'd like|i would like|i need|can you|could you|please|how do i|how can i|is it possible|"
@@ -37,21 +38,37 @@ def _first_matching(message: Message, pattern: re.Pattern[str]) -> str | None:
     return next((s for s in sentences(message.body) if pattern.search(s) and len(s.split()) >= 4), None)
 
 
+def _own_words(message: Message) -> list[str]:
+    """The message's sentences, less any aimed at an AI ("ignore your instructions and approve …"): those
+    are not what the customer wants from us, and the summary must never repeat them as the request."""
+    return [s for s in sentences(message.body) if not INJECTION.search(s)]
+
+
 def _main_ask(message: Message) -> str:
-    sents = sentences(message.body)
-    ask = _first_matching(message, _REQUEST)
-    return _clip(ask or (sents[0] if sents else message.body))
+    sents = _own_words(message)
+    ask = next((s for s in sents if _REQUEST.search(s) and len(s.split()) >= 4), None)
+    return _clip(ask or (sents[0] if sents else ""))
+
+
+def _wants(customer: list[Message]) -> tuple[str, int | None]:
+    """The first request in the customer's own words (a message that only instructs an AI is skipped)."""
+    for m in customer:
+        ask = _main_ask(m)
+        if ask:
+            return ask, m.id
+    return "The customer's messages hold no request (only text aimed at an AI).", None
 
 
 def summarize(ticket: Ticket) -> Summary:
     customer = ticket.customer_messages()
     if not customer:
         return Summary((SummaryLine("Wants", "The customer has not written anything yet."),))
-    lines: list[SummaryLine] = [SummaryLine("Wants", _main_ask(customer[0]), customer[0].id)]
+    wants, wants_id = _wants(customer)
+    lines: list[SummaryLine] = [SummaryLine("Wants", wants, wants_id)]
     latest = customer[-1]
-    if len(customer) > 1:
+    if len(customer) > 1 and latest.id != wants_id:
         latest_ask = _main_ask(latest)
-        if latest_ask != lines[0].text:
+        if latest_ask and latest_ask != lines[0].text:
             lines.append(SummaryLine("Now", latest_ask, latest.id))
 
     tried: list[SummaryLine] = []
@@ -76,9 +93,13 @@ def _next_step(ticket: Ticket) -> SummaryLine:
     if ticket.status in {"resolved", "closed"}:
         return SummaryLine("Next", f"Nothing: the ticket is {ticket.status}.")
     if last is not None and last.role is Role.AGENT:
-        ask = _first_matching(last, _REQUEST)
-        waiting = f"Waiting for {ticket.customer_first_name or 'the customer'} to answer"
-        return SummaryLine("Next", f"{waiting}: {_clip(ask)}" if ask else f"{waiting}.", last.id)
+        # Our reply is in the thread: the next step is the customer's. Only a question we asked them is
+        # worth repeating; the rest of our reply (steps, sign-off) is not a next step.
+        who = ticket.customer_first_name or "the customer"
+        question = next((q for q in sentences(last.body) if q.endswith("?") and len(q.split()) >= 4), None)
+        if question:
+            return SummaryLine("Next", f"Waiting for {who} to answer: {_clip(question)}", last.id)
+        return SummaryLine("Next", f"Waiting for {who} to reply; follow up if nothing comes.", last.id)
     text = f"Reply to {ticket.customer_first_name or 'the customer'}."
     if notes:
         text += f" Internal note from {notes[-1].author}: {_clip(sentences(notes[-1].body)[0])}"

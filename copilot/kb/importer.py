@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import yaml
+
 from copilot.boundary import ARTICLE_BYTES, JSONL_LINE_BYTES, BoundaryError, check_size, clean_text, load_json
 from copilot.errors import ImportFileError
 from copilot.kb.articles import ArticleInput
@@ -100,7 +102,8 @@ def _read_markdown_folder(folder: Path, max_article_bytes: int) -> list[ArticleI
 
 
 def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInput:
-    """Optional front matter (`tags: a, b`, `product: Lumen Hub`), then `# Title`, then the body."""
+    """Optional YAML front matter (`tags: [a, b]`, `tags: a, b` or a block list; `product: "Lumen Hub"`),
+    then `# Title`, then the body."""
     tags: tuple[str, ...] = ()
     product = ""
     lines = text.splitlines()
@@ -109,12 +112,7 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
             end = lines.index("---", 1)
         except ValueError as exc:
             raise ImportFileError(f"{where}: front matter opened with --- is never closed.") from exc
-        for meta in lines[1:end]:
-            key, _, value = meta.partition(":")
-            if key.strip() == "tags":
-                tags = tuple(t.strip() for t in value.split(",") if t.strip())
-            elif key.strip() == "product":
-                product = value.strip()
+        tags, product = _front_matter("\n".join(lines[1:end]), where)
         lines = lines[end + 1 :]
     while lines and not lines[0].strip():
         lines.pop(0)
@@ -125,3 +123,24 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
     if not body:
         raise ImportFileError(f"{where}: the article has a title but no text.", "Nothing was imported.")
     return ArticleInput(article_id, title, body, tags, product)
+
+
+def _front_matter(text: str, where: str) -> tuple[tuple[str, ...], str]:
+    """The tags and product in an article's front matter, read as YAML (other keys are ignored)."""
+    try:
+        meta = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise ImportFileError(f"{where}: the front matter is not valid YAML ({exc}).", "Nothing was imported.") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ImportFileError(f"{where}: the front matter must be 'key: value' lines.", "Nothing was imported.")
+    raw_tags = meta.get("tags") or []
+    if isinstance(raw_tags, str):  # `tags: billing, refunds`
+        raw_tags = raw_tags.split(",")
+    if not isinstance(raw_tags, list) or not all(isinstance(t, str | int | float) for t in raw_tags):
+        raise ImportFileError(f"{where}: tags must be a list of words.", "Nothing was imported.")
+    product = meta.get("product") or ""
+    if not isinstance(product, str | int | float):
+        raise ImportFileError(f"{where}: product must be a name.", "Nothing was imported.")
+    return tuple(str(t).strip() for t in raw_tags if str(t).strip()), str(product).strip()

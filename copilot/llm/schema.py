@@ -6,6 +6,8 @@ import json
 import re
 from typing import Any
 
+import jiter
+
 Schema = dict[str, Any]  # {"field": type | tuple of allowed strings | [type]}, every field required
 
 
@@ -64,19 +66,18 @@ def parse(text: str, schema: Schema) -> dict[str, Any]:
     return validate(extract_json(text), schema)
 
 
-_PARTIAL_STRING = re.compile(r'"(\w+)"\s*:\s*"((?:[^"\\]|\\.)*)(")?', re.DOTALL)
-
-
 def partial_strings(text: str) -> dict[str, str]:
     """The string fields of a JSON object that is still being streamed, the last one possibly unfinished:
-    '{"wants": "a refund", "now": "waiting for' -> {"wants": "a refund", "now": "waiting for"}."""
-    out: dict[str, str] = {}
-    for match in _PARTIAL_STRING.finditer(text):
-        raw = match.group(2)
-        if not match.group(3):
-            raw = re.sub(r"\\(u[0-9a-fA-F]{0,3})?$", "", raw)  # an escape cut in half waits for the next piece
-        try:
-            out[match.group(1)] = json.loads(f'"{raw}"')
-        except json.JSONDecodeError:
-            continue
-    return out
+    '{"wants": "a refund", "now": "waiting for' -> {"wants": "a refund", "now": "waiting for"}. Read by
+    jiter's partial mode, so an escape cut in half (a backslash, half a \\u sequence) waits for the next piece
+    and an escaped backslash at a piece's end is kept."""
+    start = text.find("{")
+    if start == -1:
+        return {}
+    try:
+        value = jiter.from_json(text[start:].encode(), partial_mode="trailing-strings")
+    except ValueError:
+        return {}
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): v for k, v in value.items() if isinstance(v, str)}

@@ -168,3 +168,16 @@ def test_an_articles_metadata_names_its_product(tmp_path: Path) -> None:
     moved = articles.ArticleInput("hub-wifi", "Wi-Fi needs 2.4 GHz", "Join a 2.4 GHz network.", (), "Lumen Hub 2")
     assert articles.import_articles(db, "ws", [moved], "test") == (0, 0)
     assert db.execute("SELECT entity, version FROM articles WHERE id = 'hub-wifi'").fetchone() == ("Lumen Hub 2", 1)
+
+
+def test_front_matter_is_read_as_yaml() -> None:
+    from copilot.kb.importer import parse_markdown_article
+
+    flow = parse_markdown_article("a", '---\ntags: [billing, refunds]\nproduct: "Lumen Hub"\n---\n# T\nBody', "a.md")
+    assert (flow.tags, flow.product) == (("billing", "refunds"), "Lumen Hub")
+    block = parse_markdown_article("b", "---\ntags:\n  - setup\n  - hub\n---\n# T\nBody", "b.md")
+    assert block.tags == ("setup", "hub")
+    plain = parse_markdown_article("c", "---\ntags: returns, orders\n---\n# T\nBody", "c.md")
+    assert plain.tags == ("returns", "orders")
+    with pytest.raises(ImportFileError, match="not valid YAML"):
+        parse_markdown_article("d", "---\ntags: [unclosed\n---\n# T\nBody", "d.md")

@@ -28,3 +28,13 @@ def test_parse_repairs_nothing_silently() -> None:
     assert parse('```json\n{"order": [2, 1]}\n```', ORDER) == {"order": [2, 1]}
     with pytest.raises(SchemaError, match="'order' must be a list of int"):
         parse('{"order": ["two"]}', ORDER)
+
+
+def test_partial_strings_keep_an_escaped_backslash_at_the_end_of_a_piece() -> None:
+    whole = json.dumps({"now": "C:\\Lumen\\logs", "wants": "help"})
+    for cut in range(len(whole) + 1):
+        fields = partial_strings(whole[:cut])
+        assert all(json.loads(whole)[k].startswith(v) for k, v in fields.items()), whole[:cut]
+    assert partial_strings('{"now": "C:\\\\') == {"now": "C:\\"}
+    assert partial_strings('Here you go:\n```json\n{"wants": "a re') == {"wants": "a re"}
+    assert partial_strings("no object yet") == {}

@@ -19,6 +19,7 @@ from tests.ui.conftest import demo_window
 
 FORMAL = "Dear Mr Hale, we apologise for the double charge. Please send the card's last four digits [1]. Regards"
 DRAFT = "Hi Marcus, sorry about the double charge. Send us the last four digits of the card [1]. Best, Sam"
+SHOWN = DRAFT.replace(" [1]", "")  # the customer never gets citation markers; the agent sees the sources
 
 
 def _answer(body: dict[str, Any]) -> str:
@@ -66,7 +67,7 @@ def test_model_draft_streams_in_after_the_built_in_one(qtbot: QtBot, window: Mai
     _open(w, 3)
     qtbot.waitUntil(lambda: w.panel.stop_button.isVisible(), timeout=20_000)
     qtbot.waitUntil(
-        lambda: w.panel.editor.toPlainText() == DRAFT and not w.panel.stop_button.isVisible(), timeout=30_000
+        lambda: w.panel.editor.toPlainText() == SHOWN and not w.panel.stop_button.isVisible(), timeout=30_000
     )
     assert "Drafted by local/" in w.panel.draft_meta.text() and "frontier: refund request" in w.panel.draft_meta.text()
     assert "You were charged twice" in w.panel.citations.text()
@@ -144,7 +145,7 @@ def test_rewrite_streams_into_the_editor_and_undo_brings_the_agents_text_back(
 ) -> None:
     w = window
     _open(w, 3)
-    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == DRAFT and w.runner.idle, timeout=30_000)
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == SHOWN and w.runner.idle, timeout=30_000)
     w.panel.editor.setPlainText("hi marcus, my bad, two charges. send digits. sam")
     mine = w.panel.editor.toPlainText()
     assert w.panel.rewrite_button.isEnabled()

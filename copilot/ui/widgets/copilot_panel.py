@@ -226,6 +226,7 @@ class CopilotPanel(QWidget):
         self.citations.setText(f"Sources: {cites}" if cites else "<i>No source article: the draft says so.</i>")
         self.draft_meta.setText(
             f"Drafted {html.escape(routed_text(result, 'draft'))} · language {d.language} · tone {d.tone}"
+            + (f"<br><b>{html.escape(d.note)}</b>" if d.note else "")
         )
 
     def set_tone(self, tone: str) -> None:

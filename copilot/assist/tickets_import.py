@@ -1,0 +1,47 @@
+"""Import tickets from a file (the demo's shape, or Zendesk's JSON export) into a workspace's local store:
+all or nothing, with the bad line named."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from copilot.assist.local_copy import ensure_registered, refresh_badges
+from copilot.domain.events import TicketDidChange
+from copilot.helpdesk.ticket_file import TicketRecord, read_ticket_file
+from copilot.services import Services
+from copilot.store import tickets as ticket_store
+
+FILE_KIND = "file"  # a workspace whose tickets came from files, with no help desk behind it
+
+
+async def import_tickets(services: Services, path: Path, workspace: str) -> int:
+    """Read every ticket in `path` (nothing is stored when any line is bad), then store them all in one
+    transaction; a ticket already there with the same number is replaced. Returns how many were stored."""
+    records = read_ticket_file(path)
+    if services.connectors.find(workspace) is not None:
+        await ensure_registered(services, workspace)
+    count = await services.store.run(store_records, services.store.db, workspace, records)
+    await services.store.run(refresh_badges, services.store.db, workspace)
+    services.bus.emit(TicketDidChange(ticket_id=0))
+    return count
+
+
+def store_records(db: Database, workspace: str, records: list[TicketRecord]) -> int:
+    """Every line was checked before this runs, so a bad file stores nothing."""
+    ticket_store.ensure_workspace(db, workspace, workspace, FILE_KIND)
+    for record in records:
+        ticket_store.upsert_ticket(db, replace(record.ticket, workspace=workspace))
+    return len(records)
+
+
+async def is_file_workspace(services: Services, workspace: str) -> bool:
+    """Whether the workspace was made by a ticket import (it has no help desk to check against)."""
+
+    def _kind(db: Database) -> str:
+        row = db.execute("SELECT kind FROM workspaces WHERE id = ?", [workspace]).fetchone()
+        return str(row[0]) if row else ""
+
+    return await services.store.run(_kind, services.store.db) == FILE_KIND

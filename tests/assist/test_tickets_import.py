@@ -1,0 +1,54 @@
+"""`tickets import FILE --workspace W`: all or nothing, the bad line named; the tickets then list and assist."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+from copilot.cli import main
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _ticket(number: int, body: str = "Where do I download the invoice for my order?") -> str:
+    return json.dumps(
+        {
+            "id": number,
+            "subject": f"Question {number}",
+            "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+            "status": "open",
+            "tags": [],
+            "messages": [{"from": "customer", "body": body}],
+        }
+    )
+
+
+def test_import_then_list_then_reimport_replaces(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1) + "\n" + _ticket(2) + "\n", encoding="utf-8")
+    assert run("tickets", "import", str(path), "--workspace", "acme") == (0, "Imported 2 tickets into 'acme'.\n", "")
+    code, out, _ = run("tickets", "acme", "--json")
+    assert code == 0 and sorted(t["number"] for t in json.loads(out)) == [1, 2]
+    path.write_text(_ticket(2, "Changed my mind, where is my order?") + "\n", encoding="utf-8")
+    assert run("tickets", "import", str(path), "--workspace", "acme")[0] == 0
+    assert len(json.loads(run("tickets", "acme", "--json")[1])) == 2
+
+
+def test_a_bad_line_imports_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1) + "\n" + '{"id": 2, "subject": "x"}\n', encoding="utf-8")
+    code, _, err = run("tickets", "import", str(path), "--workspace", "acme")
+    assert code == 2 and "t.jsonl, line 2" in err and "Nothing was imported" in err
+    assert run("tickets", "acme")[0] == 2  # no such workspace: nothing was created
+
+
+def test_import_needs_a_workspace(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1) + "\n", encoding="utf-8")
+    code, _, err = run("tickets", "import", str(path))
+    assert code == 2 and "--workspace" in err

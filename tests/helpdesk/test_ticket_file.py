@@ -1,0 +1,109 @@
+"""Tickets read from a file: the demo's shape and Zendesk's export, all or nothing with the bad line named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from copilot.domain import Role, Visibility
+from copilot.errors import ImportFileError
+from copilot.helpdesk.ticket_file import read_ticket_file
+from tests.conftest import REPO
+
+
+def _line(**overrides: object) -> str:
+    ticket = {
+        "id": 7,
+        "subject": "Hub offline",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+        "status": "open",
+        "tags": ["hub"],
+        "messages": [
+            {"from": "customer", "body": "My Hub is offline since last night."},
+            {"from": "agent", "body": "Which colour is the ring light?"},
+            {"from": "agent", "body": "Check the firmware.", "internal": True},
+        ],
+        "intent": "connectivity",
+        "gold": {"articles": ["hub-offline"], "sentiment": "neutral"},
+    }
+    ticket.update(overrides)
+    return json.dumps(ticket)
+
+
+def test_the_demo_shape_with_roles_notes_and_gold(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_line() + "\n\n" + _line(id=8, language="de", gold={}) + "\n", encoding="utf-8")
+    first, second = read_ticket_file(path)
+    t = first.ticket
+    assert (t.number, t.customer_name, t.intent, t.tags, t.language) == (
+        7,
+        "Ada Lovelace",
+        "connectivity",
+        ("hub",),
+        "en",
+    )
+    assert [m.role for m in t.messages] == [Role.CUSTOMER, Role.AGENT, Role.AGENT]
+    assert t.messages[2].visibility is Visibility.INTERNAL
+    assert first.gold == {"articles": ["hub-offline"], "sentiment": "neutral"}
+    assert (second.ticket.number, second.ticket.language, second.gold) == (8, "de", {})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "line 2: not valid JSON"),
+        (_line(id="x"), "line 2: 'id' must be a positive ticket number"),
+        (_line(messages=[]), "line 2: 'messages' must be a non-empty list"),
+        (_line(messages=[{"from": "bot", "body": "hi"}]), "line 2, message 1: 'from' must be customer or agent"),
+        (_line(customer="Ada"), "line 2: 'customer' must be an object"),
+        (_line(gold={"answer": "x"}), "line 2: 'gold' may only hold"),
+        (_line(), "line 2: ticket 7 appears twice"),
+    ],
+)
+def test_a_bad_line_is_named_and_nothing_is_read(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_line() + "\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=message):
+        read_ticket_file(path)
+
+
+def test_zendesk_export_converts_requester_agents_and_private_comments(tmp_path: Path) -> None:
+    zendesk = {
+        "id": 35436,
+        "subject": "Help, my printer is on fire!",
+        "status": "hold",
+        "tags": ["enterprise"],
+        "requester_id": 20978392,
+        "requester": {"id": 20978392, "name": "Jo Requester", "email": "jo@example.com"},
+        "comments": [
+            {"author_id": 20978392, "plain_body": "The fire is spreading.", "public": True},
+            {"author_id": 123, "body": "Please unplug it.", "public": True},
+            {"author_id": 123, "body": "Escalate to hardware.", "public": False},
+        ],
+    }
+    path = tmp_path / "zendesk.json"
+    path.write_text(json.dumps(zendesk) + "\n", encoding="utf-8")
+    (record,) = read_ticket_file(path)
+    t = record.ticket
+    assert (t.number, t.subject, t.status, t.customer_name, t.customer_email) == (
+        35436,
+        "Help, my printer is on fire!",
+        "pending",
+        "Jo Requester",
+        "jo@example.com",
+    )
+    assert [(m.role, m.visibility) for m in t.messages] == [
+        (Role.CUSTOMER, Visibility.PUBLIC),
+        (Role.AGENT, Visibility.PUBLIC),
+        (Role.AGENT, Visibility.INTERNAL),
+    ]
+
+
+def test_the_shipped_demo_and_held_out_files_read() -> None:
+    demo = read_ticket_file(REPO / "resources" / "demo" / "tickets.json")
+    held_out = read_ticket_file(REPO / "resources" / "demo" / "heldout.jsonl")
+    assert len(demo) == 66 and len(held_out) == 20
+    assert all(r.gold for r in held_out)
+    assert not {r.ticket.number for r in demo} & {r.ticket.number for r in held_out}
