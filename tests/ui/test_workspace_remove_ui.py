@@ -10,9 +10,9 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlite_utils import Database
 
-from copilot.app import Services
 from copilot.domain import Ticket
 from copilot.domain.workspaces import WorkspaceConfig
+from copilot.services import Services
 from copilot.store import drafts, tickets
 from copilot.store import workspaces as ws_store
 from copilot.ui.dialogs import helpdesks
