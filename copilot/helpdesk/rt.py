@@ -7,134 +7,40 @@ their text. RT answers some failures with HTTP 200 and a message array; those ar
 
 from __future__ import annotations
 
-import contextlib
-import json
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from copilot.boundary import BoundaryError, check_date, check_id, clean_text
 from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.domain.workspaces import WorkspaceConfig
-from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskPayloadError, HelpdeskRejected
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
 from copilot.helpdesk.html_text import html_to_text
 from copilot.helpdesk.http import HelpdeskHttp
-from copilot.kb.articles import ArticleInput
-
-PAGE = 100  # RT caps per_page at 100
-MESSAGE_TYPES = ("Create", "Correspond", "Comment")
-RT_TIME = "%Y-%m-%d %H:%M:%S"
-TICKET_FIELDS = "Subject,Status,Created,LastUpdated,Requestor,CustomFields,Queue"
-# RT status -> ours, and back for updates.
-STATUS_IN = {"new": "new", "open": "open", "stalled": "pending", "resolved": "resolved", "rejected": "resolved"}
-STATUS_OUT = {"new": "new", "open": "open", "pending": "stalled", "resolved": "resolved"}
-# Words in RT's 200-OK message arrays that mean the change did not happen.
-_REFUSAL = re.compile(
-    r"isn't a valid|is not a valid|permission denied|not allowed|could not|couldn't|failed|invalid|no such|"
-    r"unknown|not found|you can't|cannot",
-    re.IGNORECASE,
+from copilot.helpdesk.rt_payloads import (
+    MESSAGE_TYPES,
+    PAGE,
+    STATUS_IN,
+    STATUS_OUT,
+    TICKET_FIELDS,
+    RTCursor,
+    as_dict,
+    as_list,
+    as_number,
+    as_text,
+    body_text,
+    check_messages,
+    clean_field,
+    iso_time,
+    label_of,
+    name_from_email,
+    normalise_body,
+    quote,
+    readable_ids,
+    rt_time,
 )
-_NOOP = re.compile(r"can't change status from '(\w+)' to '\1'|That is already the current value", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class RTCursor:
-    updated: str  # RT time of the newest ticket change seen
-    txn: int  # the newest message transaction seen
-
-    @classmethod
-    def parse(cls, raw: str | None) -> RTCursor:
-        if not raw:
-            return cls("1970-01-01 00:00:00", 0)
-        try:
-            data = json.loads(raw)
-            return cls(str(data["updated"]), int(data["txn"]))
-        except (ValueError, KeyError, TypeError):
-            return cls("1970-01-01 00:00:00", 0)
-
-    def dump(self) -> str:
-        return json.dumps({"updated": self.updated, "txn": self.txn})
-
-
-def rt_time(iso: str) -> str:
-    """RT's '2026-11-23T15:59:26Z' as the 'YYYY-MM-DD HH:MM:SS' (UTC) that TicketSQL compares."""
-    return _parse_time(iso).strftime(RT_TIME)
-
-
-def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str) or not value:
-        raise ValueError("missing time")
-    text = value.replace("Z", "+00:00")
-    if len(text) >= 19 and text[10] == ":":  # RT's "2018-06-29:10:25Z" flavour
-        text = text[:10] + "T" + text[11:]
-    moment = datetime.fromisoformat(text)
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _iso(value: Any) -> str:
-    text = value.replace("Z", "+00:00") if isinstance(value, str) else value
-    if isinstance(text, str) and len(text) >= 19 and text[10] == ":":  # RT's "2018-06-29:10:25Z" flavour
-        text = text[:10] + "T" + text[11:]
-    try:
-        return check_date(text, "a time")
-    except BoundaryError as exc:  # out of range (year 9999 minus a zone, year 1) or not a time at all
-        raise ValueError(exc.message) from exc
-
-
-def _text(value: Any, what: str) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, str | int | float) and not isinstance(value, bool):
-        return clean_text(str(value))
-    raise HelpdeskPayloadError(f"Request Tracker sent {what} as {type(value).__name__}, not text.")
-
-
-def _dict(value: Any, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise HelpdeskPayloadError(f"Request Tracker sent {what} as {type(value).__name__}, not an object.")
-    return value
-
-
-def _list(value: Any, what: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise HelpdeskPayloadError(f"Request Tracker sent {what} as {type(value).__name__}, not a list.")
-    return value
-
-
-def _number(value: Any, what: str) -> int:
-    try:
-        return check_id(value, what)
-    except BoundaryError as exc:  # not a number, not positive, or too large for the store (a 20-digit id)
-        raise HelpdeskPayloadError(f"Request Tracker sent an unusable value: {exc.message}") from exc
-
-
-def _clean(text: str) -> str:
-    """Text as stored: normalised (no lone surrogates or control characters), bounded size."""
-    cleaned = clean_text(text)
-    return cleaned if len(cleaned) <= 200_000 else cleaned[:200_000] + "\n[… message shortened by Support Copilot]"
-
-
-def normalise_body(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def check_messages(answer: Any, action: str) -> list[str]:
-    """RT reports many failures as HTTP 200 with a list of messages: raise when one of them is a refusal."""
-    if isinstance(answer, dict) and "message" in answer:
-        answer = [answer["message"]]
-    if not isinstance(answer, list):
-        return []
-    messages = [str(m) for m in answer]
-    refusals = [m for m in messages if _REFUSAL.search(m) and not _NOOP.search(m)]
-    if refusals:
-        raise HelpdeskRejected(f"Request Tracker refused to {action}: {refusals[0]}", "Nothing was changed there.")
-    return messages
+from copilot.kb.articles import ArticleInput
 
 
 class RTConnector:
@@ -189,7 +95,7 @@ class RTConnector:
     def _queue_clause(self, field: str) -> str:
         if not self.queues:
             return ""
-        names = " OR ".join(f"{field} = '{_quote(q)}'" for q in self.queues)
+        names = " OR ".join(f"{field} = '{quote(q)}'" for q in self.queues)
         return f" AND ({names})"
 
     async def aclose(self) -> None:
@@ -198,16 +104,16 @@ class RTConnector:
     # ---- reading ---------------------------------------------------------------------------------------------
 
     async def test_connection(self) -> ConnectionInfo:
-        version = _text(_dict(await self.http.get_json("/rt"), "the version").get("Version"), "the version")
+        version = as_text(as_dict(await self.http.get_json("/rt"), "the version").get("Version"), "the version")
         queues = await self.http.get_json("/queues/all", {"fields": "Name", "per_page": PAGE})
         names = tuple(
-            _text(_dict(q, "a queue").get("Name"), "a queue name")
-            for q in _list(_dict(queues, "the queue list").get("items"), "queues")
+            as_text(as_dict(q, "a queue").get("Name"), "a queue name")
+            for q in as_list(as_dict(queues, "the queue list").get("items"), "queues")
         )
         user = self.config.username
         if user:
-            me = _dict(await self.http.get_json(f"/user/{user}"), "the user")
-            self._agent = _text(me.get("RealName"), "a name") or user
+            me = as_dict(await self.http.get_json(f"/user/{user}"), "the user")
+            self._agent = as_text(me.get("RealName"), "a name") or user
         return ConnectionInfo(version, self._agent or user, names)
 
     async def sync(self, cursor: str | None) -> AsyncIterator[SyncBatch]:
@@ -215,7 +121,7 @@ class RTConnector:
         updated, txn = start.updated, start.txn
         page = 1
         while True:  # 1. ticket fields, oldest change first
-            answer = _dict(
+            answer = as_dict(
                 await self.http.get_json(
                     "/tickets",
                     {
@@ -232,13 +138,13 @@ class RTConnector:
                 ),
                 "the ticket search",
             )
-            items = _list(answer.get("items"), "the ticket search items")
+            items = as_list(answer.get("items"), "the ticket search items")
             tickets, errors = [], []
             for raw in items:
                 try:
                     ticket = self._ticket(raw)
                 except HelpdeskPayloadError as exc:
-                    errors.append(f"ticket {_label(raw)}: {exc.message}")
+                    errors.append(f"ticket {label_of(raw)}: {exc.message}")
                     continue
                 tickets.append(ticket)
                 updated = max(updated, rt_time(ticket.updated_at))
@@ -247,7 +153,7 @@ class RTConnector:
                 break
             page += 1
         while True:  # 2. new messages, by transaction id (keyset paging: resumable and stable)
-            found = _dict(
+            found = as_dict(
                 await self.http.get_json(
                     "/transactions",
                     {
@@ -264,34 +170,34 @@ class RTConnector:
                 ),
                 "the transaction search",
             )
-            txns = _list(found.get("items"), "the transaction search items")
+            txns = as_list(found.get("items"), "the transaction search items")
             if not txns:
                 break
             messages, errors, extra = await self._messages(txns)
-            txn = max([txn, *_readable_ids(txns)])  # past unreadable ones too: they are reported, not retried
+            txn = max([txn, *readable_ids(txns)])  # past unreadable ones too: they are reported, not retried
             yield SyncBatch(tickets=extra, messages=messages, cursor=RTCursor(updated, txn).dump(), errors=errors)
             if len(txns) < PAGE:
                 break
 
     def _ticket(self, raw: Any) -> Ticket:
-        item = _dict(raw, "a ticket")
-        number = _number(item.get("id"), "a ticket id")
-        requestors = [_dict(r, "a requestor") for r in _list(item.get("Requestor"), "the requestors")]
-        emails = [_text(r.get("EmailAddress") or r.get("id"), "an email address") for r in requestors]
+        item = as_dict(raw, "a ticket")
+        number = as_number(item.get("id"), "a ticket id")
+        requestors = [as_dict(r, "a requestor") for r in as_list(item.get("Requestor"), "the requestors")]
+        emails = [as_text(r.get("EmailAddress") or r.get("id"), "an email address") for r in requestors]
         self._requestors[number] = {e.lower() for e in emails if e}
         first = requestors[0] if requestors else {}
         email = emails[0] if emails else ""
-        name = _text(first.get("RealName"), "a name") or _name_from_email(email) or "Unknown customer"
+        name = as_text(first.get("RealName"), "a name") or name_from_email(email) or "Unknown customer"
         self._names[number] = name
         tags: list[str] = []
-        for cf in _list(item.get("CustomFields"), "the custom fields"):
-            cf = _dict(cf, "a custom field")
-            if _text(cf.get("name"), "a custom field name").lower() in ("tags", "tag"):
-                tags += [_text(v, "a tag") for v in _list(cf.get("values"), "tag values")]
-        status = _text(item.get("Status"), "a status")
-        subject = _clean(_text(item.get("Subject"), "a subject")) or "(no subject)"
+        for cf in as_list(item.get("CustomFields"), "the custom fields"):
+            cf = as_dict(cf, "a custom field")
+            if as_text(cf.get("name"), "a custom field name").lower() in ("tags", "tag"):
+                tags += [as_text(v, "a tag") for v in as_list(cf.get("values"), "tag values")]
+        status = as_text(item.get("Status"), "a status")
+        subject = clean_field(as_text(item.get("Subject"), "a subject")) or "(no subject)"
         try:
-            created, updated = _iso(item.get("Created")), _iso(item.get("LastUpdated"))
+            created, updated = iso_time(item.get("Created")), iso_time(item.get("LastUpdated"))
         except ValueError as exc:
             raise HelpdeskPayloadError(f"Request Tracker sent an unreadable time ({exc}).") from exc
         return Ticket(
@@ -299,7 +205,7 @@ class RTConnector:
             workspace=self.workspace_id,
             number=number,
             subject=subject,
-            customer_name=_clean(name),
+            customer_name=clean_field(name),
             customer_email=email,
             status=STATUS_IN.get(status, status or "open"),
             created_at=created,
@@ -312,7 +218,7 @@ class RTConnector:
 
     async def fetch_ticket(self, number: int) -> Ticket:
         raw = await self.http.get_json(f"/ticket/{number}", {"fields[Requestor]": "EmailAddress,RealName"})
-        item = _dict(raw, "a ticket")
+        item = as_dict(raw, "a ticket")
         # The single-ticket endpoint gives Requestor as ids (emails) unless expanded; normalise to the search shape.
         return self._ticket({**item, "id": item.get("id", number)})
 
@@ -322,14 +228,14 @@ class RTConnector:
         errors: list[str] = []
         for raw in txns:
             try:
-                t = _dict(raw, "a transaction")
-                txn_id = _number(t.get("id"), "a transaction id")
-                ticket = _number(t.get("ObjectId"), "a ticket id")
-                kind = _text(t.get("Type"), "a transaction type")
+                t = as_dict(raw, "a transaction")
+                txn_id = as_number(t.get("id"), "a transaction id")
+                ticket = as_number(t.get("ObjectId"), "a ticket id")
+                kind = as_text(t.get("Type"), "a transaction type")
                 creator = t.get("Creator")
-                meta[txn_id] = (ticket, kind, _iso(t.get("Created")), creator if isinstance(creator, dict) else {})
+                meta[txn_id] = (ticket, kind, iso_time(t.get("Created")), creator if isinstance(creator, dict) else {})
             except (HelpdeskPayloadError, ValueError) as exc:
-                errors.append(f"transaction {_label(raw)}: {exc}")
+                errors.append(f"transaction {label_of(raw)}: {exc}")
         parts = await self._attachments(list(meta))
         messages: dict[int, list[Message]] = {}
         extra: list[Ticket] = []
@@ -344,24 +250,24 @@ class RTConnector:
                     errors.append(f"ticket #{ticket}: {exc.message}")
                     self._requestors[ticket] = set()
                     continue
-            body, body_format = _body(parts.get(txn_id, []))
+            body, body_format = body_text(parts.get(txn_id, []))
             if not body.strip():
                 continue  # e.g. a status change made through the correspond form without text
-            email = _text(creator.get("EmailAddress"), "an email").lower()
+            email = as_text(creator.get("EmailAddress"), "an email").lower()
             from_requestor = email in self._requestors.get(ticket, set())
             # A ticket's first message is the customer's request, even when an agent typed it in for them.
             customer = kind == "Create" or (kind == "Correspond" and from_requestor)
-            author = _text(creator.get("RealName"), "a name") or _text(creator.get("Name"), "a name") or email
+            author = as_text(creator.get("RealName"), "a name") or as_text(creator.get("Name"), "a name") or email
             if customer and not from_requestor:
                 author = self._names.get(ticket, author)
             messages.setdefault(ticket, []).append(
                 Message(
                     id=0,
                     ticket_id=0,
-                    author=_clean(author or "Unknown"),
+                    author=clean_field(author or "Unknown"),
                     role=Role.CUSTOMER if customer else Role.AGENT,
                     visibility=Visibility.INTERNAL if kind == "Comment" else Visibility.PUBLIC,
-                    body=_clean(body),
+                    body=clean_field(body),
                     body_format=body_format,
                     created_at=created,
                     remote_id=str(txn_id),
@@ -388,13 +294,13 @@ class RTConnector:
                 },
                 json_body=[{"field": "TransactionId", "operator": "IN", "value": [str(i) for i in txn_ids]}],
             )
-            answer = _dict(self.http.parse_json(response), "the attachment search")
-            items = _list(answer.get("items"), "attachments")
+            answer = as_dict(self.http.parse_json(response), "the attachment search")
+            items = as_list(answer.get("items"), "attachments")
             for raw in items:
                 if not isinstance(raw, dict):
                     continue
                 try:
-                    txn = _number(raw.get("TransactionId"), "a transaction id")
+                    txn = as_number(raw.get("TransactionId"), "a transaction id")
                 except HelpdeskPayloadError:
                     continue
                 found.setdefault(txn, []).append(raw)
@@ -403,7 +309,7 @@ class RTConnector:
             page += 1
 
     async def _thread_after(self, ticket: Ticket, watermark: str, kind: str) -> list[tuple[int, str]]:
-        found = _dict(
+        found = as_dict(
             await self.http.get_json(
                 "/transactions",
                 {
@@ -418,10 +324,11 @@ class RTConnector:
             "the transaction search",
         )
         ids = [
-            _number(_dict(t, "a transaction").get("id"), "a transaction id") for t in _list(found.get("items"), "items")
+            as_number(as_dict(t, "a transaction").get("id"), "a transaction id")
+            for t in as_list(found.get("items"), "items")
         ]
         parts = await self._attachments(ids)
-        return [(i, _body(parts.get(i, []))[0]) for i in ids]
+        return [(i, body_text(parts.get(i, []))[0]) for i in ids]
 
     async def find_posted(self, ticket: Ticket, body: str, visibility: Visibility, watermark: str) -> Posted | None:
         kind = "Comment" if visibility is Visibility.INTERNAL else "Correspond"
@@ -469,8 +376,8 @@ class RTConnector:
                 params={"fields": "Name,Summary,CustomFields,Disabled", "per_page": PAGE, "page": page},
                 json_body=[{"field": "id", "operator": ">", "value": "0"}],
             )
-            answer = _dict(self.http.parse_json(response), "the article search")
-            items = _list(answer.get("items"), "articles")
+            answer = as_dict(self.http.parse_json(response), "the article search")
+            items = as_list(answer.get("items"), "articles")
             for raw in items:
                 try:
                     out.append(self._article(raw))
@@ -481,19 +388,19 @@ class RTConnector:
             page += 1
 
     def _article(self, raw: Any) -> ArticleInput:
-        item = _dict(raw, "an article")
-        number = _number(item.get("id"), "an article id")
+        item = as_dict(raw, "an article")
+        number = as_number(item.get("id"), "an article id")
         body = ""
-        for cf in _list(item.get("CustomFields"), "the article fields"):
-            cf = _dict(cf, "an article field")
-            if _text(cf.get("name"), "a field name") == "Content":
-                body = "\n\n".join(_text(v, "article content") for v in _list(cf.get("values"), "content"))
-        title = _clean(_text(item.get("Name"), "an article name")) or f"Article {number}"
-        summary = _text(item.get("Summary"), "a summary")
+        for cf in as_list(item.get("CustomFields"), "the article fields"):
+            cf = as_dict(cf, "an article field")
+            if as_text(cf.get("name"), "a field name") == "Content":
+                body = "\n\n".join(as_text(v, "article content") for v in as_list(cf.get("values"), "content"))
+        title = clean_field(as_text(item.get("Name"), "an article name")) or f"Article {number}"
+        summary = as_text(item.get("Summary"), "a summary")
         text = body or summary
         if "<" in text and ">" in text and re.search(r"</?(p|div|br|ul|li|b|i|a)\b", text, re.IGNORECASE):
             text = html_to_text(text)
-        return ArticleInput(id=self.article_id(number), title=title, body=_clean(text))
+        return ArticleInput(id=self.article_id(number), title=title, body=clean_field(text))
 
     def article_id(self, number: int) -> str:
         return f"{self.workspace_id}-rt-{number}"
@@ -512,52 +419,3 @@ class RTConnector:
             write=True,
         )
         check_messages(self.http.parse_json(response), f"update the article '{article.title}'")
-
-
-def _readable_ids(txns: list[Any]) -> list[int]:
-    ids = []
-    for t in txns:
-        with contextlib.suppress(HelpdeskPayloadError):
-            ids.append(_number(_dict(t, "a transaction").get("id"), "a transaction id"))
-    return ids
-
-
-def _name_from_email(email: str) -> str:
-    """'jane.doe@example.com' -> 'Jane Doe': better in a greeting than the address."""
-    local = email.split("@", 1)[0]
-    words = [w for w in re.split(r"[._+-]+", local) if w and not w.isdigit()]
-    return " ".join(w.capitalize() for w in words) if words else email
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "\\'")
-
-
-def _label(raw: Any) -> str:
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str | int):
-        return f"#{raw['id']}"
-    return "(unreadable)"
-
-
-def _body(parts: list[dict[str, Any]]) -> tuple[str, str]:
-    """A transaction's message: its inline text/plain parts, else its HTML as text. Files are skipped."""
-    plain, html = [], []
-    for p in parts:
-        content = p.get("Content")
-        if not isinstance(content, str) or not content.strip():
-            continue
-        if p.get("Filename"):
-            continue  # an attached file, not the message
-        kind = str(p.get("ContentType") or "").lower()
-        if kind.startswith("text/plain"):
-            plain.append(content)
-        elif kind.startswith("text/html"):
-            html.append(html_to_text(content))
-    if plain:
-        return "\n\n".join(t.strip() for t in plain), "text"
-    return "\n\n".join(t.strip() for t in html), "text"
-
-
-def language_of(ticket: Ticket, messages: list[Message]) -> str:
-    text = " ".join([ticket.subject, *(m.body for m in messages if m.role is Role.CUSTOMER)])
-    return detect_language(text)

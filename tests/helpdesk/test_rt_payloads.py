@@ -21,7 +21,8 @@ from copilot.errors import (
 )
 from copilot.helpdesk.html_text import html_to_text
 from copilot.helpdesk.http import HelpdeskHttp, retry_after_seconds
-from copilot.helpdesk.rt import RTConnector, RTCursor, _body, check_messages
+from copilot.helpdesk.rt import RTConnector
+from copilot.helpdesk.rt_payloads import RTCursor, body_text, check_messages
 
 CONFIG = WorkspaceConfig("acme", "Acme", "rt", "http://rt.test", "agent1", {"queues": ["Support"]})
 json_values = st.recursive(
@@ -85,7 +86,7 @@ def test_any_json_at_all_is_handled(raw: Any) -> None:
     )
 )
 def test_any_attachment_parts_give_text(parts: list[dict[str, Any]]) -> None:
-    body, fmt = _body(parts)
+    body, fmt = body_text(parts)
     assert isinstance(body, str) and fmt == "text"
 
 
