@@ -31,6 +31,13 @@ def clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", _UNSAFE.sub(REPLACEMENT, value))
 
 
+def jsonl_lines(raw: bytes) -> list[tuple[int, bytes]]:
+    """A JSON Lines file's non-blank lines with their numbers. Lines end at \\n (a \\r before it is dropped): a
+    lone \\r or another Unicode line break inside a line is JSON whitespace or text, not a new line."""
+    lines = raw.split(b"\n")
+    return [(n, line.removesuffix(b"\r")) for n, line in enumerate(lines, start=1) if line.strip()]
+
+
 def json_depth(text: str | bytes) -> int:
     """How deeply arrays and objects nest, found without recursion (strings are skipped)."""
     data = text.decode("utf-8", "replace") if isinstance(text, bytes) else text

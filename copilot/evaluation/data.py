@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from copilot.boundary import BoundaryError, clean_text, load_json
+from copilot.boundary import BoundaryError, clean_text, jsonl_lines, load_json
 from copilot.errors import ImportFileError
 
 
@@ -20,9 +20,7 @@ def read_jsonl(path: Path, required: tuple[str, ...]) -> list[dict[str, Any]]:
         raise ImportFileError(f"Cannot read {path}: {exc}.") from exc
     rows: list[dict[str, Any]] = []
     seen: dict[str, int] = {}
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(raw):
         where = f"{path.name}, line {number}"
         try:
             obj = load_json(line)

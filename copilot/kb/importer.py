@@ -7,7 +7,15 @@ from pathlib import Path
 
 import yaml
 
-from copilot.boundary import ARTICLE_BYTES, JSONL_LINE_BYTES, BoundaryError, check_size, clean_text, load_json
+from copilot.boundary import (
+    ARTICLE_BYTES,
+    JSONL_LINE_BYTES,
+    BoundaryError,
+    check_size,
+    clean_text,
+    jsonl_lines,
+    load_json,
+)
 from copilot.errors import ImportFileError
 from copilot.kb.articles import ArticleInput
 
@@ -41,9 +49,7 @@ def _read_jsonl(path: Path, max_article_bytes: int, max_line_bytes: int) -> list
     except OSError as exc:
         raise ImportFileError(f"Cannot read {path}: {exc.strerror or exc}.") from exc
     items: list[ArticleInput] = []
-    for number, line in enumerate(raw.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in jsonl_lines(raw):
         where = f"{path.name}, line {number}"
         try:
             items.append(_article_from_json(load_json(line, max_bytes=max_line_bytes), max_article_bytes))
