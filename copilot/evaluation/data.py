@@ -49,6 +49,8 @@ def _checked(field: str, value: Any) -> Any:
         if not isinstance(value, list) or not value or not all(isinstance(g, str | int) for g in value):
             raise BoundaryError("gold must be a non-empty list of article ids.")
         return [clean_text(str(g)) for g in value]
+    if field == "body" and isinstance(value, str):
+        return clean_text(value)  # a manual's heading can be a section of its own, with no text under it
     if not isinstance(value, str) or not value.strip():
         raise BoundaryError(f"{field} must be non-empty text, not {json.dumps(value)[:30]}.")
     return clean_text(value)
