@@ -58,7 +58,8 @@ h1 { font-size: 20px; } h2 { font-size: 16px; margin-top: 28px; }
 .charts { display: flex; flex-wrap: wrap; gap: 16px; }
 .card { border: 1px solid #ddd; border-radius: 6px; padding: 8px 12px; }
 .card b { display: block; margin-bottom: 4px; } .now { font-size: 22px; }
-svg.chart polyline { stroke: #1565c0; stroke-width: 2; } svg.chart circle { fill: #1565c0; }
+svg.chart { display: block; margin-top: 4px; } svg.chart polyline { stroke: #1565c0; stroke-width: 2; }
+svg.chart circle { fill: #1565c0; }
 svg.chart .axis { stroke: #bbb; } svg.chart text { font-size: 10px; fill: #666; }
 table { border-collapse: collapse; margin: 6px 0; } td, th { border-bottom: 1px solid #eee; padding: 4px 10px;
 text-align: left; } .dim { color: #777; }
