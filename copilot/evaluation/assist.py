@@ -23,6 +23,7 @@ from copilot.evaluation.data import percentile
 from copilot.helpdesk.ticket_file import GOLD_KEYS, TicketRecord, read_ticket_file
 from copilot.kb.articles import ArticleInput, import_articles
 from copilot.store import tickets as ticket_store
+from copilot.store.transaction import transaction
 
 if TYPE_CHECKING:
     from copilot.llm.catalog import ModelOverride
@@ -224,7 +225,7 @@ def _fill(db: Database, workspace: str, knowledge: dict[str, Any], records: list
     for ticket in knowledge["history"]:
         ticket_store.upsert_ticket(db, _bare(ticket, workspace, ticket.intent))
         labels[ticket.number] = ticket.intent
-    with db.conn:
+    with transaction(db):
         for key, text, label, at in knowledge["examples"]:
             db.execute(
                 "INSERT OR REPLACE INTO triage_examples (workspace, key, text, label, imported_at) VALUES (?,?,?,?,?)",

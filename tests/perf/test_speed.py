@@ -106,7 +106,7 @@ COLD_START = textwrap.dedent(
             now = time.perf_counter(); gaps.append(now - last[0]); last[0] = now
         tick.timeout.connect(beat); tick.start()
         for row in range(1, 11):
-            w.result = None
+            w.session.result = None
             w.inbox.select_row(row)
             while w.result is None or not w.runner.idle:
                 await asyncio.sleep(0.001)
