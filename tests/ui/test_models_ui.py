@@ -83,7 +83,7 @@ def test_stop_keeps_the_built_in_draft(qtbot: QtBot, window: MainWindow, llm: LL
     _open(w, 3)
     qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 3, timeout=20_000)
     built_in = w.result.draft.text if w.result else ""
-    qtbot.waitUntil(lambda: w.panel.editor.toPlainText().startswith("word"), timeout=30_000)
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText().startswith("word"), timeout=60_000)
     w.panel.stop_button.click()
     qtbot.waitUntil(lambda: w.panel.editor.toPlainText() == built_in, timeout=10_000)
     assert not w.panel.stop_button.isVisible() and not w.presenter.shown

@@ -37,7 +37,7 @@ def test_removing_a_workspace_with_a_draft_asks_and_names_it(
         drafts.save_draft(db, tickets.upsert_ticket(db, t), "half a reply", "", None)
 
     services.store.run_sync(_work, services.store.db)
-    services.attach(config)
+    services.connectors.attach(config)
     dialog = helpdesks.WorkspacesDialog(None, services, runner)
     qtbot.addWidget(dialog)
     dialog.show()
