@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlite_utils import Database
 
@@ -98,24 +99,10 @@ async def discard_draft(services: Services, ticket_id: int) -> None:
     services.bus.emit(DraftDidUpdate(ticket_id=ticket_id))
 
 
-async def send_reply(
-    services: Services,
-    ticket_id: int,
-    body: str,
-    *,
-    internal: bool,
-    ai_draft: str = "",
-    output_id: int | None = None,
-    author: str = "",
-    status: str = "",
-) -> OutboxItem:
-    """Write the reply to the outbox, then try to deliver it at once. The returned item says how that went
-    (sent, pending with the next attempt, or failed with the reason); the text is never lost either way."""
-    delivery = await send(
-        services, ticket_id, body, internal=internal, ai_draft=ai_draft, output_id=output_id, author=author,
-        status=status,
-    )  # fmt: skip
-    return delivery.item
+async def send_reply(services: Services, ticket_id: int, body: str, **options: Any) -> OutboxItem:
+    """`send` (same options), returning just the outbox item: how delivery went (sent, pending with the next
+    attempt, or failed with the reason); the text is never lost either way."""
+    return (await send(services, ticket_id, body, **options)).item
 
 
 async def send(
