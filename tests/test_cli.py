@@ -83,7 +83,7 @@ def test_settings_set_get_and_bad_values() -> None:
 
 def test_real_subprocess_with_python_m() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "copilot", "assist", "9", "--json"],
+        [sys.executable, "-m", "copilot", "assist", "33", "--json"],  # conflict minerals: no article covers it
         capture_output=True,
         text=True,
         cwd=REPO,

@@ -21,6 +21,12 @@ def add_parsers(sub: Any) -> None:
     r.add_argument("--limit", type=int, help="only the first N queries")
     r.add_argument("--keyword-only", action="store_true", help="no local embedding model: FTS5 bm25 alone")
     r.add_argument(
+        "--split",
+        choices=("all", "fit", "held"),
+        default="all",
+        help="score one half of the queries (by a hash of the id): the ranking weights were fitted on 'fit'",
+    )
+    r.add_argument(
         "--compare", choices=("hybrid", "keyword"), help="also run this configuration and show both side by side"
     )
     r.add_argument("--json", action="store_true")
@@ -79,7 +85,9 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
         first = "keyword" if args.keyword_only else "hybrid"
         for config in dict.fromkeys([first, *([args.compare] if args.compare else [])]):
-            reports[config] = evaluate_retrieval(args.kb, args.queries, args.limit, dense=config == "hybrid").as_dict()
+            reports[config] = evaluate_retrieval(
+                args.kb, args.queries, args.limit, dense=config == "hybrid", split=args.split
+            ).as_dict()
     else:
         from copilot.evaluation.triage import evaluate_triage
 

@@ -70,8 +70,8 @@ class SuggestSettings:
         5, "How many suggested articles the copilot panel shows (3 to 10).", label="Suggested articles", low=3, high=10
     )
     min_confidence: float = setting(
-        0.25,
-        "Below this confidence an article is shown as weak and the "
+        0.5,
+        "Below this confidence (the chance the article answers the ticket) an article is shown as weak and the "
         "draft will not cite it; it says that no article covers the question instead.",
         label="Weak below",
         low=0.0,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from copilot.domain import Citation, Draft, Flag, Suggestion, Ticket
 from copilot.engine.phrases import TONES, phrase
-from copilot.engine.text import key_terms, plain_text, sentences, stem
+from copilot.engine.text import asks_nothing, key_terms, plain_text, sentences, stem
 
 PROMPT_VERSION = "draft-templates-2"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
@@ -160,10 +160,13 @@ def build_draft(inp: DraftInputs) -> Draft:
     else:
         parts.append(phrase(lang, "greet.anon"))
 
+    # A thank-you that asks for nothing gets a short reply: no article, no "I couldn't find this covered".
+    said = t.customer_messages()
+    thanks_only = bool(said) and asks_nothing(said[-1].body)
     opening: list[str] = []
     # Upset: their words say so. A calm "please cancel my plan" is churn, not anger, and gets no apology.
     upset = inp.sentiment == "negative" or bool(kinds & {"frustration", "legal_threat"})
-    if tone != "concise":
+    if tone != "concise" and not thanks_only:
         opening.append(
             phrase(lang, "sorry.formal" if tone == "formal" else "sorry.friendly")
             if upset
@@ -176,9 +179,11 @@ def build_draft(inp: DraftInputs) -> Draft:
     if opening:
         parts.append(" ".join(opening))
 
-    usable = [s for s in inp.suggestions if s.confidence >= inp.min_confidence]
+    usable = [] if thanks_only else [s for s in inp.suggestions if s.confidence >= inp.min_confidence]
     citations: list[Citation] = []
-    if usable:
+    if thanks_only:
+        parts.append(phrase(lang, "welcome"))
+    elif usable:
         top = usable[0]
         citations.append(Citation(1, top.article_id, top.title, top.article_version))
         block = [phrase(lang, "grounded.intro", title=top.title)]
@@ -198,7 +203,7 @@ def build_draft(inp: DraftInputs) -> Draft:
         parts.append(phrase(lang, "nosource"))
 
     # No cheerful sign-off for a customer who is upset: the apology already set the tone.
-    closing = "" if upset and tone == "friendly" else phrase(lang, f"close.{tone}")
+    closing = "" if (upset and tone == "friendly") or thanks_only else phrase(lang, f"close.{tone}")
     if closing:
         parts.append(closing)
     parts.append(phrase(lang, f"sign.{tone}", agent=inp.agent_name))

@@ -19,6 +19,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.intro": "Here is what to do, from our guide “{title}”:",
         "grounded.more": "You'll find the full guide here: {title}.",
         "grounded.also": "This article may help too: {title}.",
+        "welcome": "You're very welcome, and thank you for letting us know. I'm glad it's all working.",
         "nosource": "I couldn't find this covered in our help articles, so rather than guess, I've asked the team "
         "who can confirm and I'll come back to you with a definite answer.",
         "human": "I'm a member of the support team and I'm handling your case personally.",
@@ -43,6 +44,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.intro": "Estos son los pasos de nuestra guía «{title}»:",
         "grounded.more": "Puede leer la guía completa aquí: {title}.",
         "grounded.also": "Este artículo también puede ayudarle: {title}.",
+        "welcome": "De nada, y gracias por contárnoslo. Me alegra que todo funcione.",
         "nosource": "No he encontrado este caso en nuestros artículos de ayuda, así que en lugar de suponer, "
         "lo he consultado con el equipo y le responderé con una respuesta segura.",
         "human": "Soy una persona del equipo de soporte y me ocupo de su caso personalmente.",
@@ -67,6 +69,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.intro": "So geht es, laut unserer Anleitung „{title}“:",
         "grounded.more": "Die vollständige Anleitung finden Sie hier: {title}.",
         "grounded.also": "Dieser Artikel hilft vielleicht auch: {title}.",
+        "welcome": "Gern geschehen, und danke für Ihre Rückmeldung. Schön, dass alles funktioniert.",
         "nosource": "Ich habe dazu keinen Hilfeartikel gefunden. Statt zu raten, habe ich das Team gefragt, "
         "das es sicher weiß, und melde mich mit einer verbindlichen Antwort.",
         "human": "Ich bin ein Mensch aus dem Support-Team und kümmere mich persönlich um Ihr Anliegen.",
@@ -91,6 +94,7 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.intro": "Voici la marche à suivre, d'après notre guide « {title} » :",
         "grounded.more": "Le guide complet est ici : {title}.",
         "grounded.also": "Cet article peut aussi vous aider : {title}.",
+        "welcome": "Avec plaisir, et merci pour votre message. Je suis ravi que tout fonctionne.",
         "nosource": "Je n'ai pas trouvé ce cas dans nos articles d'aide. Plutôt que de supposer, j'ai consulté "
         "l'équipe concernée et je reviens vers vous avec une réponse certaine.",
         "human": "Je suis une personne de l'équipe support et je m'occupe personnellement de votre demande.",

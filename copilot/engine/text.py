@@ -489,3 +489,21 @@ def edit_ratio(ai_draft: str, sent: str) -> float:
         return 1.0
     matcher = difflib.SequenceMatcher(None, words(ai_draft), words(sent), autojunk=False)
     return round(1.0 - matcher.ratio(), 3)
+
+
+_THANKS = re.compile(
+    r"\b(?:thanks?|thank you|cheers|merci|gracias|danke|grazie|obrigad[oa]|bedankt|keep it up|just wanted to say)\b",
+    re.IGNORECASE,
+)
+# Words that turn a thank-you into a report or a request ("thanks, but it still fails", "please also check …").
+_ASKING = re.compile(
+    r"\?|\b(?:please|pls|can|could|would|how|why|what|when|where|which|need|want|still|but|not|n't|no longer|"
+    r"problem|issue|error|broken|fail\w*|por favor|bitte|s'il vous pla[iî]t|pero|aber|mais)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_nothing(text: str) -> bool:
+    """A short thank-you or closing that asks for nothing ("Replacement arrived and works. Thanks!"): no article
+    answers it."""
+    return len(words(text)) <= 40 and _THANKS.search(text) is not None and _ASKING.search(text) is None

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.evaluation.data import percentile, read_jsonl
+from copilot.evaluation.fit_ranking import calibration_error, split_of
 from copilot.evaluation.vector_cache import with_vector_cache
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
@@ -27,6 +28,7 @@ class RetrievalReport:
     recall_at_5: float
     recall_at_10: float
     mrr: float
+    calibration_error: float  # of the top suggestion's confidence: 0 when a shown 0.8 is right 8 times in 10
     latency_p50_ms: float
     latency_p95_ms: float
     index_seconds: float
@@ -37,10 +39,12 @@ class RetrievalReport:
 
 
 def evaluate_retrieval(
-    kb_path: Path, queries_path: Path, limit: int | None = None, dense: bool = True
+    kb_path: Path, queries_path: Path, limit: int | None = None, dense: bool = True, split: str = "all"
 ) -> RetrievalReport:
+    """split: "all" queries, or the half the ranking weights were fitted on ("fit") or not ("held")."""
     kb = read_jsonl(kb_path, ("id", "title", "body"))
-    queries = read_jsonl(queries_path, ("id", "text", "gold"))[:limit]
+    queries = [q for q in read_jsonl(queries_path, ("id", "text", "gold")) if split in ("all", split_of(str(q["id"])))]
+    queries = queries[:limit]
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as tmp:
         db = open_database(Path(tmp) / "eval.db")
         started = time.perf_counter()
@@ -56,6 +60,8 @@ def evaluate_retrieval(
         hits = {1: 0, 5: 0, 10: 0}
         reciprocal = 0.0
         latencies: list[float] = []
+        confidences: list[float] = []
+        top_right: list[bool] = []
         for q in queries:
             gold = {str(g) for g in q["gold"]}
             t0 = time.perf_counter()
@@ -63,11 +69,12 @@ def evaluate_retrieval(
             query = retrieve.WeightedQuery.from_parts(
                 retrieve.conversation_parts(retrieve.turns_from_transcript(q["text"]))
             )
-            found = [
-                s.article_id
-                for s in retrieve.search(db, query, workspace=WORKSPACE, limit=10, dense=dense_search, counts=counts)
-            ]
+            suggestions = retrieve.search(db, query, workspace=WORKSPACE, limit=10, dense=dense_search, counts=counts)
             latencies.append((time.perf_counter() - t0) * 1000)
+            found = [s.article_id for s in suggestions]
+            if suggestions:
+                confidences.append(suggestions[0].confidence)
+                top_right.append(found[0] in gold)
             rank = next((i for i, a in enumerate(found, start=1) if a in gold), None)
             if rank:
                 reciprocal += 1 / rank
@@ -82,6 +89,7 @@ def evaluate_retrieval(
         recall_at_5=round(hits[5] / n, 4),
         recall_at_10=round(hits[10] / n, 4),
         mrr=round(reciprocal / n, 4),
+        calibration_error=calibration_error(confidences, top_right),
         latency_p50_ms=round(percentile(latencies, 0.5), 2),
         latency_p95_ms=round(percentile(latencies, 0.95), 2),
         index_seconds=round(index_seconds, 2),

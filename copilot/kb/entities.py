@@ -45,15 +45,21 @@ def _matcher(names: tuple[str, ...]) -> tuple[re.Pattern[str] | None, dict[str, 
 @dataclass(frozen=True)
 class EntityIndex:
     names: tuple[str, ...]
+    share: float = 0.0  # how entity-organised the knowledge base is: the share of its articles about a named entity
 
     @classmethod
     def load(cls, db: Database, workspace: str | None) -> EntityIndex:
         where = "WHERE entity != ''" + (" AND workspace = ?" if workspace else "")
         rows = db.execute(
-            f"SELECT entity FROM articles {where} GROUP BY entity HAVING count(*) >= {MIN_ARTICLES}",
+            f"SELECT entity, count(*) FROM articles {where} GROUP BY entity HAVING count(*) >= {MIN_ARTICLES}",
             [workspace] if workspace else [],
         ).fetchall()
-        return cls(tuple(sorted(str(r[0]) for r in rows)))
+        total = db.execute(
+            "SELECT count(*) FROM articles" + (" WHERE workspace = ?" if workspace else ""),
+            [workspace] if workspace else [],
+        ).fetchone()[0]
+        about = sum(int(r[1]) for r in rows)
+        return cls(tuple(sorted(str(r[0]) for r in rows)), about / total if total else 0.0)
 
     def detect(self, parts: list[tuple[str, float]]) -> str:
         """The entity the weighted texts (in conversation order) are most about. A mention counts for its part's

@@ -7,6 +7,7 @@ import functools
 import json
 import logging
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -15,9 +16,10 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.domain import Suggestion
-from copilot.engine.text import detect_language, english_equivalents, key_terms, sentences, stem
+from copilot.engine.text import asks_nothing, detect_language, english_equivalents, key_terms, sentences, stem
 from copilot.errors import CopilotError
 from copilot.kb.entities import EntityIndex
+from copilot.kb.ranking import load_ranking, ranked
 from copilot.kb.vectors import DenseIndex, TextEncoder
 from copilot.store.util import fts_any_query
 
@@ -42,7 +44,7 @@ class WeightedQuery:
     fields: tuple[str, ...] = ()  # the ticket's help-desk fields (tags, product …): they name entities too
 
     @classmethod
-    def from_parts(cls, parts: list[tuple[str, float]]) -> WeightedQuery:
+    def from_parts(cls, parts: list[tuple[str, float]], cap: int = MAX_QUERY_TERMS) -> WeightedQuery:
         weights: dict[str, float] = {}
         surface: dict[str, str] = {}
         for text, weight in parts:
@@ -54,8 +56,15 @@ class WeightedQuery:
                     s = stem(word)
                     weights[s] = weights.get(s, 0.0) + w
                     surface.setdefault(s, word)
-        top = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:MAX_QUERY_TERMS])
+        top = dict(sorted(weights.items(), key=lambda kv: kv[1], reverse=True)[:cap])
         return cls(top, {s: surface[s] for s in top}, tuple(parts))
+
+    def plain(self, cap: int) -> WeightedQuery:
+        """Every word of the conversation once (up to `cap` words): plain bm25, which no turn outweighs."""
+        parts = [(t, 1.0) for t, _w in self.parts]
+        every = WeightedQuery.from_parts(parts, cap)
+        ones = dict.fromkeys(every.weights, 1.0)
+        return WeightedQuery(ones, every.surface, tuple(parts), self.fields)
 
     def focused(self) -> WeightedQuery:
         """Only the most weighted text (the latest customer message): what decides among one entity's articles."""
@@ -123,14 +132,14 @@ def turns_from_transcript(text: str) -> list[tuple[str, str]]:
 
 
 def _fts_candidates(
-    db: Database, workspace: str | None, query: WeightedQuery, limit: int, entity: str = ""
+    db: Database, workspace: str | None, query: WeightedQuery, limit: int, entity: str = "", title_weight: float = 3.0
 ) -> list[Hit]:
     if query.is_empty():
         return []
     match = fts_any_query([query.surface[t] for t in query.weights])
     ws_clause = ("AND a.workspace = :ws " if workspace else "") + ("AND a.entity = :entity" if entity else "")
     sql = (
-        "SELECT a.id, a.title, a.body, a.version, bm25(articles_fts, 3.0, 1.0) AS score "
+        f"SELECT a.id, a.title, a.body, a.version, bm25(articles_fts, {title_weight}, 1.0) AS score "
         "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
         f"WHERE articles_fts MATCH :q {ws_clause} ORDER BY score LIMIT :limit"
     )
@@ -164,6 +173,7 @@ class TermCounts:
         self._version: tuple[int, str] | None = None
         self._df: dict[str, int] = {}
         self._entities: dict[str | None, EntityIndex] = {}
+        self._average = 0.0
         self.articles = 0
 
     def refresh(self, db: Database) -> None:
@@ -172,6 +182,22 @@ class TermCounts:
         version = (int(row[0]), str(row[1]))
         if version != self._version:
             self._version, self._df, self._entities, self.articles = version, {}, {}, max(1, version[0])
+            self._average = 0.0
+
+    def average_length(self, db: Database) -> float:
+        """The mean article length in content words (bm25's length normalisation)."""
+        if not self._average:
+            lengths = [_term_counts(f"{r[0]}\n{r[1]}")[1] for r in db.execute("SELECT title, body FROM articles")]
+            self._average = max(1.0, sum(lengths) / len(lengths)) if lengths else 1.0
+        return self._average
+
+    def bm25_idf(self, db: Database, surface: dict[str, str]) -> dict[str, float]:
+        """bm25's inverse document frequency of each word (keyed by stem; `surface` gives the word as written)."""
+        n = self.articles
+        return {
+            t: math.log(1 + (n - self.frequency(db, w) + 0.5) / (self.frequency(db, w) + 0.5))
+            for t, w in surface.items()
+        }
 
     def entities(self, db: Database, workspace: str | None) -> EntityIndex:
         if workspace not in self._entities:
@@ -212,48 +238,234 @@ def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
 
 @dataclass(frozen=True)
 class Dense:
-    """The dense half of hybrid search: a local encoder and the workspace's article vectors."""
+    """The meaning half of search: a local encoder (or a provider's embedding model) and the article vectors."""
 
     encoder: TextEncoder
     index: DenseIndex
 
 
-LEXICAL_BONUS = 0.05  # keyword rank breaks near-ties in meaning (DSTC11 FAQ dev: recall@5 same, recall@1 -0.01)
+K1, B = 1.2, 0.75  # bm25's usual saturation and length normalisation
+POOL = 40  # candidates taken from each source (keywords, plain keywords, each meaning vector)
+ENTITY_POOL = 200  # a named entity's articles all compete, up to this many
+PLAIN_TERMS = 200  # "every word once": up to this many distinct words of the conversation
+CAVEAT_SHARE = 1 / 3
+NOTHING_ASKED = 0.25
+
+# An article for special cases ("only when support asks you to") must not win on word overlap.
+_CAVEAT = re.compile(
+    r"\b(?:only (?:when|if) (?:support|an agent|our (?:support )?team|we|you are asked|asked|instructed|told)"
+    r"|(?:do not|don't|never) (?:use|do|try) (?:this|it) unless"
+    r"|as a last resort|unless (?:support|an agent|our (?:support )?team) (?:asks|tells))",
+    re.IGNORECASE,
+)
 
 
-def _fuse(lexical: list[str], similarity: dict[str, float], entity_ids: set[str]) -> list[str]:
-    """Meaning first, keywords as tie-breaker: the named entity's articles in front, then by similarity of
-    meaning plus a small bonus for a high keyword rank. Measured on DSTC11 FAQ (dev): recall@5 0.93 this way,
-    0.87 with reciprocal-rank fusion, where keyword noise from earlier turns outranks the answer."""
-    lexical_rank = {a: i for i, a in enumerate(lexical)}
-
-    def score(article_id: str) -> tuple[bool, float]:
-        bonus = LEXICAL_BONUS / (1 + lexical_rank[article_id]) if article_id in lexical_rank else 0.0
-        return article_id in entity_ids, similarity.get(article_id, -1.0) + bonus
-
-    return sorted(dict.fromkeys([*similarity, *lexical]), key=score, reverse=True)
+def has_caveat(body: str) -> bool:
+    """The article says it is for special cases only: what support asks for, or a last resort."""
+    return _CAVEAT.search(body) is not None
 
 
-def _query_vector(encoder: TextEncoder, query: WeightedQuery) -> npt.NDArray[np.float32]:
-    """The latest customer message's meaning (with the subject's, when the ticket has one, at a quarter of the
-    weight: "any news??" alone says nothing). Earlier turns stay out: mixing them in lowered recall@1 on DSTC11
-    FAQ dev (0.886 against 0.898), since the entity boost already carries the conversation's context."""
+@functools.lru_cache(maxsize=16384)
+def _term_counts(text: str) -> tuple[dict[str, int], int]:
+    """Stemmed content words with their counts, and the text's length in content words."""
+    counts: dict[str, int] = {}
+    for term in key_terms(text):
+        s = stem(term)
+        counts[s] = counts.get(s, 0) + 1
+    return counts, sum(counts.values())
+
+
+@functools.lru_cache(maxsize=4096)
+def passages(body: str) -> tuple[str, ...]:
+    """The article's paragraphs, sections and list items: what a long article is found by."""
+    blocks = [b.strip() for b in re.split(r"\n\s*\n|\n(?=#)|\n(?=[*-] )|\n(?=\d+\. )", body) if b.strip()]
+    return tuple(blocks) or (body,)
+
+
+def _bm25(weights: dict[str, float], idf: dict[str, float], text: str, average: float) -> float:
+    counts, length = _term_counts(text)
+    norm = K1 * (1 - B + B * length / max(average, 1.0))
+    return sum(
+        w * idf.get(t, 0.0) * counts[t] * (K1 + 1) / (counts[t] + norm) for t, w in weights.items() if t in counts
+    )
+
+
+def _scaled(values: list[float]) -> npt.NDArray[np.float64]:
+    """Scaled so the best candidate has 1: comparable across knowledge bases and queries."""
+    array = np.array(values, dtype=np.float64)
+    top = float(array.max()) if len(array) else 0.0
+    return array / top if top > 0 else array
+
+
+def latest_text(query: WeightedQuery) -> str:
+    """The most weighted text (the latest customer message)."""
+    parts = [(t, w) for t, w in query.parts if t.strip()]
+    top = max((w for _t, w in parts), default=0.0)
+    return next((t for t, w in reversed(parts) if w == top), "")
+
+
+def conversation_text(query: WeightedQuery) -> str:
+    """The whole conversation for meaning: the latest customer message first, then the rest newest first (the
+    encoder reads a few hundred words; what it cuts should be the oldest)."""
+    parts = [(t, w) for t, w in query.parts if t.strip()]
+    if not parts:
+        return ""
+    latest = max(w for _t, w in parts)
+    return "\n".join([t for t, w in parts if w == latest] + [t for t, w in reversed(parts) if w != latest])
+
+
+def _query_vectors(
+    encoder: TextEncoder, query: WeightedQuery
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
+    """The latest customer message's meaning (with the subject's at a quarter of the weight: "any news??" alone
+    says nothing), and the whole conversation's (in OR-ShARC-like threads the latest message is "Yes" or "No").
+    One encoder call."""
     latest = max((w for _t, w in query.parts), default=0.0)
     texts = [(t, w) for t, w in query.parts if t.strip() and w in (latest, SUBJECT_WEIGHT)] or [("", 1.0)]
     texts = sorted(texts, key=lambda p: p[1], reverse=True)[:2]
-    vectors = encoder.encode([t for t, _w in texts])
+    whole = conversation_text(query)
+    extra = [whole] if whole and whole not in [t for t, _w in texts] else []
+    vectors = encoder.encode([t for t, _w in texts] + extra)
     weights = np.array([w * w for _t, w in texts], dtype=np.float32)[:, None]
-    mean = (vectors * weights).sum(axis=0)
+    mean = (vectors[: len(texts)] * weights).sum(axis=0)
     unit: npt.NDArray[np.float32] = (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype(np.float32)
-    return unit
+    if extra:
+        return unit, vectors[-1]
+    known = [t for t, _w in texts]
+    return unit, (vectors[known.index(whole)] if whole in known else unit)
 
 
 def _hits_by_id(db: Database, ids: list[str]) -> dict[str, Hit]:
     if not ids:
         return {}
-    marks = ",".join("?" * len(ids))
-    rows = db.execute(f"SELECT id, title, body, version FROM articles WHERE id IN ({marks})", ids).fetchall()
-    return {r[0]: Hit(r[0], r[1], r[2], r[3], 0.0) for r in rows}
+    found: dict[str, Hit] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        rows = db.execute(f"SELECT id, title, body, version FROM articles WHERE id IN ({marks})", chunk).fetchall()
+        found.update({r[0]: Hit(r[0], r[1], r[2], r[3], 0.0) for r in rows})
+    return found
+
+
+@dataclass(frozen=True)
+class Candidates:
+    """The articles that may answer a ticket, with the features the ranking reads (one value per article)."""
+
+    hits: list[Hit]
+    features: dict[str, npt.NDArray[np.float64]]
+    dense: bool  # meaning similarity was measured (otherwise keywords alone)
+
+
+def candidates(
+    db: Database,
+    query: WeightedQuery,
+    *,
+    workspace: str | None = None,
+    dense: Dense | None = None,
+    counts: TermCounts | None = None,
+    exclude: set[str] | None = None,
+) -> Candidates:
+    """Candidates from every source (keywords of the weighted thread, every word once, the named entity's
+    articles, the nearest in meaning to the latest message and to the whole conversation) and their features."""
+    none = Candidates([], {}, False)
+    if query.is_empty():
+        return none
+    counts = counts or TermCounts()
+    counts.refresh(db)
+    entities = counts.entities(db, workspace)
+    evidence = query.entity_evidence()
+    entity = entities.detect(evidence) if evidence else ""
+    # Keyword candidates: the heaviest words that are in at most a tenth of the articles (words nearly every
+    # article has add FTS5 work and little signal; they still count in the scores below).
+    common = max(COMMON_SHARE * counts.articles, 20)  # a small knowledge base keeps every word
+    selective = query.heaviest(SELECTIVE_TERMS, lambda word: counts.frequency(db, word) <= common)
+    pool = [h.article_id for h in _fts_candidates(db, workspace, selective, CANDIDATES)]
+    plain = query.plain(PLAIN_TERMS)
+    pool += [h.article_id for h in _fts_candidates(db, workspace, plain, POOL, title_weight=1.0)]
+    if entity:
+        pool += [
+            h.article_id for h in _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity)
+        ]
+        where = "workspace = ? AND entity = ?" if workspace else "entity = ?"
+        rows = db.execute(
+            f"SELECT id FROM articles WHERE {where} LIMIT {ENTITY_POOL}", [*([workspace] if workspace else []), entity]
+        )
+        pool += [str(r[0]) for r in rows]
+    sim_latest = sim_whole = None
+    focused = "\n".join(t for t, _w in query.focused().parts)
+    if dense is not None and dense.index.ids and detect_language(focused) == "en":  # the model is English-only
+        try:
+            latest_vector, whole_vector = _query_vectors(dense.encoder, query)
+        except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
+            log.warning("meaning search skipped: %s", exc.message)
+        else:
+            sim_latest = dense.index.similarities(latest_vector)
+            sim_whole = dense.index.similarities(whole_vector)
+            ids = dense.index.ids
+            for sims in (sim_latest, sim_whole):
+                pool += [ids[int(i)] for i in np.argsort(-sims)[:POOL]]
+    skip = exclude or set()
+    order = [a for a in dict.fromkeys(pool) if a not in skip]
+    by_id = _hits_by_id(db, order)
+    hits = [by_id[a] for a in order if a in by_id]
+    if not hits:
+        return none
+    position = {a: i for i, a in enumerate(dense.index.ids)} if sim_latest is not None and dense else {}
+
+    def similarity(sims: npt.NDArray[np.float32] | None) -> npt.NDArray[np.float64]:
+        if sims is None:
+            return np.zeros(len(hits))
+        return np.array([float(sims[position[h.article_id]]) if h.article_id in position else 0.0 for h in hits])
+
+    words = {**query.surface, **plain.surface}
+    idf = counts.bm25_idf(db, words)
+    coverage_idf = counts.idf(db, query)
+    average = counts.average_length(db)
+    latest = query.focused()
+    weighted_bm25: list[float] = []
+    latest_bm25: list[float] = []
+    plain_bm25: list[float] = []
+    passage_w: list[float] = []
+    passage_l: list[float] = []
+    title_w: list[float] = []
+    coverage: list[float] = []
+    for h in hits:
+        whole = f"{h.title}\n{h.body}"
+        # An article for special cases ("only when support asks you to") must not win on word overlap: it keeps
+        # a third of it, and still comes up when the ticket means it (its meaning similarity is untouched).
+        share = CAVEAT_SHARE if has_caveat(h.body) else 1.0
+        weighted_bm25.append(share * _bm25(query.weights, idf, whole, average))
+        latest_bm25.append(share * _bm25(latest.weights, idf, whole, average))
+        plain_bm25.append(share * _bm25(plain.weights, idf, whole, average))
+        sections = passages(h.body)
+        passage_w.append(share * max(_bm25(query.weights, idf, f"{h.title}\n{p}", average) for p in sections))
+        passage_l.append(share * max(_bm25(latest.weights, idf, f"{h.title}\n{p}", average) for p in sections))
+        title_w.append(share * _bm25(query.weights, idf, h.title, average))
+        coverage.append(share * _coverage(query, whole, coverage_idf)[0])
+    entity_ids = {h.article_id for h in hits if entity and _entity_of(db, h.article_id) == entity}
+    in_entity = np.array([1.0 if h.article_id in entity_ids else 0.0 for h in hits]) * entities.share**2
+    features = {
+        "sim_latest": similarity(sim_latest),
+        "sim_conversation": similarity(sim_whole),
+        "bm25_weighted": _scaled(weighted_bm25),
+        "bm25_latest": _scaled(latest_bm25),
+        "bm25_plain": _scaled(plain_bm25),
+        "passage_weighted": _scaled(passage_w),
+        "passage_latest": _scaled(passage_l),
+        "title_weighted": _scaled(title_w),
+        "entity": in_entity,
+        "coverage": np.array(coverage),
+    }
+    features["entity_x_sim_latest"] = in_entity * features["sim_latest"]
+    features["entity_x_bm25_latest"] = in_entity * features["bm25_latest"]
+    features["entity_x_bm25_weighted"] = in_entity * features["bm25_weighted"]
+    features["entity_x_bm25_plain"] = in_entity * features["bm25_plain"]
+    return Candidates(hits, features, sim_latest is not None)
+
+
+def _entity_of(db: Database, article_id: str) -> str:
+    row = db.execute("SELECT entity FROM articles WHERE id = ?", [article_id]).fetchone()
+    return str(row[0]) if row else ""
 
 
 def search(
@@ -266,71 +478,23 @@ def search(
     dense: Dense | None = None,
     counts: TermCounts | None = None,
 ) -> list[Suggestion]:
-    """Ranked suggestions with the best passage and a confidence: keyword (FTS5 bm25) and, when a local
-    encoder is available, dense similarity of the latest customer message, fused. Pass the same `counts`
-    across searches to remember word statistics."""
-    if query.is_empty():
+    """Ranked suggestions with the best passage and a calibrated confidence (the chance the article answers the
+    ticket). Pass the same `counts` across searches to remember word statistics."""
+    found = candidates(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude)
+    if not found.hits:
         return []
-    counts = counts or TermCounts()
-    counts.refresh(db)
-    evidence = query.entity_evidence()
-    entity = counts.entities(db, workspace).detect(evidence) if evidence else ""
-    idf = counts.idf(db, query)
-    # Candidates from the whole knowledge base: the heaviest words that are in at most a tenth of the articles.
-    # Words nearly every article has add FTS5 work and little signal; they still count for coverage below.
-    # (DSTC11 FAQ dev, keyword only: p95 19-20 ms this way, 22-31 ms with every word.)
-    common = max(COMMON_SHARE * counts.articles, 20)  # a small knowledge base keeps every word
-    selective = query.heaviest(SELECTIVE_TERMS, lambda word: counts.frequency(db, word) <= common)
-    hits = _fts_candidates(db, workspace, selective, CANDIDATES)
-    if entity:
-        # Articles about the product/place the ticket names come first, ranked on the rest of the wording.
-        # Among them, the latest customer message decides first; the whole thread fills in after it.
-        about = _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity=entity)
-        about += _fts_candidates(
-            db, workspace, query.without(entity).heaviest(SELECTIVE_TERMS), CANDIDATES, entity=entity
-        )
-        unique: dict[str, Hit] = {}
-        for h in [*about, *hits]:
-            unique.setdefault(h.article_id, h)
-        hits = list(unique.values())
-    similarity: dict[str, float] = {}
-    focused = "\n".join(t for t, _w in query.focused().parts)
-    query_vector = None
-    if dense is not None and dense.index.ids and detect_language(focused) == "en":  # the model is English-only
-        try:
-            query_vector = _query_vector(dense.encoder, query)
-        except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
-            log.warning("meaning search skipped: %s", exc.message)
-    if dense is not None and query_vector is not None:
-        sims = dense.index.similarities(query_vector)
-        order = [int(i) for i in np.argsort(-sims)[: CANDIDATES * 2]]
-        ids, entities = dense.index.ids, dense.index.entities
-        entity_ids = {ids[i] for i in range(len(ids)) if entity and entities[i] == entity}
-        similarity = {ids[i]: float(sims[i]) for i in order}
-        similarity.update({ids[i]: float(sims[i]) for i in range(len(ids)) if ids[i] in entity_ids})
-        by_id = {h.article_id: h for h in hits}
-        fused = _fuse([h.article_id for h in hits], similarity, entity_ids)
-        by_id.update(_hits_by_id(db, [a for a in fused[: limit * 2] if a not in by_id]))
-        hits = [by_id[a] for a in fused if a in by_id]
-    hits = [h for h in hits if h.article_id not in (exclude or set())]
-    if not hits:
-        return []
-    top_bm25 = max(h.bm25 for h in hits) or 1.0
-    # Confidence answers a different question from rank: how much of the ticket's rare, weighted wording
-    # the article covers, or how close in meaning it is. Shown non-increasing down the list.
-    ranked: list[tuple[float, Hit]] = []
-    ceiling = 1.0
-    for h in hits[:limit]:
-        coverage, _ = _coverage(query, f"{h.title}\n{h.body}", idf)
-        title_cov, _ = _coverage(query, h.title, idf)
-        lexical = min(1.0, 1.6 * coverage * (0.6 + 0.25 * h.bm25 / top_bm25 + 0.15 * title_cov))
-        meaning = min(1.0, max(0.0, (similarity.get(h.article_id, 0.0) - 0.35) / 0.45))
-        ceiling = min(ceiling, max(lexical, meaning))
-        ranked.append((round(ceiling, 3), h))
+    model = load_ranking().model(found.dense)
+    scores = model.scores(found.features)
+    confidences = model.confidences(scores, found.features)
+    if asks_nothing(latest_text(query)):
+        confidences = confidences * NOTHING_ASKED  # a thank-you is answered by no article (still listed, weak)
     out: list[Suggestion] = []
-    for confidence, h in ranked:
-        passage, found = best_passage(query, h.body)
-        out.append(Suggestion(h.article_id, h.title, passage, tuple(found), confidence, h.version))
+    ceiling = 1.0
+    for i in ranked(scores, found.features)[:limit]:
+        h = found.hits[int(i)]
+        ceiling = min(ceiling, float(confidences[int(i)]))  # shown non-increasing down the list
+        passage, words_found = best_passage(query, h.body)
+        out.append(Suggestion(h.article_id, h.title, passage, tuple(words_found), round(ceiling, 3), h.version))
     return out
 
 

@@ -100,8 +100,10 @@ async def test_tasks_run_on_the_routed_models_with_cost_and_reason(routed: Servi
     assert result.provenance["draft"].engine == "litellm" and result.provenance["draft"].prompt_version == "draft-llm-3"
     assert all(r["_auth"] == "Bearer sk-local" for r in llm.requests)
     report = await usage(routed)
-    tasks = {"summary", "signals", "triage", "rerank", "draft", "tags"}
-    assert report["calls"] == 6 and {t["task"] for t in report["per_task"]} == tasks
+    # The best article is a clear match (calibrated confidence >= 0.8): no model is asked to re-order.
+    assert result.routing["suggestions"]["reason"] == "built-in: the best article is a clear match"
+    tasks = {"summary", "signals", "triage", "draft", "tags"}
+    assert report["calls"] == 5 and {t["task"] for t in report["per_task"]} == tasks
     assert report["per_ticket"][0]["ticket"] == 3
 
 
@@ -136,8 +138,8 @@ async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed:
     ticket_id = await _ticket(routed, 3)
     await assist_ticket(routed, ticket_id)
     again = await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 6 and all(
-        again.routing[t]["cache_hit"] for t in ("summary", "signals", "triage", "suggestions", "draft", "tags")
+    assert len(llm.requests) == 5 and all(
+        again.routing[t]["cache_hit"] for t in ("summary", "signals", "triage", "draft", "tags")
     )
     await routed.store.run(
         ticket_store.add_message,
@@ -149,7 +151,7 @@ async def test_reopening_uses_the_cache_and_a_new_message_invalidates_it(routed:
         "Any news?",
     )
     await assist_ticket(routed, ticket_id)
-    assert len(llm.requests) == 12
+    assert len(llm.requests) == 10
 
 
 async def test_invalid_json_is_repaired_once_then_falls_back_to_built_in(routed: Services, llm: LLMServer) -> None:
@@ -218,16 +220,18 @@ def test_cli_model_override_reports_routing_and_usage(llm: LLMServer, tmp_path: 
     assert {"tokens_in", "tokens_out", "cost_usd", "latency_ms", "reason"} <= set(outputs["draft"]["routing"])
     assert llm.requests[0]["_auth"] == "Bearer sk-cli" and "LiteLLM" not in out.stderr
     report = json.loads(cli("usage", "--json").stdout)
-    assert report["calls"] == 6 and report["per_model"][0]["model"] == "cli/tiny"
+    assert report["calls"] == 5 and report["per_model"][0]["model"] == "cli/tiny"
 
 
 async def test_an_unclear_best_article_is_reranked_and_the_draft_cites_the_new_order(
     routed: Services, llm: LLMServer
 ) -> None:
-    ticket_id = await _ticket(routed, 31)
+    # #8 asks to change a delivery address; the built-in ranks "Change your account email" first, unsure.
+    ticket_id = await _ticket(routed, 8)
+    await routed.store.run(routed.settings.set, routed.store.db, "suggest.min_confidence", "0.4")
     builtin = await assist_builtin(routed, ticket_id)
     assert len(builtin.suggestions) >= 2 and builtin.suggestions[0].confidence < 0.8  # the router's condition
-    assert builtin.suggestions[1].confidence >= 0.25  # strong enough to be cited
+    assert builtin.suggestions[1].confidence >= 0.4  # strong enough to be cited (this team's setting)
     result = await assist_ticket(routed, ticket_id)
     first, second = builtin.suggestions[0].article_id, builtin.suggestions[1].article_id
     assert [s.article_id for s in result.suggestions[:2]] == [second, first]
