@@ -13,7 +13,9 @@ import pytest
 from copilot.cli import main
 from tests.conftest import REPO
 
-BANKING77_DENSE_FLOOR = 0.925  # measured 0.933 with the linear classifier (2026-11-23)
+# Measured 0.933 with the linear classifier (2026-11-23); 0.929 once an "unsure" answer counts as wrong, 0.927
+# with the open-set rule (2026-11-28: two more right answers of the 1,001 are "unsure").
+BANKING77_DENSE_FLOOR = 0.92
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -123,10 +125,11 @@ def test_eval_retrieval_floor(eval_dir: Path, flags: list[str], floors: dict[str
 @pytest.mark.parametrize(
     ("examples", "test", "keyword_only", "metric", "floor"),
     [
-        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", True, "accuracy", 0.76),
-        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", True, "accuracy", 0.90),
-        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", True, "accuracy", 0.79),
-        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", True, "accuracy", 0.89),
+        # By words: the best intent, however unsure (its confidence is not calibrated: "unsure" is frequent).
+        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", True, "top_accuracy", 0.76),
+        ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", True, "top_accuracy", 0.90),
+        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", True, "top_accuracy", 0.79),
+        ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", True, "top_accuracy", 0.89),
         # With the local encoder: the linear classifier (measured macro-F1 0.972 / 0.995 / 0.967). Same file as
         # examples and test: 5-fold, each item scored by a model that never saw it.
         ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", False, "accuracy", BANKING77_DENSE_FLOOR),
@@ -150,6 +153,37 @@ def test_eval_triage_floor(
     assert report[metric] >= floor, (metric, report[metric])
     if not keyword_only:
         assert report["calibration_error"] < 0.05, report  # "confidence 0.9" is right about 9 times in 10
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("name", "floors"),
+    [
+        # HINT3 (real chatbot users, small training sets, many out-of-scope `__none__` rows) and BANKING77 with 10
+        # examples per intent. Measured 2026-11-28 with the open-set rule (README): accuracy 0.737 / 0.758 / 0.692,
+        # out-of-scope recall 0.714 / 0.767 / 0.743 (before it: 0.641 / 0.557 / 0.610 and 0.386 / 0.321 / 0.603);
+        # BANKING77 10-shot 0.841. Floors just under.
+        ("hint3-sofmattress", {"accuracy": 0.72, "out_of_scope_recall": 0.69, "in_scope_accuracy": 0.72}),
+        ("hint3-curekart", {"accuracy": 0.74, "out_of_scope_recall": 0.74, "in_scope_accuracy": 0.72}),
+        ("hint3-powerplay11", {"accuracy": 0.67, "out_of_scope_recall": 0.72, "in_scope_accuracy": 0.56}),
+        ("banking77-10shot", {"accuracy": 0.83}),
+    ],
+)
+def test_eval_triage_few_examples_and_out_of_scope_floor(eval_dir: Path, name: str, floors: dict[str, float]) -> None:
+    if name.startswith("hint3"):
+        examples, test = f"triage-{name}-examples.jsonl", f"triage-{name}-dev.jsonl"
+    else:
+        examples, test = "triage-banking77-examples-10shot.jsonl", "triage-banking77-dev.jsonl"
+    code, out, _ = run(
+        "eval", "triage", "--examples", str(eval_dir / examples), "--test", str(eval_dir / test), "--json"
+    )
+    report = json.loads(out)
+    print(name, report)
+    assert code == 0
+    if "TF-IDF" in report["model"]:
+        pytest.skip("the local embedding model is not installed")
+    for metric, floor in floors.items():
+        assert report[metric] >= floor, (metric, report[metric])
 
 
 @pytest.mark.slow

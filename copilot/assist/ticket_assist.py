@@ -102,7 +102,11 @@ def _triage_key(db: Database, workspace: str, encoder: TextEncoder | None) -> st
     imported = db.execute(
         "SELECT count(*), max(imported_at) FROM triage_examples WHERE workspace = ?", [workspace]
     ).fetchone()
-    return f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{encoder.name if encoder else 'words'}"
+    kb = db.execute("SELECT count(*), max(updated_at) FROM articles WHERE workspace = ?", [workspace]).fetchone()
+    return (
+        f"triage:{workspace}:{row[0]}:{row[1]}:{imported[0]}:{imported[1]}:{kb[0]}:{kb[1]}:"
+        f"{encoder.name if encoder else 'words'}"
+    )
 
 
 def stale_triage(db: Database, workspace: str, encoder: TextEncoder | None, cache: EngineCaches) -> TriageInputs | None:
@@ -124,6 +128,13 @@ def triage_inputs(db: Database, workspace: str, encoder: TextEncoder | None, key
         (f"import:{r[0]}", str(r[1]), str(r[2]))
         for r in db.execute("SELECT key, text, label FROM triage_examples WHERE workspace = ?", [workspace])
     ]
+    # Day one: each intent's name and the articles that name it count as examples too (outnumbered as the
+    # labelled history grows).
+    articles = [
+        (str(r[0]), str(r[1]), str(r[2]), tuple(str(t) for t in json.loads(r[3] or "[]")))
+        for r in db.execute("SELECT id, title, body, tags FROM articles WHERE workspace = ? ORDER BY id", [workspace])
+    ]
+    examples += triage.day_one_examples([label for _k, _t, label in examples], articles)
     known = stored_text_vectors(db, encoder.name, [t for _k, t, _l in examples]) if encoder and examples else {}
     return TriageInputs(key, examples, known)
 

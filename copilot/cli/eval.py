@@ -42,6 +42,18 @@ def add_parsers(sub: Any) -> None:
         "by meaning, or nearest examples by words",
     )
     t.add_argument("--compare", choices=("auto", "linear", "neighbours", "words"), help="a second method, side by side")
+    t.add_argument(
+        "--part",
+        choices=("all", "fit", "held-out"),
+        default="all",
+        help="score every test row, or one half of them chosen by a hash of the id (choose constants on `fit`, "
+        "report `held-out`)",
+    )
+    t.add_argument(
+        "--intent-names",
+        action="store_true",
+        help="each intent's name counts as one more example, as in the app on day one",
+    )
     t.add_argument("--json", action="store_true")
     a = ev.add_parser("assist", help="the whole assist on tickets with gold answers, end to end")
     a.add_argument("--tickets", type=Path, required=True, help="tickets in the demo's shape (JSON Lines)")
@@ -94,7 +106,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         first = "words" if args.keyword_only else args.method
         for method in dict.fromkeys([first, *([args.compare] if args.compare else [])]):
             reports[method] = evaluate_triage(
-                args.examples, args.test, dense=method != "words", method=method
+                args.examples,
+                args.test,
+                dense=method != "words",
+                method=method,
+                part=args.part,
+                intent_names=args.intent_names,
             ).as_dict()
     if len(reports) == 1:
         emit(next(iter(reports.values())), args.json, out)

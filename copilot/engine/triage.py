@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -14,8 +15,21 @@ import numpy.typing as npt
 
 from copilot.engine.text import STOPWORDS, stem, words
 
-PROMPT_VERSION = "triage-3"  # linear classifier on sentence vectors, nearest examples as evidence
+ARTICLE_LEAD = 300  # characters of an article's body that describe it, after its title
+
+PROMPT_VERSION = "triage-4"  # linear classifier on sentence vectors, damped by how close the nearest example is
 DENSE_K = 15
+# The open-set rule: a message no labelled example resembles is "none of these", however sure the classifier is
+# of its best intent (a classifier only ever chooses among the intents it knows). The confidence is multiplied by
+# `closeness`: 0 when the nearest example's cosine similarity is at most NEAR_LOW, 1 from NEAR_HIGH up, linear in
+# between. Chosen once for the sentence encoder's scale on the "fit" halves of every triage set side by side
+# (HINT3, BANKING77, DSTC11; `eval triage --part fit`), the same for every workspace.
+NEAR_LOW, NEAR_HIGH = 0.35, 0.6
+
+
+def closeness(similarity: float) -> float:
+    """How much a nearest-example similarity leaves of the confidence (see NEAR_LOW, NEAR_HIGH)."""
+    return min(1.0, max(0.0, (similarity - NEAR_LOW) / (NEAR_HIGH - NEAR_LOW)))
 
 
 def features(text: str) -> Counter[str]:
@@ -99,10 +113,12 @@ class NearestExamples:
     ) -> Prediction | None:
         if not self._labels:
             return None
-        if self._vectors is not None and vector is not None:
-            ranked, power, closeness = self._dense_neighbours(vector, exclude_key), 5, 0.6
+        dense = self._vectors is not None and vector is not None
+        if dense:
+            assert vector is not None
+            ranked, power = self._dense_neighbours(vector, exclude_key), 5
         else:
-            ranked, power, closeness = self._word_neighbours(text, exclude_key), 2, 0.35
+            ranked, power = self._word_neighbours(text, exclude_key), 2
         if not ranked:
             return None
         votes: dict[str, float] = defaultdict(float)
@@ -110,12 +126,12 @@ class NearestExamples:
             votes[self._labels[i]] += max(s, 0.0) ** power
         total = sum(votes.values()) or 1.0
         ordered = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
-        ranking = tuple((label, round(v / total, 3)) for label, v in ordered)
-        label, share = ranking[0]
-        # Confidence: the vote share, damped when even the nearest example is not very similar.
-        confidence = round(share * min(1.0, ranked[0][1] / closeness), 3)
+        # Confidence: the vote share, damped when even the nearest example is not very similar (by words: full
+        # from a TF-IDF cosine of 0.35; by meaning: the open-set rule).
+        damp = closeness(ranked[0][1]) if dense else min(1.0, ranked[0][1] / 0.35)
+        ranking = tuple((label, round(v / total * damp, 3)) for label, v in ordered)
         neighbours = tuple((self._keys[i], self._labels[i], round(s, 3)) for i, s in ranked[:5])
-        return Prediction(label, confidence, ranking, neighbours)
+        return Prediction(ranking[0][0], ranking[0][1], ranking, neighbours)
 
 
 Matrix = npt.NDArray[np.float32]
@@ -169,14 +185,20 @@ class LinearIntents:
             w -= self.learning_rate * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + 1e-8)
         self._weights = w
 
-    def fit(self, vectors: Matrix, labels: list[str], seed: int = 7) -> LinearIntents:
+    def fit(self, vectors: Matrix, labels: list[str], seed: int = 7, always: list[bool] | None = None) -> LinearIntents:
+        """always: the rows never held out to fit the temperature (day-one examples such as an intent's name,
+        which say what an intent is but not how sure to be of a customer's message)."""
         self.labels = sorted(set(labels))
         index = {label: i for i, label in enumerate(self.labels)}
         targets = np.array([index[label] for label in labels], dtype=np.int64)
+        fixed = always or [False] * len(labels)
         if len(labels) >= 50:
             # Temperature from a held-out fifth: the probability that minimises its negative log-likelihood.
-            order = np.random.default_rng(seed).permutation(len(labels))
-            held, kept = order[: len(order) // 5], order[len(order) // 5 :]
+            order = [int(i) for i in np.random.default_rng(seed).permutation(len(labels))]
+            judged = [i for i in order if not fixed[i]]
+            held_out = set(judged[: len(judged) // 5])
+            held = np.array(judged[: len(judged) // 5], dtype=np.int64)
+            kept = np.array([i for i in order if i not in held_out], dtype=np.int64)
             self._train(vectors[kept], targets[kept])
             scores = self._design(vectors[held]) @ self._weights
             self.temperature = min(
@@ -229,7 +251,8 @@ class IntentModel:
         if fold not in self._folds:
             keys, labels, vectors = self._history
             keep = [i for i in range(len(keys)) if i % FOLDS != fold]
-            self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep])
+            always = [is_day_one(keys[i]) for i in keep]
+            self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep], always=always)
         return self._folds[fold]
 
     def predict(
@@ -239,9 +262,12 @@ class IntentModel:
         linear = self._linear_without(exclude_key) if self.linear is not None else None
         if linear is None or vector is None or near is None:
             return near
+        # The classifier's calibrated probabilities, times the open-set rule's closeness of the nearest example
+        # (the whole ranking, so the alternatives shown never look surer than the answer "none of these").
+        damp = closeness(near.neighbours[0][2]) if near.neighbours else 0.0
         probs = linear.probabilities(vector[None, :])[0]
         order = np.argsort(-probs)[:RANKING_SIZE]
-        ranking = tuple((linear.labels[i], round(float(probs[i]), 3)) for i in order)
+        ranking = tuple((linear.labels[i], round(float(probs[i]) * damp, 3)) for i in order)
         return Prediction(ranking[0][0], ranking[0][1], ranking, near.neighbours)
 
 
@@ -254,5 +280,49 @@ def fit_intents(
     labels = [label for _k, _t, label in examples]
     if not linear or vectors is None or len(examples) < MIN_LINEAR_EXAMPLES or len(set(labels)) < 2:
         return IntentModel(nearest)
-    history = ([key for key, _t, _l in examples], labels, vectors)
-    return IntentModel(nearest, LinearIntents().fit(vectors, labels), history)
+    keys = [key for key, _t, _l in examples]
+    classifier = LinearIntents().fit(vectors, labels, always=[is_day_one(key) for key in keys])
+    return IntentModel(nearest, classifier, (keys, labels, vectors))
+
+
+def intent_phrase(label: str) -> str:
+    """An intent's name as words: "CHECK_PINCODE" -> "check pincode", "AskAboutCashDeposits" -> "ask about cash
+    deposits" (a team names its intents for what the customer wants: day-one evidence)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", label)
+    return " ".join(w.lower() for w in re.split(r"[\W_]+", spaced) if w)
+
+
+DAY_ONE_KEYS = ("intent:", "article:")  # the keys of `day_one_examples`
+
+
+def is_day_one(key: str) -> bool:
+    return key.startswith(DAY_ONE_KEYS)
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}
+
+
+def day_one_examples(
+    labels: Iterable[str], articles: Iterable[tuple[str, str, str, tuple[str, ...]]] = ()
+) -> list[tuple[str, str, str]]:
+    """What a team already has before much history is labelled, as more examples (key, text, label): each
+    intent's name as words, and the articles that name an intent, as their title and first lines. An article
+    names an intent when all the intent's words are among its tags and title words ("app_bug": tagged app and
+    bug; "order_change": titled "Change or cancel an order"); one that names several is evidence for the most
+    specific of them, the one that the fewest articles name (a refund article tagged billing too is about
+    refunds). articles: (id, title, body, tags)."""
+    kept = [label for label in dict.fromkeys(labels) if intent_phrase(label)]
+    out = [(f"intent:{label}", intent_phrase(label), label) for label in kept]
+    need = {label: _stems(intent_phrase(label)) for label in kept}
+    named: list[tuple[str, str, list[str]]] = []
+    for article_id, title, body, tags in articles:
+        have = _stems(title) | {stem(w) for tag in tags for w in words(intent_phrase(tag))}
+        text = f"{title}\n{' '.join(body.split())[:ARTICLE_LEAD]}"
+        named.append((article_id, text, [label for label in kept if need[label] <= have]))
+    breadth = Counter(label for _a, _t, found in named for label in found)
+    for article_id, text, found in named:
+        if found:
+            fewest = min(breadth[label] for label in found)
+            out += [(f"article:{article_id}:{label}", text, label) for label in found if breadth[label] == fewest]
+    return out

@@ -51,3 +51,72 @@ def test_few_examples_or_no_vectors_leave_it_to_the_nearest_examples() -> None:
 def test_calibration_error_is_zero_for_honest_confidence() -> None:
     assert calibration_error([0.8] * 10, [True] * 8 + [False] * 2) < 1e-9
     assert abs(calibration_error([0.9] * 10, [True] * 5 + [False] * 5) - 0.4) < 1e-9
+
+
+def test_the_open_set_rule_answers_none_of_these_for_a_message_like_no_example() -> None:
+    from copilot.domain import Triage
+    from copilot.engine.triage import NEAR_HIGH, NEAR_LOW, closeness
+
+    assert closeness(NEAR_LOW) == 0.0 and closeness(NEAR_HIGH) == 1.0 and closeness(0.99) == 1.0
+    assert closeness((NEAR_LOW + NEAR_HIGH) / 2) == 0.5
+    vectors, labels = _clusters(20, 3, spread=0.3)
+    examples = [(str(i), f"text {i}", label) for i, label in enumerate(labels)]
+    model = fit_intents(examples, vectors)
+    inside = model.predict("like intent 0", vector=vectors[0])
+    assert inside is not None and inside.label == "intent_0" and inside.confidence >= Triage.UNSURE_BELOW
+    # Nearly orthogonal to every example, tilted towards intent_0: the classifier is sure of intent_0 (it only
+    # ever chooses among the intents it knows), the rule says none of these.
+    orthogonal = np.linalg.svd(vectors, full_matrices=True)[2][-1]
+    towards = vectors[:20].mean(axis=0) - vectors.mean(axis=0)
+    towards -= (towards @ orthogonal) * orthogonal
+    stranger = (np.cos(0.2) * orthogonal + np.sin(0.2) * towards / np.linalg.norm(towards)).astype(np.float32)
+    assert float(np.max(vectors @ stranger)) < NEAR_LOW
+    assert model.linear is not None and float(model.linear.probabilities(stranger[None, :])[0].max()) > 0.9
+    outside = model.predict("about something else", vector=stranger)
+    assert outside is not None and outside.confidence < Triage.UNSURE_BELOW
+    assert all(share <= outside.confidence for _label, share in outside.ranking)  # no alternative looks surer
+    # The same rule with the nearest examples alone (too little history for the classifier).
+    few = fit_intents(examples[:12], vectors[:12])
+    assert few.method == "neighbours"
+    alone = few.predict("about something else", vector=stranger)
+    assert alone is not None and alone.confidence < Triage.UNSURE_BELOW
+
+
+def test_day_one_examples_come_from_intent_names_and_the_articles_that_name_them() -> None:
+    from copilot.engine.triage import day_one_examples, intent_phrase, is_day_one
+
+    assert intent_phrase("CHECK_PINCODE") == "check pincode"
+    assert intent_phrase("AskAboutCashDeposits") == "ask about cash deposits"
+    assert intent_phrase("app_bug") == "app bug"
+    articles = [
+        ("refund-timing", "When will I see my refund?", "We issue the refund within 2 days.", ("refunds", "billing")),
+        ("invoice", "Download an invoice", "Open Orders.", ("billing",)),
+        ("crash", "The app crashes", "Update it.", ("app", "bug")),
+        ("change-order", "Change or cancel an order", "Before it ships.", ("orders",)),
+        ("bulbs", "Bulb colours", "Gen 1 and 2 differ.", ("bulb",)),
+    ]
+    out = day_one_examples(["billing", "refund", "app_bug", "order_change", "billing"], articles)
+    keys = {key: label for key, _text, label in out}
+    assert all(is_day_one(key) for key in keys)
+    assert {k: v for k, v in keys.items() if k.startswith("intent:")} == {
+        "intent:billing": "billing",
+        "intent:refund": "refund",
+        "intent:app_bug": "app_bug",
+        "intent:order_change": "order_change",
+    }
+    # The refund article names billing too, but refund is the more specific intent (fewer articles name it).
+    assert keys["article:refund-timing:refund"] == "refund" and "article:refund-timing:billing" not in keys
+    assert keys["article:invoice:billing"] == "billing" and keys["article:crash:app_bug"] == "app_bug"
+    assert keys["article:change-order:order_change"] == "order_change"
+    assert not any(k.startswith("article:bulbs") for k in keys)  # names no intent
+    text = next(t for k, t, _l in out if k == "article:invoice:billing")
+    assert text.startswith("Download an invoice\nOpen Orders.")
+
+
+def test_day_one_examples_are_never_held_out_to_fit_the_temperature() -> None:
+    vectors, labels = _clusters(20, 3, spread=1.0)
+    plain = LinearIntents().fit(vectors, labels)
+    # Rows marked `always` are trained on but never judged; with none marked, the fit is what it always was.
+    assert LinearIntents().fit(vectors, labels, always=[False] * len(labels)).temperature == plain.temperature
+    marked = LinearIntents().fit(vectors, labels, always=[i % 2 == 0 for i in range(len(labels))])
+    assert marked.temperature > 0 and marked.labels == plain.labels

@@ -111,7 +111,8 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
     ("tickets", "gold", "floors"),
     [
         # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.745, top-3
-        # 0.98, triage 0.227 (triage and "no good article" are other work in progress). Floors just under.
+        # 0.98, triage 0.50 (0.242 before intent names and articles counted as day-one examples; "no good
+        # article" is other work in progress). Floors just under.
         (
             DEMO / "tickets.json",
             DEMO / "gold.jsonl",
@@ -121,11 +122,12 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
                 "flag_recall": 0.8,
                 "draft_must_include": 0.7,
                 "article_top3": 0.95,
-                "triage_accuracy": 0.2,
+                "triage_accuracy": 0.47,
             },
         ),
-        # Held out (never tuned on): sentiment 0.85, top-3 0.941, triage 0.75 on 2026-11-28.
-        (DEMO / "heldout.jsonl", None, {"sentiment_accuracy": 0.8, "article_top3": 0.9, "triage_accuracy": 0.7}),
+        # Held out (never tuned on): sentiment 0.85, top-3 0.941, triage 0.70 on 2026-11-28 (0.75 before the
+        # open-set rule: "Is the motion sensor waterproof?", gold "other", is now "unsure").
+        (DEMO / "heldout.jsonl", None, {"sentiment_accuracy": 0.8, "article_top3": 0.9, "triage_accuracy": 0.65}),
     ],
     ids=["demo", "held-out"],
 )

@@ -100,6 +100,10 @@ class SectionRenderer:
         similar = ", ".join(f"#{n}" for n, _label_, _sim in t.neighbours[:3])
         if not t.intent:
             intent = "unknown (no labelled history yet)"
+        elif t.is_unsure and all(share < 0.005 for _label, share in t.candidates):
+            # The open-set rule: unlike every labelled ticket, so none of the team's intents.
+            nearest = ", ".join(label for label, _share in t.candidates)
+            intent = f"none of these (unlike every labelled ticket; nearest: {html.escape(nearest)})"
         elif t.is_unsure:
             options = ", ".join(f"{label} {share:.0%}" for label, share in t.candidates)
             intent = f"unsure ({html.escape(options)})"
