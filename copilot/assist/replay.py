@@ -16,9 +16,11 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.assist.regression import case_line, list_cases
+from copilot.config.paths import resources_dir
 from copilot.errors import NotFoundError, ValidationError
 from copilot.evaluation.assist import TicketOutcome, evaluate_assist
 from copilot.evaluation.grounding import CHECK
+from copilot.llm import prompts
 from copilot.llm.catalog import ModelOverride
 from copilot.services import Services
 from copilot.store import regression as cases_store
@@ -40,12 +42,28 @@ class Candidate:
     api_base: str = ""
     routing: dict[str, str] = field(default_factory=dict)
     routing_name: str = ""
+    prompt_version: str = ""  # a folder of prompt files, in the data folder's prompts/ or the packaged ones
 
     @property
     def label(self) -> str:
         if self.model:
             return self.model + (f" at {self.api_base}" if self.api_base else "")
+        if self.prompt_version:
+            return f"prompts {self.prompt_version}"
         return f"routing {self.routing_name}" if self.routing_name else "routing"
+
+
+def prompt_folder(services: Services, version: str) -> Path:
+    """Where prompt version `version` lives: <data folder>/prompts/V or the packaged resources/prompts/V, a
+    folder of prompt files (draft.md …, each with its own `version:`) standing in for the packaged ones."""
+    places = [services.paths.home / "prompts" / version, resources_dir() / "prompts" / version]
+    for place in places:
+        if version and "/" not in version and place.is_dir() and any(place.glob("*.md")):
+            return place
+    raise ValidationError(
+        f"There is no prompt version '{version}'.",
+        f"Put its prompt files (draft.md …, each with a version: header) in {places[0]}.",
+    )
 
 
 def read_routing_file(path: Path) -> dict[str, str]:
@@ -236,11 +254,13 @@ async def replay(
     base_setup = current if baseline == "current" else _Setup([], {})
     base_label = "current configuration" if baseline == "current" and current.providers else "built-in engine"
     cand_setup, override = _candidate_setup(current, candidate)
+    variant = prompt_folder(services, candidate.prompt_version) if candidate.prompt_version else None
     with tempfile.TemporaryDirectory(prefix="copilot-replay-") as folder:
         path = Path(folder) / f"{set_name}.jsonl"
         path.write_text("".join(json.dumps(case_line(c)) + "\n" for c in cases), encoding="utf-8")
         base = await _run(services, path, workspace, cases, base_label, base_setup, None, progress)
-        cand = await _run(services, path, workspace, cases, candidate.label, cand_setup, override, progress)
+        with prompts.prompt_variant(variant):
+            cand = await _run(services, path, workspace, cases, candidate.label, cand_setup, override, progress)
     changes = []
     for case, b, c in zip(cases, base.cases, cand.cases, strict=True):
         worse, better = compare_case(b, c)
@@ -289,6 +309,8 @@ def _current_setup(db: Database, services: Services) -> _Setup:
 
 
 def _candidate_setup(current: _Setup, candidate: Candidate) -> tuple[_Setup, ModelOverride | None]:
+    if candidate.prompt_version:
+        return current, None
     if candidate.routing:
         return _Setup(current.providers, {**current.settings, **candidate.routing}), None
     provider = candidate.model.partition("/")[0]

@@ -56,6 +56,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--set", dest="set_name", required=True, help="the regression set (the demo ships 'demo')")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--model", help="a provider's model (local/small) or a litellm name, for both model tiers")
+    which.add_argument("--prompt-version", help="a folder of prompt files in <data folder>/prompts/V")
     which.add_argument("--routing", type=Path, help='a JSON file: {"models.cheap": …, "models.frontier": …, '
                        '"routing.tasks": …}')  # fmt: skip
     p.add_argument("--api-base", default="", help="an OpenAI-compatible endpoint for --model")
@@ -138,6 +139,8 @@ def _replay(args: argparse.Namespace, out: TextIO) -> int:
 
     if args.routing is not None:
         candidate = Candidate(routing=read_routing_file(args.routing), routing_name=args.routing.name)
+    elif args.prompt_version:
+        candidate = Candidate(prompt_version=args.prompt_version)
     else:
         candidate = Candidate(model=args.model, api_base=args.api_base)
 
