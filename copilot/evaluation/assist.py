@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from copilot.domain import AssistResult, Ticket
-from copilot.errors import ImportFileError
+from copilot.errors import BugError, ImportFileError
 from copilot.evaluation.data import percentile
 from copilot.evaluation.grounding import unsupported_sentences
 from copilot.helpdesk.ticket_file import GOLD_KEYS, TicketRecord, read_ticket_file
@@ -272,7 +272,6 @@ async def evaluate_assist(
     """Run the whole assist on every ticket of the file in a temporary copy of the workspace and score it.
     `configure` sets up the temporary services (providers, routing) before the first ticket; `progress` hears
     (done, total) after each ticket."""
-    from copilot.app import build_services
     from copilot.assist.indexing import refresh_vectors
     from copilot.assist.routing import assist_ticket
     from copilot.assist.workspace import open_workspace
@@ -287,7 +286,9 @@ async def evaluate_assist(
     knowledge = await services.store.run(_knowledge, services.store.db, workspace)
     outcomes: list[TicketOutcome] = []
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
-        temp = build_services(Path(folder), model_override=model_override)
+        if services.scratch is None:
+            raise BugError("Evaluation needs services built by copilot.app (no scratch factory).")
+        temp = services.scratch(Path(folder), model_override)
         try:
             ids = await temp.store.run(_fill, temp.store.db, workspace, knowledge, records)
             await refresh_vectors(temp, workspace)
