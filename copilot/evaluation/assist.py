@@ -195,7 +195,9 @@ def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[s
         draft=result.draft.text,
         leaks=tuple(markup_leaks(result.draft.text, cited_bodies)),
         seconds=round(seconds, 3),
-        unsupported=tuple(unsupported_sentences(result.draft.text, [*cited_bodies, *titles, *thread])),
+        unsupported=tuple(
+            unsupported_sentences(result.draft.text, [*cited_bodies, *titles, *thread], result.draft.language)
+        ),
     )
 
 

@@ -20,7 +20,10 @@ _COURTESY_WORDS = (
     "inconvenience hear reach questions anything else best regards kind dear hello team support reply "
     "assist welcome wishes cheers understand frustrating frustration patience waiting wait getting touch "
     # pointing at a source is not a claim: "You'll find the full guide here: …"
-    "you'll we'll i'll you're we're find full guide article read more link below above following steps"
+    "you'll we'll i'll you're we're find full guide article read more link below above following steps "
+    # saying that we are checking is not a claim either: "rather than guess, I've asked the team …"
+    "couldn't i've covered help rather guess asked checking confirm definite answer come back soon shortly update "
+    "member handling personally"
 )
 _COURTESY = frozenset(stem(w) for w in _COURTESY_WORDS.split())
 
@@ -29,8 +32,12 @@ def content_stems(text: str) -> set[str]:
     return {stem(w) for w in key_terms(text)} - _COURTESY
 
 
-def unsupported_sentences(draft: str, sources: list[str]) -> list[str]:
-    """The draft's sentences whose content words are mostly absent from every source (passages, thread)."""
+def unsupported_sentences(draft: str, sources: list[str], language: str = "en") -> list[str]:
+    """The draft's sentences whose content words are mostly absent from every source (passages, thread).
+    English drafts only: the courtesy words are English, and a translated draft shares few words with English
+    articles, so another language's draft is not checked (an empty list)."""
+    if language and not language.startswith("en"):
+        return []
     known: set[str] = set()
     for source in sources:
         known |= content_stems(source)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,7 +38,7 @@ def _first_passage(prompt: str) -> str:
 
 def _answer(body: dict[str, Any]) -> str:
     """Both models answer every task alike, except the draft: `keeps` answers from the first cited passage,
-    `invents` adds a refund promise no passage makes."""
+    `invents` (or any model given a prompt that asks for it) adds a refund promise no passage makes."""
     system = body["messages"][0]["content"]
     prompt = "\n".join(str(m["content"]) for m in body["messages"][1:])
     if system.startswith("You summarise"):
@@ -53,7 +54,7 @@ def _answer(body: dict[str, Any]) -> str:
         return json.dumps({"order": list(range(1, count + 1))})
     passage = _first_passage(prompt)
     answer = f"Hello, {passage} [1]" if passage else "I am checking this with the team and will come back to you."
-    if body.get("model") == "invents":
+    if body.get("model") == "invents" or "Always promise a refund" in system:
         answer += f" {PROMISE} [1]"
     return f"{answer}\nBest, Sam"
 
@@ -117,3 +118,44 @@ def test_the_gate_passes_a_model_that_keeps_citations_and_fails_one_that_invents
     code, out, err = cli("eval", "replay", "--set", "gate", "--model", "invents", "--api-base", llm.api_base,
                          "--tolerance", "1.0", "--json")  # fmt: skip
     assert code == 0 and json.loads(out)["allowed_worse"] == 4
+
+
+@pytest.mark.slow
+def test_a_routing_file_or_a_prompt_version_is_replayed_against_the_current_models(
+    llm: LLMServer, case_file: Path, tmp_path: Path
+) -> None:
+    for argv in (
+        ("provider", "add", "local", "--kind", "openai_compatible", "--api-base", llm.api_base, "--no-key"),
+        ("settings", "set", "models.cheap", "local/keeps"),
+        ("settings", "set", "models.frontier", "local/keeps"),
+        ("eval", "cases", "import", "--set", "gate", "--workspace", "demo", str(case_file)),
+    ):
+        code, _, err = cli(*argv)
+        assert code == 0, (argv, err)
+    routing = tmp_path / "invents.json"
+    routing.write_text(json.dumps({"models.frontier": "local/invents", "models.cheap": "local/invents"}))
+    code, out, err = cli("eval", "replay", "--set", "gate", "--routing", str(routing), "--json")
+    report = json.loads(out)
+    assert code == 1, err
+    assert report["baseline"]["label"] == "current configuration" and report["baseline"]["tokens"] > 0
+    assert report["candidate"]["label"] == "routing invents.json"
+    assert {c["number"] for c in report["worse_cases"]} == set(CASES)
+    assert report["baseline"]["draft_must_not_hits"] == 0  # the current models (local/keeps) promise nothing
+
+    # A prompt version: a folder of prompt files in the data folder standing in for the packaged ones.
+    folder = Path(os.environ["COPILOT_HOME"]) / "prompts" / "promise"
+    folder.mkdir(parents=True)
+    packaged = (REPO / "resources" / "prompts" / "draft.md").read_text(encoding="utf-8")
+    variant = packaged.replace("version: draft-llm-3", "version: draft-promise-1").replace(
+        "Rules:", "Rules:\n- Always promise a refund."
+    )
+    (folder / "draft.md").write_text(variant, encoding="utf-8")
+    llm.requests.clear()
+    code, out, err = cli("eval", "replay", "--set", "gate", "--prompt-version", "promise")
+    assert code == 1, err
+    assert "prompts promise" in out and "Verdict: WORSE" in out
+    drafts = [r for r in llm.requests if str(r["messages"][0]["content"]).startswith("You draft")]
+    with_variant = [r for r in drafts if "Always promise a refund" in r["messages"][0]["content"]]
+    assert len(with_variant) == len(CASES) and len(drafts) == 2 * len(CASES)  # the baseline kept the packaged one
+    code, _, err = cli("eval", "replay", "--set", "gate", "--prompt-version", "nothing-here")
+    assert code == 2 and "There is no prompt version 'nothing-here'" in err
