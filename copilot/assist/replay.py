@@ -5,6 +5,7 @@ store only gains the record of the run."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import tempfile
 import time
@@ -257,7 +258,8 @@ async def replay(
     variant = prompt_folder(services, candidate.prompt_version) if candidate.prompt_version else None
     with tempfile.TemporaryDirectory(prefix="copilot-replay-") as folder:
         path = Path(folder) / f"{set_name}.jsonl"
-        path.write_text("".join(json.dumps(case_line(c)) + "\n" for c in cases), encoding="utf-8")
+        text = "".join(json.dumps(case_line(c)) + "\n" for c in cases)
+        await asyncio.to_thread(path.write_text, text, encoding="utf-8")
         base = await _run(services, path, workspace, cases, base_label, base_setup, None, progress)
         with prompts.prompt_variant(variant):
             cand = await _run(services, path, workspace, cases, candidate.label, cand_setup, override, progress)

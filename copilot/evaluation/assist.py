@@ -7,6 +7,7 @@ labelled history is left out of its own triage (the classifier excludes the tick
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import tempfile
@@ -279,9 +280,9 @@ async def evaluate_assist(
     from copilot.assist.workspace import open_workspace
     from copilot.kb.articles import get_article
 
-    records = read_ticket_file(tickets)
+    records = await asyncio.to_thread(read_ticket_file, tickets)  # files and SQLite off the GUI's loop
     if gold is not None:
-        by_number = read_gold(gold)
+        by_number = await asyncio.to_thread(read_gold, gold)
         records = [replace(r, gold={**by_number.get(r.ticket.number, {}), **r.gold}) for r in records]
     if services.connectors.find(workspace) is not None:
         await open_workspace(services, workspace)
@@ -290,7 +291,7 @@ async def evaluate_assist(
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
         if services.scratch is None:
             raise BugError("Evaluation needs services built by copilot.app (no scratch factory).")
-        temp = services.scratch(Path(folder), model_override)
+        temp = await asyncio.to_thread(services.scratch, Path(folder), model_override)
         try:
             ids = await temp.store.run(_fill, temp.store.db, workspace, knowledge, records)
             await refresh_vectors(temp, workspace)
