@@ -107,6 +107,8 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
             cases = await regression.list_cases(services, args.set_name)
             if args.json:
                 out.write(json.dumps([regression.case_line(c) for c in cases], ensure_ascii=False) + "\n")
+            if not cases and not args.json:
+                out.write(f"No cases in '{args.set_name}'. See `support-copilot eval cases list` for the sets.\n")
             for c in [] if args.json else cases:
                 expect = ", ".join(sorted(c.expect))
                 out.write(f"#{c.number:<6} v{c.version:<3} {c.status:<9} {c.source:<16} {c.kb_version}  "
