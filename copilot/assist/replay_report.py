@@ -22,7 +22,8 @@ def figure_rows(report: ReplayReport) -> list[tuple[str, str, str, str]]:
     rows = []
     for key, d in report.differences().items():
         change = d["change"]
-        rows.append((key, _cell(d["baseline"]), _cell(d["candidate"]), f"{change:+.4g}" if change else ""))
+        shown = f"{change:+,}" if isinstance(change, int) else f"{change:+.4g}" if change else ""
+        rows.append((key, _cell(d["baseline"]), _cell(d["candidate"]), shown if change else ""))
     return rows
 
 
@@ -107,7 +108,7 @@ def render_html(report: ReplayReport, title: str = "Replay before a switch") -> 
         f"{report.cases} cases</h1>"
         f"<p class='verdict {verdict_class}' id='verdict'>{html.escape(verdict_line(report))}</p>"
         f"<p class='dim'>Unsupported sentences come from a built-in {CHECK} check: a sentence most of whose "
-        "content words appear neither in the cited articles nor in the thread.</p>"
+        "content words appear neither in the cited articles, the suggested titles nor the thread (English drafts only).</p>"
         f"<h2>Figures</h2>{figures}<h2>Every case</h2>"
         + _table(["case", base.label, cand.label, "what changed"], rows, classes)
         + "</body></html>\n"
