@@ -164,7 +164,7 @@ async def add_flag_case(services: Services, flag_id: int, set_name: str) -> Regr
             ticket_object(ticket),
             expect,
             f"flag #{flag.id}",
-            cases_store.kb_version(db, ticket.workspace),
+            answered_with(cases_store.kb_version(db, ticket.workspace), draft),
             note=flag.correction.strip(),
         )
         cases_store.add_cases(db, set_name, [case], flag.resolved_by)
@@ -196,7 +196,13 @@ async def offer_accepted_replies(services: Services, workspace: str, set_name: s
             if ticket.intent:
                 expect["intent"] = ticket.intent
             inputs[ticket.number] = CaseInput(
-                workspace, ticket.number, ticket_object(ticket), expect, "accepted reply", version, CANDIDATE
+                workspace,
+                ticket.number,
+                ticket_object(ticket),
+                expect,
+                "accepted reply",
+                answered_with(version, payload),
+                CANDIDATE,
             )
         cases_store.add_cases(db, set_name, list(inputs.values()))
         return sorted(inputs)
@@ -206,6 +212,16 @@ async def offer_accepted_replies(services: Services, workspace: str, set_name: s
 
 async def confirm_cases(services: Services, set_name: str, numbers: list[int]) -> list[int]:
     return await services.store.run(cases_store.confirm_cases, services.store.db, set_name, numbers)
+
+
+def answered_with(fingerprint: str, draft: dict[str, Any] | None) -> str:
+    """The knowledge base's fingerprint now, and the versions of the articles the draft cited when it was
+    written ("kb-1a2b3c4d5e; cited invoice@v3")."""
+    cited = [
+        f"{c['article_id']}@v{c.get('article_version', c.get('version', '?'))}"
+        for c in (draft or {}).get("citations", [])
+    ]
+    return f"{fingerprint}; cited {', '.join(cited)}" if cited else fingerprint
 
 
 def _as_answered(ticket: Ticket, moment: str) -> Ticket:

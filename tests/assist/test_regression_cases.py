@@ -122,6 +122,7 @@ async def test_accepted_replies_are_offered_as_candidates_a_lead_confirms(servic
     assert await regression.list_cases(services, "weekly", "confirmed") == []  # not replayed before confirmation
     [candidate] = await regression.list_cases(services, "weekly", "candidate")
     assert candidate.expect["articles"] == ["invoice"] and candidate.source == "accepted reply"
+    assert candidate.kb_version.startswith("kb-") and candidate.kb_version.endswith("; cited invoice@v1")
     assert await regression.confirm_cases(services, "weekly", []) == [2]
     assert [c.number for c in await regression.list_cases(services, "weekly", "confirmed")] == [2]
 
