@@ -53,11 +53,16 @@ def build_services(
         connectors=Connectors({DEMO_WORKSPACE: demo}),
         model_override=model_override,
         log_handler=handler,
+        scratch=_scratch,
     )
     for config in store.run_sync(list_workspaces, store.db):
         if config.kind in KINDS:
             services.connectors.attach(config)
     return services
+
+
+def _scratch(home: Path, model_override: ModelOverride | None) -> Services:
+    return build_services(home, model_override=model_override)
 
 
 def run_gui(workspace: str = DEMO_WORKSPACE, home: Path | None = None) -> int:

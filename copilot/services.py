@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import ParamSpec, TypeVar
 
 from copilot.assist.caches import EngineCaches
@@ -109,6 +110,8 @@ class Services:
     locks: ActivityLocks = field(default_factory=ActivityLocks)
     model_override: ModelOverride | None = None  # `--model/--api-base` for one CLI run
     log_handler: logging.Handler | None = None
+    # Fresh services on a throwaway data folder (evaluations and replays run there); wired by copilot.app.
+    scratch: Callable[[Path, ModelOverride | None], Services] | None = None
     # CPU-heavy work (encoding, classifying, scoring) runs here, so the store's single thread only reads and writes.
     compute: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-compute")

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from copilot.assist.local_copy import ensure_registered, refresh_badges
+from copilot.assist.regression import add_import_gold
 from copilot.domain.events import TicketDidChange
 from copilot.helpdesk.ticket_file import TicketRecord, read_ticket_file
 from copilot.services import Services
@@ -17,14 +18,16 @@ from copilot.store import tickets as ticket_store
 FILE_KIND = "file"  # a workspace whose tickets came from files, with no help desk behind it
 
 
-async def import_tickets(services: Services, path: Path, workspace: str) -> int:
+async def import_tickets(services: Services, path: Path, workspace: str, regression_set: str = "") -> int:
     """Read every ticket in `path` (nothing is stored when any line is bad), then store them all in one
-    transaction; a ticket already there with the same number is replaced. Returns how many were stored."""
+    transaction; a ticket already there with the same number is replaced. Tickets with a `gold` line become
+    regression cases of `regression_set` (default: the workspace's name). Returns how many were stored."""
     records = read_ticket_file(path)
     if services.connectors.find(workspace) is not None:
         await ensure_registered(services, workspace)
     count = await services.store.run(store_records, services.store.db, workspace, records)
     await services.store.run(refresh_badges, services.store.db, workspace)
+    await add_import_gold(services, regression_set or workspace, workspace, records)
     services.bus.emit(TicketDidChange(ticket_id=0))
     return count
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -64,6 +65,116 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--model", help="one model for the cheap and frontier tiers (as for `assist`)")
     a.add_argument("--api-base", default="", help="an OpenAI-compatible endpoint for --model")
     a.add_argument("--json", action="store_true")
+    _add_case_parsers(ev)
+    p = ev.add_parser(
+        "replay",
+        help="replay a regression set with a candidate model or routing and the current configuration; "
+        "exit 1 when the candidate is worse",
+    )
+    p.add_argument("--set", dest="set_name", required=True, help="the regression set (the demo ships 'demo')")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--model", help="a provider's model (local/small) or a litellm name, for both model tiers")
+    which.add_argument("--prompt-version", help="a folder of prompt files in <data folder>/prompts/V")
+    which.add_argument("--routing", type=Path, help='a JSON file: {"models.cheap": …, "models.frontier": …, '
+                       '"routing.tasks": …}')  # fmt: skip
+    p.add_argument("--api-base", default="", help="an OpenAI-compatible endpoint for --model")
+    p.add_argument("--baseline", choices=("current", "built-in"), default="current")
+    p.add_argument("--tolerance", type=float, default=0.05, help="share of cases allowed to get worse (0.05)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--html", type=Path, metavar="REPORT.html", help="also write the side-by-side report here")
+
+
+def _add_case_parsers(ev: Any) -> None:
+    c = ev.add_parser("cases", help="regression cases: list, export, import, offer, confirm").add_subparsers(
+        dest="cases_command", metavar="ACTION", required=True
+    )
+    ls = c.add_parser("list", help="the sets, or one set's cases")
+    ls.add_argument("--set", dest="set_name", default="")
+    ls.add_argument("--json", action="store_true")
+    ex = c.add_parser("export", help="a set as JSON Lines in the `eval assist` shape")
+    ex.add_argument("--set", dest="set_name", required=True)
+    ex.add_argument("file", type=Path)
+    im = c.add_parser("import", help="cases from JSON Lines in the `eval assist` shape (each line needs `gold`)")
+    im.add_argument("--set", dest="set_name", required=True)
+    im.add_argument("--workspace", required=True, help="whose knowledge base answers the cases")
+    im.add_argument("file", type=Path)
+    of = c.add_parser("offer", help="replies sent with edit ratio <= 0.2 become candidate cases")
+    of.add_argument("--set", dest="set_name", required=True)
+    of.add_argument("--workspace", required=True)
+    co = c.add_parser("confirm", help="confirm candidate cases (all, or the ticket numbers given)")
+    co.add_argument("--set", dest="set_name", required=True)
+    co.add_argument("numbers", type=int, nargs="*")
+    fl = c.add_parser("from-flag", help="a resolved flag with a correction becomes a case")
+    fl.add_argument("--set", dest="set_name", required=True)
+    fl.add_argument("flag", type=int)
+
+
+def _cases(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist import regression
+    from copilot.cli.common import with_services
+
+    async def work(services: Any) -> int:
+        action = args.cases_command
+        if action == "list" and not args.set_name:
+            sets = await regression.case_sets(services)
+            if args.json:
+                out.write(json.dumps([{"set": s, "confirmed": n, "candidates": c} for s, n, c in sets]) + "\n")
+            for name, confirmed, candidates in [] if args.json else sets:
+                out.write(f"{name:<20} {confirmed:>5} cases  {candidates:>4} candidates\n")
+        elif action == "list":
+            cases = await regression.list_cases(services, args.set_name)
+            if args.json:
+                out.write(json.dumps([regression.case_line(c) for c in cases], ensure_ascii=False) + "\n")
+            if not cases and not args.json:
+                out.write(f"No cases in '{args.set_name}'. See `support-copilot eval cases list` for the sets.\n")
+            for c in [] if args.json else cases:
+                expect = ", ".join(sorted(c.expect))
+                out.write(f"#{c.number:<6} v{c.version:<3} {c.status:<9} {c.source:<16} {c.kb_version}  "
+                          f"{str(c.ticket.get('subject', ''))[:50]:<50}  expects {expect}\n")  # fmt: skip
+        elif action == "export":
+            count = await regression.export_cases(services, args.set_name, args.file)
+            out.write(f"Wrote {count} cases of '{args.set_name}' to {args.file}.\n")
+        elif action == "import":
+            written, same = await regression.import_cases(services, args.set_name, args.file, args.workspace)
+            out.write(f"Imported into '{args.set_name}': {written} new or changed, {same} unchanged.\n")
+        elif action == "offer":
+            numbers = await regression.offer_accepted_replies(services, args.workspace, args.set_name)
+            listed = ", ".join(f"#{n}" for n in numbers) or "none"
+            out.write(f"Candidate cases from accepted replies: {listed}. Confirm with `eval cases confirm`.\n")
+        elif action == "confirm":
+            numbers = await regression.confirm_cases(services, args.set_name, args.numbers)
+            out.write(f"Confirmed {len(numbers)} cases in '{args.set_name}'.\n")
+        else:
+            case = await regression.add_flag_case(services, args.flag, args.set_name)
+            out.write(f"Flag {args.flag} is case #{case.number} v{case.version} of '{args.set_name}'.\n")
+        return 0
+
+    return with_services(args, work)
+
+
+def _replay(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.replay import Candidate, read_routing_file, replay
+    from copilot.assist.replay_report import render_html, render_text
+    from copilot.cli.common import with_services
+
+    if args.routing is not None:
+        candidate = Candidate(routing=read_routing_file(args.routing), routing_name=args.routing.name)
+    elif args.prompt_version:
+        candidate = Candidate(prompt_version=args.prompt_version)
+    else:
+        candidate = Candidate(model=args.model, api_base=args.api_base)
+
+    async def work(services: Any) -> int:
+        report = await replay(services, args.set_name, candidate, baseline=args.baseline, tolerance=args.tolerance)
+        if args.html is not None:
+            args.html.write_text(render_html(report), encoding="utf-8")
+        if args.json:
+            out.write(json.dumps(report.as_dict(), ensure_ascii=False, indent=2) + "\n")
+        else:
+            out.write(render_text(report))
+        return report.exit_code
+
+    return with_services(args, work)
 
 
 def _assist(args: argparse.Namespace, out: TextIO) -> int:
@@ -91,6 +202,10 @@ def _assist(args: argparse.Namespace, out: TextIO) -> int:
 def run(args: argparse.Namespace, out: TextIO) -> int:
     if args.eval_command == "assist":
         return _assist(args, out)
+    if args.eval_command == "cases":
+        return _cases(args, out)
+    if args.eval_command == "replay":
+        return _replay(args, out)
     reports: dict[str, dict[str, Any]] = {}
     if args.eval_command == "retrieval":
         from copilot.evaluation.retrieval import evaluate_retrieval

@@ -64,6 +64,12 @@ def add_parsers(sub: Any) -> None:
     t.add_argument("name", help="the workspace, or 'import'")
     t.add_argument("file", nargs="?", type=Path, help="with 'import': the file to import")
     t.add_argument("--workspace", help="with 'import': the workspace the tickets go to")
+    t.add_argument(
+        "--set",
+        dest="set_name",
+        default="",
+        help="with 'import': the regression set for tickets with gold (the workspace)",
+    )
     t.add_argument("--status", default="", help="only this status (new, open, pending, resolved)")
     t.add_argument("--search", default="", help="words that must appear")
     t.add_argument("--json", action="store_true")
@@ -271,7 +277,7 @@ def _import_tickets(args: argparse.Namespace, out: TextIO) -> int:
         raise ValidationError("Say which workspace the tickets go to.", "Add --workspace NAME.")
 
     async def work(services: Any) -> int:
-        count = await import_tickets(services, args.file, args.workspace)
+        count = await import_tickets(services, args.file, args.workspace, args.set_name)
         if args.json:
             out.write(json.dumps({"workspace": args.workspace, "imported": count}) + "\n")
         else:

@@ -7,10 +7,12 @@ labelled history is left out of its own triage (the classifier excludes the tick
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -18,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 from sqlite_utils import Database
 
 from copilot.domain import AssistResult, Ticket
-from copilot.errors import ImportFileError
+from copilot.errors import BugError, ImportFileError
 from copilot.evaluation.data import percentile
+from copilot.evaluation.grounding import unsupported_sentences
 from copilot.helpdesk.ticket_file import GOLD_KEYS, TicketRecord, read_ticket_file
 from copilot.kb.articles import ArticleInput, import_articles
 from copilot.store import tickets as ticket_store
@@ -68,6 +71,9 @@ class TicketOutcome:
     draft: str
     leaks: tuple[str, ...]
     seconds: float
+    unsupported: tuple[str, ...] = ()  # draft sentences the lexical check found no support for
+    cost_usd: float = 0.0  # model calls made for this ticket
+    tokens: int = 0
 
 
 def read_gold(path: Path) -> dict[int, dict[str, Any]]:
@@ -178,6 +184,8 @@ def _share(right: int, total: int) -> float | None:
 
 def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[str], seconds: float) -> TicketOutcome:
     tr = result.triage
+    thread = [result.ticket.subject, result.ticket.customer_name, *(m.body for m in result.ticket.messages)]
+    titles = [s.title for s in result.suggestions] + [c.title for c in result.draft.citations]
     return TicketOutcome(
         number=result.ticket.number,
         articles=tuple(s.article_id for s in result.suggestions),
@@ -188,6 +196,9 @@ def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[s
         draft=result.draft.text,
         leaks=tuple(markup_leaks(result.draft.text, cited_bodies)),
         seconds=round(seconds, 3),
+        unsupported=tuple(
+            unsupported_sentences(result.draft.text, [*cited_bodies, *titles, *thread], result.draft.language)
+        ),
     )
 
 
@@ -236,6 +247,15 @@ def _fill(db: Database, workspace: str, knowledge: dict[str, Any], records: list
     ]
 
 
+def _spent_on(db: Database, ticket_id: int) -> tuple[float, int]:
+    row = db.execute(
+        "SELECT coalesce(sum(cost_usd), 0), coalesce(sum(tokens_in + tokens_out), 0) FROM model_calls "
+        "WHERE ticket_id = ?",
+        [ticket_id],
+    ).fetchone()
+    return round(float(row[0]), 6), int(row[1])
+
+
 def _bare(ticket: Ticket, workspace: str, intent: str) -> Ticket:
     """The ticket as a fresh copy in `workspace`: local ids cleared (the store gives new ones)."""
     messages = tuple(replace(m, id=0, ticket_id=0, remote_id="") for m in ticket.messages)
@@ -249,29 +269,36 @@ async def evaluate_assist(
     gold: Path | None = None,
     model_override: ModelOverride | None = None,
     tone: str | None = None,
+    configure: Callable[[Services], Awaitable[None]] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[AssistReport, list[TicketOutcome]]:
-    """Run the whole assist on every ticket of the file in a temporary copy of the workspace and score it."""
-    from copilot.app import build_services
+    """Run the whole assist on every ticket of the file in a temporary copy of the workspace and score it.
+    `configure` sets up the temporary services (providers, routing) before the first ticket; `progress` hears
+    (done, total) after each ticket."""
     from copilot.assist.indexing import refresh_vectors
     from copilot.assist.routing import assist_ticket
     from copilot.assist.workspace import open_workspace
     from copilot.kb.articles import get_article
 
-    records = read_ticket_file(tickets)
+    records = await asyncio.to_thread(read_ticket_file, tickets)  # files and SQLite off the GUI's loop
     if gold is not None:
-        by_number = read_gold(gold)
+        by_number = await asyncio.to_thread(read_gold, gold)
         records = [replace(r, gold={**by_number.get(r.ticket.number, {}), **r.gold}) for r in records]
     if services.connectors.find(workspace) is not None:
         await open_workspace(services, workspace)
     knowledge = await services.store.run(_knowledge, services.store.db, workspace)
     outcomes: list[TicketOutcome] = []
     with tempfile.TemporaryDirectory(prefix="copilot-eval-") as folder:
-        temp = build_services(Path(folder), model_override=model_override)
+        if services.scratch is None:
+            raise BugError("Evaluation needs services built by copilot.app (no scratch factory).")
+        temp = await asyncio.to_thread(services.scratch, Path(folder), model_override)
         try:
             ids = await temp.store.run(_fill, temp.store.db, workspace, knowledge, records)
             await refresh_vectors(temp, workspace)
+            if configure is not None:
+                await configure(temp)
             min_confidence = temp.settings.suggest.min_confidence
-            for ticket_id in ids:
+            for done, ticket_id in enumerate(ids, start=1):
                 started = time.perf_counter()
                 result = await assist_ticket(temp, ticket_id, tone=tone)
                 elapsed = time.perf_counter() - started
@@ -279,7 +306,11 @@ async def evaluate_assist(
                     (await temp.store.run(get_article, temp.store.db, c.article_id)).body
                     for c in result.draft.citations
                 ]
-                outcomes.append(outcome_of(result, min_confidence, cited, elapsed))
+                cost, tokens = await temp.store.run(_spent_on, temp.store.db, ticket_id)
+                outcome = outcome_of(result, min_confidence, cited, elapsed)
+                outcomes.append(replace(outcome, cost_usd=cost, tokens=tokens))
+                if progress is not None:
+                    progress(done, len(ids))
         finally:
             for connector in temp.connectors.every_connector():
                 await connector.aclose()

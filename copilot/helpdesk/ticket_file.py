@@ -204,3 +204,29 @@ def _text(obj: dict[str, Any], key: str, where: str, label: str = "") -> str:
 
 def _iso(moment: datetime) -> str:
     return moment.isoformat(timespec="seconds")
+
+
+def ticket_object(ticket: Ticket, gold: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A stored ticket in the demo's shape (what `read_ticket_file` reads back), with its gold when given."""
+    messages = [
+        {
+            "from": "customer"
+            if m.role is Role.CUSTOMER
+            else ("note" if m.visibility is Visibility.INTERNAL else "agent"),
+            "body": m.body,
+            **({} if m.role is Role.CUSTOMER else {"author": m.author}),
+        }
+        for m in ticket.messages
+    ]
+    obj: dict[str, Any] = {
+        "id": ticket.number,
+        "subject": ticket.subject,
+        "customer": {"name": ticket.customer_name, "email": ticket.customer_email},
+        "language": ticket.language,
+        "status": ticket.status,
+        "tags": list(ticket.tags),
+        "messages": messages,
+    }
+    if gold:
+        obj["gold"] = gold
+    return obj

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 from copilot.config.paths import resources_dir
 from copilot.errors import ValidationError
@@ -24,9 +28,29 @@ class Prompt:
         return out
 
 
-@cache
+# A replay may try other prompt versions: a folder of prompt files that stand in for the packaged ones of the
+# same name, for the work running in this context only (each asyncio task copies it when it is created).
+_variant_folder: ContextVar[Path | None] = ContextVar("prompt_variant_folder", default=None)
+
+
+@contextmanager
+def prompt_variant(folder: Path | None) -> Iterator[None]:
+    token = _variant_folder.set(folder)
+    try:
+        yield
+    finally:
+        _variant_folder.reset(token)
+
+
 def load(task: str) -> Prompt:
-    path = resources_dir() / "prompts" / f"{task}.md"
+    folder = _variant_folder.get()
+    if folder is not None and (folder / f"{task}.md").is_file():
+        return _load(folder / f"{task}.md", task)
+    return _load(resources_dir() / "prompts" / f"{task}.md", task)
+
+
+@cache
+def _load(path: Path, task: str) -> Prompt:
     try:
         raw = path.read_text(encoding="utf-8")
     except OSError as exc:

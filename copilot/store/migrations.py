@@ -261,6 +261,23 @@ def _ticket_opens(db: Database) -> None:
     db.execute("CREATE INDEX ticket_opens_ticket ON ticket_opens(ticket_id, opened_at)")
 
 
+def _regression_cases(db: Database) -> None:
+    # Regression cases: a ticket snapshot and what a good answer must (not) do, versioned per (set, number);
+    # a candidate waits for a lead's confirmation. Replay runs are kept so a model switch can ask for one.
+    db.execute(
+        "CREATE TABLE regression_cases (id INTEGER PRIMARY KEY, set_name TEXT NOT NULL, workspace TEXT NOT NULL, "
+        "number INTEGER NOT NULL, version INTEGER NOT NULL, status TEXT NOT NULL, source TEXT NOT NULL, ticket TEXT NOT NULL, "
+        "expect TEXT NOT NULL, kb_version TEXT NOT NULL, note TEXT NOT NULL DEFAULT '', "
+        "created_by TEXT NOT NULL DEFAULT '', created_at TEXT NOT NULL, UNIQUE (set_name, number, version))"
+    )
+    db.execute(
+        "CREATE TABLE replay_runs (id INTEGER PRIMARY KEY, set_name TEXT NOT NULL, candidate TEXT NOT NULL, "
+        "model TEXT NOT NULL, verdict TEXT NOT NULL, cases INTEGER NOT NULL, report TEXT NOT NULL, "
+        "created_at TEXT NOT NULL)"
+    )
+    db.execute("CREATE INDEX replay_runs_model ON replay_runs(model)")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -272,6 +289,7 @@ MIGRATIONS: list[Migration] = [
     ("0008_triage_examples", _triage_examples),
     ("0009_text_vectors", _text_vectors),
     ("0010_ticket_opens", _ticket_opens),
+    ("0011_regression_cases", _regression_cases),
 ]
 
 

@@ -145,6 +145,7 @@ class MainWindow(QMainWindow):
         action("&Knowledge", "&Gaps in the knowledge base…", "Ctrl+Shift+G", self.open_gaps)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
         action("&Review", "&Weekly review…", "Ctrl+Shift+Y", self.open_weekly_review)
+        action("&Review", "&Try a model or prompt…", "", self.open_replay)
         action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
         action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
@@ -293,6 +294,11 @@ class MainWindow(QMainWindow):
         dialog = ReviewDialog(self, self.services, self.runner)
         dialog.open_ticket.connect(self._select_earlier)
         dialog.show()
+
+    def open_replay(self) -> None:
+        from copilot.ui.dialogs.replay import ReplayDialog
+
+        ReplayDialog(self, self.services, self.runner).show()
 
     def open_weekly_review(self) -> None:
         from copilot.ui.dialogs.weekly_review import WeeklyReviewDialog

@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 import qasync
+from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from copilot.helpdesk.ticket_file import ticket_object
 from copilot.services import Services
+from copilot.store import regression as cases_store
 from copilot.store import usage
 from copilot.store.tickets import find_ticket
 from copilot.ui.main_window import MainWindow
@@ -56,6 +59,14 @@ def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services, llm: LLMS
     yield from demo_window(qtbot, qloop, services)
 
 
+def _two_cases(services: Services) -> list[cases_store.CaseInput]:
+    out = []
+    for number, article in ((3, "billing-double-charge"), (2, "invoice")):
+        ticket = services.store.run_sync(find_ticket, services.store.db, "demo", number)
+        out.append(cases_store.CaseInput("demo", number, ticket_object(ticket), {"articles": [article]}, "test", "kb"))
+    return out
+
+
 def _open(w: MainWindow, number: int) -> None:
     ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
     w.inbox.select_ticket(ticket.id)
@@ -93,6 +104,7 @@ def test_providers_dialog_tests_and_saves_then_usage_shows_the_cost(
     qtbot: QtBot, window: MainWindow, llm: LLMServer, memory_keyring: object
 ) -> None:
     from copilot.ui.dialogs.providers import ProvidersDialog
+    from copilot.ui.dialogs.replay import ReplayDialog
     from copilot.ui.dialogs.usage import UsageDialog
 
     w = window
@@ -112,7 +124,25 @@ def test_providers_dialog_tests_and_saves_then_usage_shows_the_cost(
     assert llm.requests[-1]["_auth"] == "Bearer sk-lab"
     dialog.use_for_tiers.setChecked(True)
     dialog.save_button.click()
-    qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=10_000)
+    # No replay on record for lab/tiny: the dialog asks to run one first, and that opens the replay.
+    qtbot.waitUntil(lambda: dialog.findChild(QMessageBox, "replayFirstBox") is not None, timeout=10_000)
+    box = dialog.findChild(QMessageBox, "replayFirstBox")
+    assert "lab/tiny has no replay on record" in box.text()
+    next(b for b in box.buttons() if b.text() == "Run a replay first").click()
+    qtbot.waitUntil(lambda: dialog.findChild(ReplayDialog) is not None, timeout=10_000)
+    assert not w.services.settings.text("models.cheap").startswith("lab/tiny")  # not before the replay
+    replay = dialog.findChild(ReplayDialog)
+    assert replay.candidate.currentText() == "lab/tiny"
+    w.services.store.run_sync(cases_store.add_cases, w.services.store.db, "two", _two_cases(w.services))
+    replay.sets.clear()
+    replay._fill_sets(w.services.store.run_sync(cases_store.set_summaries, w.services.store.db))
+    replay.sets.setCurrentIndex(replay.sets.findData("two"))
+    replay.run_button.click()
+    qtbot.waitUntil(lambda: replay.report is not None, timeout=60_000)
+    assert replay.status.text().startswith("Verdict: NOT WORSE") and replay.progress.value() == 100
+    assert "lab/tiny" in replay.view.toPlainText() and "#3" in replay.view.toPlainText()
+    dialog.save_button.click()  # a replay is on record now: no question
+    qtbot.waitUntil(lambda: "serves the cheap and frontier tiers" in dialog.status.text(), timeout=10_000)
     assert w.services.settings.text("models.cheap").startswith("lab/tiny")
 
     _open(w, 3)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QWidget
+from collections.abc import Callable
+
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QComboBox, QLineEdit, QMessageBox, QWidget
 
 from copilot.assist import providers as model_cases
 from copilot.assist.preferences import change_setting
+from copilot.assist.replay import replays_of_model
 from copilot.llm.catalog import PROVIDER_KINDS
 from copilot.services import Services
 from copilot.ui.dialogs.list_form import ListFormDialog
@@ -102,8 +105,45 @@ class ProvidersDialog(ListFormDialog):
 
     def save(self) -> None:
         name, model = self.name.text().strip(), self.model.text().strip()
-        use = self.use_for_tiers.isChecked() and bool(model)
+        if not (self.use_for_tiers.isChecked() and model):
+            self._store(name, model, use=False)
+            return
+        ref = f"{name}/{model}"
+        # A model serves the tiers only after a replay of a regression set, or when the user says so knowingly.
+        self.runner.run(replays_of_model(self.services, ref), lambda runs: self._use_checked(name, model, bool(runs)))
 
+    def _use_checked(self, name: str, model: str, replayed: bool) -> None:
+        if replayed:
+            self._store(name, model, use=True)
+            return
+        box = QMessageBox(self)
+        box.setObjectName("replayFirstBox")
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Support Copilot")
+        box.setText(f"{name}/{model} has no replay on record.")
+        box.setInformativeText(
+            "Replay a regression set with it first: every case runs with the current configuration and with this "
+            "model, and the report shows what got worse before any ticket does."
+        )
+        run_first = box.addButton("Run a replay first", QMessageBox.ButtonRole.AcceptRole)
+        anyway = box.addButton("Use it anyway", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+
+        def chosen(button: QAbstractButton) -> None:
+            if button is run_first:
+                self._store(name, model, use=False, then=lambda: self.open_replay(f"{name}/{model}"))
+            elif button is anyway:
+                self._store(name, model, use=True)
+
+        box.buttonClicked.connect(chosen)
+        box.open()
+
+    def open_replay(self, ref: str) -> None:
+        from copilot.ui.dialogs.replay import ReplayDialog
+
+        ReplayDialog(self, self.services, self.runner, model=ref, set_name="demo").show()
+
+    def _store(self, name: str, model: str, *, use: bool, then: Callable[[], None] | None = None) -> None:
         async def run() -> model_cases.ProviderInfo:
             info = await self._save(name)
             if use:
@@ -123,6 +163,8 @@ class ProvidersDialog(ListFormDialog):
             )
             self.status.setText(f"Saved {info.label} as '{info.id}'.{tiers}")
             self.reload(select=info.id)
+            if then is not None:
+                then()
 
         self.runner.run(run(), saved, "Saving provider")
 

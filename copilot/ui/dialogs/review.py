@@ -19,11 +19,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.assist import review
+from copilot.assist import regression, review
 from copilot.domain import OutputFlag
 from copilot.services import Services
 from copilot.store.outputs import FlagQuery
+from copilot.store.regression import RegressionCase
 from copilot.ui.runner import Runner
+
+REVIEW_SET = "review"  # the regression set flags go to unless the lead names another
 
 
 class ReviewDialog(QDialog):
@@ -65,6 +68,14 @@ class ReviewDialog(QDialog):
             self.outcome.addItem(o.capitalize(), o)
         self.resolve_button = QPushButton("Mark resolved")
         self.resolve_button.setEnabled(False)
+        self.case_set = QComboBox()
+        self.case_set.setEditable(True)
+        self.case_set.setCurrentText(REVIEW_SET)
+        self.case_set.setToolTip("The regression set the case goes to")
+        self.case_button = QPushButton("Add to regression set")
+        self.case_button.setToolTip("A resolved flag with a correction becomes a case every replay checks")
+        self.case_button.setEnabled(False)
+        self.try_button = QPushButton("Try a model or prompt…")
         self.empty = QLabel("No flags match. Flags appear here when someone marks an AI output as wrong (⚑).")
         self.empty.setObjectName("emptyState")
 
@@ -77,6 +88,9 @@ class ReviewDialog(QDialog):
         resolve.addWidget(self.outcome)
         resolve.addWidget(self.resolve_button)
         resolve.addStretch(1)
+        resolve.addWidget(self.case_set)
+        resolve.addWidget(self.case_button)
+        resolve.addWidget(self.try_button)
         layout = QVBoxLayout(self)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
@@ -91,6 +105,8 @@ class ReviewDialog(QDialog):
         self.table.cellDoubleClicked.connect(lambda row, _col: self.open_ticket.emit(self.flags[row].ticket_id))
         self.table.setToolTip("Double-click a flag to open its ticket")
         self.resolve_button.clicked.connect(self._resolve)
+        self.case_button.clicked.connect(self._add_case)
+        self.try_button.clicked.connect(self._try)
         self.runner.run(review.engines_and_models(services), self._fill_engines, "Loading review")
         self.reload()
 
@@ -136,6 +152,7 @@ class ReviewDialog(QDialog):
     def _selected(self) -> None:
         f = self._current()
         self.resolve_button.setEnabled(f is not None and not f.is_resolved)
+        self.case_button.setEnabled(f is not None and f.is_resolved and bool(f.correction.strip()))
         if f is None:
             self.detail.setText("Select a flag to see its details.")
             return
@@ -152,3 +169,22 @@ class ReviewDialog(QDialog):
         if f is not None:
             outcome = str(self.outcome.currentData())
             self.runner.run(review.resolve_flag(self.services, f.id, outcome), lambda _r: self.reload(), "Resolving")
+
+    def _add_case(self) -> None:
+        f = self._current()
+        name = self.case_set.currentText().strip() or REVIEW_SET
+        if f is None:
+            return
+
+        def added(case: RegressionCase) -> None:
+            self.detail.setText(
+                f"Added ticket #{case.number} to '{html.escape(name)}' (version {case.version}): "
+                f"{html.escape(', '.join(sorted(case.expect)) or 'no expectations')} will be checked by every replay."
+            )
+
+        self.runner.run(regression.add_flag_case(self.services, f.id, name), added, "Adding regression case")
+
+    def _try(self) -> None:
+        from copilot.ui.dialogs.replay import ReplayDialog
+
+        ReplayDialog(self, self.services, self.runner).show()
