@@ -97,28 +97,39 @@ def test_real_subprocess_with_python_m() -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    ("flags", "floors"),
+    ("kb", "queries", "flags", "floors"),
     [
-        # Keyword only (FTS5 bm25, weighted turns, entity-first).
-        (["--keyword-only"], {"recall_at_1": 0.47, "recall_at_5": 0.65, "recall_at_10": 0.74, "mrr": 0.55}),
-        # Hybrid with the local all-MiniLM-L6-v2 encoder (installed from requirements/model.lock).
-        # Measured 0.943 / 0.989 / 0.994 / 0.963 (2026-11-23).
-        ([], {"recall_at_1": 0.93, "recall_at_5": 0.98, "recall_at_10": 0.98, "mrr": 0.95}),
+        # One ranking for every set (resources/ranking.json). Measured 2026-11-28 (hybrid, all queries):
+        # DSTC11 FAQ 0.943 / 0.989 / 0.989 / 0.960, ECE 0.082; keyword only 0.449 / 0.705 / 0.864 / 0.556.
+        ("dstc11-faq", "dstc11-faq-dev", ["--keyword-only"],
+         {"recall_at_1": 0.43, "recall_at_5": 0.68, "recall_at_10": 0.84, "mrr": 0.53}),
+        ("dstc11-faq", "dstc11-faq-dev", [],
+         {"recall_at_1": 0.93, "recall_at_5": 0.98, "recall_at_10": 0.98, "mrr": 0.95, "calibration_error": -0.12}),
+        # OR-ShARC 0.884 / 0.982 / 0.990, ECE 0.094 (plain bm25 0.815 / 0.948; the old ranking 0.181 / 0.277).
+        ("orsharc", "orsharc-dev", [], {"recall_at_1": 0.87, "recall_at_5": 0.97, "calibration_error": -0.12}),
+        # E-Manual 0.606 / 0.850 / 0.932, ECE 0.051 (plain bm25 0.591 / 0.856; the old ranking 0.424 / 0.738).
+        ("emanual", "emanual-dev", [], {"recall_at_1": 0.59, "recall_at_5": 0.83, "calibration_error": -0.09}),
     ],
-)
-def test_eval_retrieval_floor(eval_dir: Path, flags: list[str], floors: dict[str, float]) -> None:
+    ids=["dstc11-keyword", "dstc11", "orsharc", "emanual"],
+)  # fmt: skip
+def test_eval_retrieval_floor(
+    eval_dir: Path, kb: str, queries: str, flags: list[str], floors: dict[str, float]
+) -> None:
+    """Floors just under what the built-in tier reaches, so a regression fails CI (a negative floor is a ceiling)."""
     code, out, _ = run(
-        "eval", "retrieval", "--kb", str(eval_dir / "kb-dstc11-faq.jsonl"),
-        "--queries", str(eval_dir / "retrieval-dstc11-faq-dev.jsonl"), "--json", *flags,
+        "eval", "retrieval", "--kb", str(eval_dir / f"kb-{kb}.jsonl"),
+        "--queries", str(eval_dir / f"retrieval-{queries}.jsonl"), "--json", *flags,
     )  # fmt: skip
     report = json.loads(out)
-    print("retrieval", flags, report)
-    assert code == 0 and report["queries"] == 176 and report["articles"] == 2869
+    print("retrieval", kb, flags, report)
+    assert code == 0 and report["queries"] > 100
     if not flags and report["dense_model"].startswith("none"):
         pytest.skip("the local embedding model is not installed")
-    # Floors just under what the built-in tier reaches, so a regression fails CI.
     for metric, floor in floors.items():
-        assert report[metric] >= floor, (metric, report[metric])
+        if floor < 0:
+            assert report[metric] <= -floor, (metric, report[metric])
+        else:
+            assert report[metric] >= floor, (metric, report[metric])
 
 
 @pytest.mark.slow

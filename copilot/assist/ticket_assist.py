@@ -22,6 +22,7 @@ from copilot.errors import CopilotError, NotFoundError
 from copilot.kb import articles as kb_articles
 from copilot.kb import retrieve
 from copilot.kb.vectors import (
+    PreEncoded,
     TextEncoder,
     encode_missing,
     index_key,
@@ -63,7 +64,36 @@ async def assist_builtin(services: Services, ticket_id: int, tone: str | None = 
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
     await prepare_triage(services, workspace)
-    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.caches)
+    encoded = await encode_ahead(services, ticket_id)
+    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.caches, encoded)
+
+
+async def encode_ahead(services: Services, ticket_id: int) -> dict[str, npt.NDArray[np.float32]]:
+    """The ticket's texts that search and triage will encode, encoded now on the compute thread in one batch: the
+    store thread then only looks them up (with a provider's embedding model that is a network call, which must
+    never hold up the writer). Empty when there is no encoder or it is unreachable (keywords alone, then)."""
+    encoder = await services.run_compute(local_encoder, services.caches)
+    if encoder is None:
+        return {}
+    ticket = await services.store.run(ticket_store.get_ticket, services.store.db, ticket_id)
+    texts = retrieve.query_texts(ticket_query(ticket))
+    if (ticket.language or "en") == "en":
+        texts.append(triage_text(ticket))
+    texts = list(dict.fromkeys(t for t in texts if t))
+    if not texts:
+        return {}
+    try:
+        vectors = await services.run_compute(encoder.encode, texts)
+    except CopilotError as exc:
+        log.warning("meaning not encoded ahead: %s", exc.message)
+        return {}
+    return dict(zip(texts, vectors, strict=True))
+
+
+def triage_text(ticket: Ticket) -> str:
+    """What triage reads: the subject and the first customer message."""
+    first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
+    return f"{ticket.subject}\n{first}"
 
 
 def _workspace_of(db: Database, ticket_id: int) -> str:
@@ -196,11 +226,17 @@ def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
     return ("low", "a calm question") if sentiment_label == "positive" else ("normal", "no urgency signals")
 
 
-def run_triage(db: Database, ticket: Ticket, flags: list[Flag], sentiment_label: str, cache: EngineCaches) -> Triage:
+def run_triage(
+    db: Database,
+    ticket: Ticket,
+    flags: list[Flag],
+    sentiment_label: str,
+    cache: EngineCaches,
+    encoded: dict[str, npt.NDArray[np.float32]] | None = None,
+) -> Triage:
     model = _classifier(db, ticket.workspace, cache)
-    first = ticket.customer_messages()[0].body if ticket.customer_messages() else ""
-    text = f"{ticket.subject}\n{first}"
-    encoder = local_encoder(cache)
+    text = triage_text(ticket)
+    encoder = _with_known(local_encoder(cache), encoded)
     english = (ticket.language or "en") == "en"  # the local encoder only understands English
     vector = _vector_or_none(encoder, text) if english else None
     pred = model.predict(text, exclude_key=str(ticket.number), vector=vector)
@@ -233,10 +269,17 @@ def local_encoder(cache: EngineCaches) -> TextEncoder | None:
     return cache.encoder(load_embedder)
 
 
-def dense_search(db: Database, workspace: str, cache: EngineCaches) -> retrieve.Dense | None:
+def _with_known(encoder: TextEncoder | None, encoded: dict[str, npt.NDArray[np.float32]] | None) -> TextEncoder | None:
+    return PreEncoded(encoder, encoded) if encoder is not None and encoded else encoder
+
+
+def dense_search(
+    db: Database, workspace: str, cache: EngineCaches, encoded: dict[str, npt.NDArray[np.float32]] | None = None
+) -> retrieve.Dense | None:
     """The local encoder and this workspace's article vectors (as far as `refresh_vectors` has computed
-    them), or None when no model is installed. Runs on the store thread; the index is cached."""
-    encoder = local_encoder(cache)
+    them), or None when no model is installed. Runs on the store thread; the index is cached. `encoded`: texts
+    encoded ahead (`encode_ahead`), looked up instead of encoded here."""
+    encoder = _with_known(local_encoder(cache), encoded)
     if encoder is None:
         return None
     index = cache.dense_index(index_key(db, workspace, encoder.name), lambda: load_index(db, workspace, encoder.name))
@@ -255,7 +298,13 @@ def record_once(db: Database, ticket_id: int, task: str, prov: Provenance, paylo
     return outputs.record_output(db, ticket_id, task, prov, payload)
 
 
-def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: EngineCaches) -> AssistResult:
+def assist_sync(
+    db: Database,
+    ticket_id: int,
+    opts: AssistOptions,
+    cache: EngineCaches,
+    encoded: dict[str, npt.NDArray[np.float32]] | None = None,
+) -> AssistResult:
     ticket = ticket_store.get_ticket(db, ticket_id)
     language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
     thread_key = content_key(ticket)
@@ -263,7 +312,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: Engine
     summary = summarize.summarize(ticket)
     flags = signals.detect_flags(ticket)
     sentiment_label, score, _, _ = signals.sentiment(ticket)
-    tri = run_triage(db, ticket, flags, sentiment_label, cache)
+    tri = run_triage(db, ticket, flags, sentiment_label, cache, encoded)
     excluded = kb_articles.not_relevant_for(db, ticket.id)
     suggestions = retrieve.search(
         db,
@@ -271,7 +320,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: Engine
         workspace=ticket.workspace,
         limit=opts.suggestion_count,
         exclude=excluded,
-        dense=dense_search(db, ticket.workspace, cache),
+        dense=dense_search(db, ticket.workspace, cache, encoded),
         counts=cache.term_counts,
     )
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}

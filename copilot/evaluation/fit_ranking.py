@@ -31,7 +31,7 @@ from copilot.evaluation.data import read_jsonl
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput
 from copilot.kb.ranking import ENTITY_ORGANISED, RANK_FEATURES, Model, Ranking, confidence_columns, ranked, ranking_path
-from copilot.kb.vectors import TextEncoder
+from copilot.kb.vectors import PreEncoded
 
 Array = npt.NDArray[np.float64]
 SHOWN = 5
@@ -224,35 +224,10 @@ def knowledge_base(articles: list[ArticleInput], dense: bool) -> Iterator[tuple[
             found = None
             if encoder is not None:
                 refresh_embeddings(db, encoder, "eval")
-                found = retrieve.Dense(_Prepared(encoder), load_index(db, "eval", encoder.name))
+                found = retrieve.Dense(PreEncoded(encoder), load_index(db, "eval", encoder.name))
             yield db, found
         finally:
             db.conn.close()
-
-
-class _Prepared:
-    """An encoder that has the set's query texts already (one batch through the evaluation cache)."""
-
-    def __init__(self, inner: TextEncoder) -> None:
-        self.inner, self.name = inner, inner.name
-        self.known: dict[str, npt.NDArray[np.float32]] = {}
-
-    def prepare(self, texts: list[str]) -> None:
-        unique = sorted({t for t in texts if t} - set(self.known))
-        if len(unique) > 1:
-            self.known.update(zip(unique, self.inner.encode(unique), strict=True))
-
-    def encode(self, texts: list[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
-        missing = [t for t in texts if t not in self.known]
-        if missing:
-            self.known.update(zip(missing, self.inner.encode(missing), strict=True))
-        return np.vstack([self.known[t] for t in texts]).astype(np.float32, copy=False)
-
-
-def query_texts(query: retrieve.WeightedQuery) -> list[str]:
-    """Every text the search will encode for this query (to encode a whole set in one batch)."""
-    parts = [t for t, _w in query.parts if t.strip()]
-    return [*parts, retrieve.conversation_text(query)]
 
 
 def collect(
@@ -263,8 +238,8 @@ def collect(
 ) -> list[Case]:
     cases: list[Case] = []
     with knowledge_base(articles, dense) as (db, found_dense):
-        if found_dense is not None and isinstance(found_dense.encoder, _Prepared):
-            found_dense.encoder.prepare([t for _id, q, _g in queries for t in query_texts(q)])
+        if found_dense is not None and isinstance(found_dense.encoder, PreEncoded):
+            found_dense.encoder.prepare([t for _id, q, _g in queries for t in retrieve.query_texts(q)])
         counts = retrieve.TermCounts()
         for query_id, query, gold in queries:
             found = retrieve.candidates(db, query, workspace="eval", dense=found_dense, counts=counts)

@@ -314,15 +314,32 @@ def conversation_text(query: WeightedQuery) -> str:
     return "\n".join([t for t, w in parts if w == latest] + [t for t, w in reversed(parts) if w != latest])
 
 
+def _latest_texts(query: WeightedQuery) -> list[tuple[str, float]]:
+    """The latest customer message and the subject, most weighted first (what "the latest meaning" is made of)."""
+    latest = max((w for _t, w in query.parts), default=0.0)
+    texts = [(t, w) for t, w in query.parts if t.strip() and w in (latest, SUBJECT_WEIGHT)] or [("", 1.0)]
+    return sorted(texts, key=lambda p: p[1], reverse=True)[:2]
+
+
+def reads_meaning(query: WeightedQuery) -> bool:
+    """Whether meaning similarity applies: the local model reads English only."""
+    return detect_language("\n".join(t for t, _w in query.focused().parts)) == "en"
+
+
+def query_texts(query: WeightedQuery) -> list[str]:
+    """Every text a search for this query encodes (to encode them ahead, off the store thread, in one batch)."""
+    if query.is_empty() or not reads_meaning(query):
+        return []
+    return list(dict.fromkeys([*(t for t, _w in _latest_texts(query)), conversation_text(query)]))
+
+
 def _query_vectors(
     encoder: TextEncoder, query: WeightedQuery
 ) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:
     """The latest customer message's meaning (with the subject's at a quarter of the weight: "any news??" alone
     says nothing), and the whole conversation's (in OR-ShARC-like threads the latest message is "Yes" or "No").
     One encoder call."""
-    latest = max((w for _t, w in query.parts), default=0.0)
-    texts = [(t, w) for t, w in query.parts if t.strip() and w in (latest, SUBJECT_WEIGHT)] or [("", 1.0)]
-    texts = sorted(texts, key=lambda p: p[1], reverse=True)[:2]
+    texts = _latest_texts(query)
     whole = conversation_text(query)
     extra = [whole] if whole and whole not in [t for t, _w in texts] else []
     vectors = encoder.encode([t for t, _w in texts] + extra)
@@ -392,8 +409,7 @@ def candidates(
         )
         pool += [str(r[0]) for r in rows]
     sim_latest = sim_whole = None
-    focused = "\n".join(t for t, _w in query.focused().parts)
-    if dense is not None and dense.index.ids and detect_language(focused) == "en":  # the model is English-only
+    if dense is not None and dense.index.ids and reads_meaning(query):
         try:
             latest_vector, whole_vector = _query_vectors(dense.encoder, query)
         except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time

@@ -28,6 +28,25 @@ class TextEncoder(Protocol):
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix: ...
 
 
+class PreEncoded:
+    """An encoder that already holds some texts' vectors (encoded ahead, in one batch, off the store thread) and
+    asks the real encoder only for the others."""
+
+    def __init__(self, inner: TextEncoder, known: dict[str, Matrix] | None = None) -> None:
+        self.inner, self.name = inner, inner.name
+        self.known: dict[str, Matrix] = dict(known or {})
+
+    def prepare(self, texts: list[str]) -> None:
+        """Encode these texts now, in one batch (those not known yet)."""
+        unique = sorted({t for t in texts if t} - set(self.known))
+        if unique:
+            self.known.update(zip(unique, self.inner.encode(unique), strict=True))
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
+        self.prepare(texts)
+        return np.vstack([self.known[t] for t in texts]).astype(np.float32, copy=False)
+
+
 def article_text(title: str, body: str) -> str:
     return f"{title}\n{body}"
 

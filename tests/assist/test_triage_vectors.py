@@ -1,4 +1,5 @@
-"""Triage off the store thread: the history is encoded on the compute thread, once; a restart reads its vectors."""
+"""Encoding off the store thread: the history is encoded on the compute thread, once; a restart reads its
+vectors; a ticket's own texts are encoded ahead of the built-in pass."""
 
 from __future__ import annotations
 
@@ -44,9 +45,13 @@ async def test_the_history_is_encoded_once_on_the_compute_thread(services: Servi
     assert restarted.encoded == []
 
     ticket = await services.store.run(find_ticket, services.store.db, "demo", 3)
+    restarted.threads.clear()
     result = await assist_builtin(services, ticket.id)
     assert result.triage.intent
-    assert len(restarted.encoded) <= 3  # this ticket's own text (triage and search), not the history
+    # This ticket's own texts (latest message, subject, whole thread, triage text), not the history, and all of
+    # them encoded ahead on the compute thread: the store's writer thread never waits on the encoder.
+    assert len(restarted.encoded) <= 4
+    assert restarted.threads and all(t.startswith("copilot-compute") for t in restarted.threads)
 
 
 async def test_indexing_reports_progress_and_resumes(services: Services) -> None:
