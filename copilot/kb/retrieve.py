@@ -409,7 +409,7 @@ def candidates(
         )
         pool += [str(r[0]) for r in rows]
     sim_latest = sim_whole = None
-    if dense is not None and dense.index.ids and reads_meaning(query):
+    if dense is not None and _covers_all(db, workspace, dense.index) and reads_meaning(query):
         try:
             latest_vector, whole_vector = _query_vectors(dense.encoder, query)
         except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
@@ -477,6 +477,17 @@ def candidates(
     features["entity_x_bm25_weighted"] = in_entity * features["bm25_weighted"]
     features["entity_x_bm25_plain"] = in_entity * features["bm25_plain"]
     return Candidates(hits, features, sim_latest is not None)
+
+
+def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
+    """Meaning similarity only once every article has its vectors: while a new knowledge base is still being
+    indexed, the keyword ranking (fitted for keywords alone) is the fair one; an article without vectors would
+    otherwise look unrelated in meaning."""
+    if not index.ids:
+        return False
+    where = " WHERE workspace = ?" if workspace else ""
+    total = db.execute(f"SELECT count(*) FROM articles{where}", [workspace] if workspace else []).fetchone()[0]
+    return len(index.ids) >= int(total)
 
 
 def _entity_of(db: Database, article_id: str) -> str:

@@ -94,3 +94,32 @@ def test_a_thank_you_is_answered_by_no_article(tmp_path: Path) -> None:
     top_asked = retrieve.search(db, asked, workspace="ws")[0]
     top_thanks = retrieve.search(db, closing, workspace="ws")[0]
     assert top_thanks.confidence <= 0.25 < top_asked.confidence
+
+
+class _Words:
+    name = "fake-words"
+
+    def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
+        vocab = ("hub", "amber", "setup", "charged", "card", "reset")
+        rows = np.array([[float(w in t.lower()) for w in vocab] + [0.1] for t in texts], dtype=np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+
+def test_keywords_alone_until_every_article_has_its_vectors(tmp_path: Path) -> None:
+    from copilot.kb.vectors import DenseIndex
+
+    db = _kb(tmp_path)
+    encoder = _Words()
+    ids = ["billing", "reset", "setup"]
+    texts = [r[0] for r in db.execute("SELECT title || char(10) || body FROM articles ORDER BY id")]
+    vectors = encoder.encode(texts)
+    query = retrieve.WeightedQuery.from_parts(
+        retrieve.conversation_parts(
+            [("customer", "My hub light is blinking amber after the setup, what does that mean?")]
+        )
+    )
+    partial = DenseIndex(ids[:2], ["", ""], vectors[:2], vectors[:2], "partial")
+    whole = DenseIndex(ids, ["", "", ""], vectors, vectors, "whole")
+    # Still indexing: the third article would look unrelated in meaning, so meaning waits.
+    assert not retrieve.candidates(db, query, workspace="ws", dense=retrieve.Dense(encoder, partial)).dense
+    assert retrieve.candidates(db, query, workspace="ws", dense=retrieve.Dense(encoder, whole)).dense
