@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from copilot.domain import Citation, Draft, Flag, Suggestion, Ticket
 from copilot.engine.phrases import TONES, phrase
-from copilot.engine.text import asks_nothing, key_terms, plain_text, sentences, stem
+from copilot.engine.text import asks_nothing, fold, key_terms, plain_text, sentences, stem
 
 PROMPT_VERSION = "draft-templates-2"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
@@ -55,19 +55,45 @@ def _stems(text: str) -> set[str]:
     return {stem(w) for w in key_terms(text)}
 
 
+def _keys(text: str) -> set[str]:
+    """Content words by their first four letters: "unplugged" and "unplug", "saved" and "save", "scenes" and
+    "scene" meet (the light stemmer keeps them apart), which is enough inside one sentence about one step."""
+    return {fold(w)[:4] for w in key_terms(text)}
+
+
 def _already_done(step: str, customer_sentences: list[str]) -> bool:
-    """The customer says they did this step (or that what it checks is not so): two or more of its content
-    words in one of their sentences that also says it was done ("I already restarted the router")."""
+    """The customer says they did this step (or that what it checks is not so): the step's own verb in one of
+    their sentences that also says it was done ("I already restarted the router"), with at least half of the
+    instruction's words, or "it" right after the verb ("I already unplugged it")."""
     if step.lower().startswith(("if ", "when ", "once ")):
         return False  # a step for a situation the customer describes is the one that applies to them
-    wanted = _stems(step)
-    action = stem(step.split()[0]) if step.split() else ""
-    # "Restart your router" vs "I restarted the router": the step's own verb and one more of its words. A line
-    # that explains ("After five wrong passwords your account is locked") is never a step they did.
-    return any(
-        _DONE.search(s) and action in (said := _stems(s)) and len(wanted & said) >= 2 for s in customer_sentences
-    ) or any(
-        step.lower().startswith("check") and _DONE.search(s) and len(wanted & _stems(s)) >= 1 and "not" in s.lower()
+    # The instruction is the first sentence of the last clause after a colon ("Scenes saved before an update may
+    # look different: save the scene again"); its first word is the verb.
+    instruction = step.rsplit(":", 1)[-1].strip() or step
+    instruction = re.split(r"(?<=[.!?])\s+", instruction)[0]  # "Restart your router. Many Hubs come back …"
+    verb = instruction.split()[0] if instruction.split() else ""
+    action = fold(verb)[:4]
+    wanted = _keys(instruction)
+    if len(action) < 3:
+        return False
+
+    def did_it(sentence: str) -> bool:
+        if not _DONE.search(sentence):
+            return False
+        said = _keys(sentence)
+        if action not in said:
+            return False
+        pronoun = re.search(rf"\b{re.escape(action)}\w*\s+(?:it|them|that|this)\b", fold(sentence))
+        # Most of the instruction: "I replaced the batteries" has not done "Replace both batteries with alkaline
+        # or lithium cells" (what the step adds is the point).
+        return pronoun is not None or (len(wanted & said) >= 2 and len(wanted & said) >= len(wanted) / 2)
+
+    # A line that explains ("After five wrong passwords your account is locked") is never a step they did.
+    return any(did_it(s) for s in customer_sentences) or any(
+        step.lower().startswith("check")
+        and _DONE.search(s)
+        and len(_stems(step) & _stems(s)) >= 1
+        and "not" in s.lower()
         for s in customer_sentences
     )
 

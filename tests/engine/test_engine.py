@@ -1,3 +1,5 @@
+import pytest
+
 from copilot.domain import Message, Role, Suggestion, Ticket, Visibility
 from copilot.engine.draft import DraftInputs, build_draft
 from copilot.engine.signals import detect_flags, sentiment
@@ -238,3 +240,22 @@ def test_formulas_are_not_praise_and_frustration_makes_a_ticket_negative() -> No
     assert sentiment(ticket(("c", "Can I use bulbs in a sauna? Would love some mood lighting.")))[0] == "neutral"
     later_calm = ticket(("c", "The replacement flickers too. This is getting ridiculous."), ("c", "Ok, thanks."))
     assert sentiment(later_calm)[0] == "negative"
+
+
+@pytest.mark.parametrize(
+    ("step", "said", "done"),
+    [
+        ("Unplug the Hub for 30 seconds, then plug it back in.", "I already unplugged it for a minute.", True),
+        ("Restart your router. Many Hubs come back after it.", "Restarted the router, nothing changed.", True),
+        ("Scenes saved before an update look different: save the scene again.", "Already re-saved the scene.", True),
+        # What the step adds is the point: they replaced the batteries, not with alkaline cells.
+        ("Replace both batteries with alkaline or lithium cells.", "I replaced the batteries, already low.", False),
+        ("Open Devices > Hub > Network and enter the new details.", "I already restarted the router.", False),
+        ("If the light is red, contact us.", "I already checked: the light is red.", False),
+    ],
+)
+def test_a_step_the_customer_already_did_is_left_out(step: str, said: str, done: bool) -> None:
+    from copilot.engine.draft import _already_done
+    from copilot.engine.text import sentences
+
+    assert _already_done(step, sentences(said)) is done
