@@ -202,7 +202,7 @@ def case_of(set_name: str, query_id: str, found: retrieve.Candidates, gold: set[
         return None
     ids = [h.article_id for h in found.hits]
     right = np.array([1.0 if a in gold else 0.0 for a in ids])
-    return Case(set_name, query_id, ids, found.features, right, bool(gold))
+    return Case(set_name, query_id, ids, found.with_coverage(list(range(len(ids)))), right, bool(gold))
 
 
 @contextmanager
@@ -254,7 +254,8 @@ def collect(
                 )
                 if missing.hits:
                     ids = [h.article_id for h in missing.hits]
-                    cases.append(Case(set_name, query_id, ids, missing.features, np.zeros(len(ids)), False, True))
+                    features = missing.with_coverage(list(range(len(ids))))
+                    cases.append(Case(set_name, query_id, ids, features, np.zeros(len(ids)), False, True))
     return cases
 
 

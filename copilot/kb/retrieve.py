@@ -371,6 +371,19 @@ class Candidates:
     hits: list[Hit]
     features: dict[str, npt.NDArray[np.float64]]
     dense: bool  # meaning similarity was measured (otherwise keywords alone)
+    query: WeightedQuery | None = None
+    coverage_idf: dict[str, float] | None = None
+
+    def with_coverage(self, positions: list[int]) -> dict[str, npt.NDArray[np.float64]]:
+        """The features plus "coverage" (the share of the ticket's weighted rare words each article holds) for the
+        candidates at these positions (0 elsewhere): the confidence reads it for the articles shown."""
+        coverage = np.zeros(len(self.hits))
+        if self.query is not None:
+            for i in positions:
+                h = self.hits[i]
+                share = CAVEAT_SHARE if has_caveat(h.body) else 1.0
+                coverage[i] = share * _coverage(self.query, f"{h.title}\n{h.body}", self.coverage_idf)[0]
+        return {**self.features, "coverage": coverage}
 
 
 def candidates(
@@ -404,10 +417,11 @@ def candidates(
             h.article_id for h in _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity)
         ]
         where = "workspace = ? AND entity = ?" if workspace else "entity = ?"
-        rows = db.execute(
-            f"SELECT id FROM articles WHERE {where} LIMIT {ENTITY_POOL}", [*([workspace] if workspace else []), entity]
-        )
-        pool += [str(r[0]) for r in rows]
+        rows = db.execute(f"SELECT id FROM articles WHERE {where}", [*([workspace] if workspace else []), entity])
+        about_entity = {str(r[0]) for r in rows}
+        pool += sorted(about_entity)[:ENTITY_POOL]
+    else:
+        about_entity = set()
     sim_latest = sim_whole = None
     if dense is not None and _covers_all(db, workspace, dense.index) and reads_meaning(query):
         try:
@@ -426,7 +440,7 @@ def candidates(
     hits = [by_id[a] for a in order if a in by_id]
     if not hits:
         return none
-    position = {a: i for i, a in enumerate(dense.index.ids)} if sim_latest is not None and dense else {}
+    position = dense.index.position if sim_latest is not None and dense else {}
 
     def similarity(sims: npt.NDArray[np.float32] | None) -> npt.NDArray[np.float64]:
         if sims is None:
@@ -444,7 +458,6 @@ def candidates(
     passage_w: list[float] = []
     passage_l: list[float] = []
     title_w: list[float] = []
-    coverage: list[float] = []
     for h in hits:
         whole = f"{h.title}\n{h.body}"
         # An article for special cases ("only when support asks you to") must not win on word overlap: it keeps
@@ -457,8 +470,7 @@ def candidates(
         passage_w.append(share * max(_bm25(query.weights, idf, f"{h.title}\n{p}", average) for p in sections))
         passage_l.append(share * max(_bm25(latest.weights, idf, f"{h.title}\n{p}", average) for p in sections))
         title_w.append(share * _bm25(query.weights, idf, h.title, average))
-        coverage.append(share * _coverage(query, whole, coverage_idf)[0])
-    entity_ids = {h.article_id for h in hits if entity and _entity_of(db, h.article_id) == entity}
+    entity_ids = {h.article_id for h in hits if h.article_id in about_entity}
     in_entity = np.array([1.0 if h.article_id in entity_ids else 0.0 for h in hits]) * entities.share**2
     features = {
         "sim_latest": similarity(sim_latest),
@@ -470,13 +482,12 @@ def candidates(
         "passage_latest": _scaled(passage_l),
         "title_weighted": _scaled(title_w),
         "entity": in_entity,
-        "coverage": np.array(coverage),
     }
     features["entity_x_sim_latest"] = in_entity * features["sim_latest"]
     features["entity_x_bm25_latest"] = in_entity * features["bm25_latest"]
     features["entity_x_bm25_weighted"] = in_entity * features["bm25_weighted"]
     features["entity_x_bm25_plain"] = in_entity * features["bm25_plain"]
-    return Candidates(hits, features, sim_latest is not None)
+    return Candidates(hits, features, sim_latest is not None, query, coverage_idf)
 
 
 def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
@@ -488,11 +499,6 @@ def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
     where = " WHERE workspace = ?" if workspace else ""
     total = db.execute(f"SELECT count(*) FROM articles{where}", [workspace] if workspace else []).fetchone()[0]
     return len(index.ids) >= int(total)
-
-
-def _entity_of(db: Database, article_id: str) -> str:
-    row = db.execute("SELECT entity FROM articles WHERE id = ?", [article_id]).fetchone()
-    return str(row[0]) if row else ""
 
 
 def search(
@@ -512,12 +518,13 @@ def search(
         return []
     model = load_ranking().model(found.dense)
     scores = model.scores(found.features)
-    confidences = model.confidences(scores, found.features)
+    order = ranked(scores, found.features)[:limit]
+    confidences = model.confidences(scores, found.with_coverage([int(i) for i in order]))
     if asks_nothing(latest_text(query)):
         confidences = confidences * NOTHING_ASKED  # a thank-you is answered by no article (still listed, weak)
     out: list[Suggestion] = []
     ceiling = 1.0
-    for i in ranked(scores, found.features)[:limit]:
+    for i in order:
         h = found.hits[int(i)]
         ceiling = min(ceiling, float(confidences[int(i)]))  # shown non-increasing down the list
         passage, words_found = best_passage(query, h.body)

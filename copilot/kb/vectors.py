@@ -8,6 +8,7 @@ its own words, without the product name every title of the same product shares; 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
@@ -106,6 +107,11 @@ class DenseIndex:
     key: str
 
     BODY_WEIGHT, WHOLE_WEIGHT = 1.0, 0.5
+
+    @functools.cached_property
+    def position(self) -> dict[str, int]:
+        """Row of each article id (built once per index, not per search)."""
+        return {a: i for i, a in enumerate(self.ids)}
 
     def similarities(self, query: Matrix) -> Matrix:
         """Cosine similarity to the body plus half that to the whole article, rescaled to the cosine range."""
