@@ -18,7 +18,7 @@ def test_every_setting_comes_from_a_typed_section_with_its_description() -> None
 
 async def test_reads_are_typed_and_writes_are_bounded(services: Services) -> None:
     store, settings = services.store, services.settings
-    assert settings.suggest == SuggestSettings(count=5, min_confidence=0.25)
+    assert settings.suggest == SuggestSettings(count=5, min_confidence=0.5)
     await store.run(settings.set, store.db, "suggest.count", "7")
     assert settings.suggest.count == 7 and isinstance(settings.suggest.count, int)
     for key, bad in [("suggest.count", "20"), ("suggest.min_confidence", "1.5"), ("draft.autosave_ms", "5")]:

@@ -114,7 +114,7 @@ def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, wind
 
 
 def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 9)
+    _open(qtbot, window, 33)  # conflict minerals: no article covers it
     assert "No good article" in window.panel.text()
     assert "couldn't find this covered" in window.panel.editor.toPlainText()
 
@@ -123,7 +123,7 @@ def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -
     from copilot.ui.dialogs.gaps import GapsDialog
 
     w = window
-    _open(qtbot, w, 9)  # "No good article"
+    _open(qtbot, w, 33)  # "No good article"
     _open(qtbot, w, 24)  # a strong match
     dialog = GapsDialog(w, w.services, w.runner, "demo")
     qtbot.addWidget(dialog)
@@ -131,11 +131,11 @@ def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -
     dialog.show()
     qtbot.waitUntil(lambda: dialog.table.rowCount() > 0, timeout=10_000)
     cells = [dialog.table.item(r, 3).text() for r in range(dialog.table.rowCount())]
-    assert any("#9 " in c for c in cells) and not any("#24 " in c for c in cells)
-    assert "tickets had no article above 25%" in dialog.summary.text()
-    row = next(r for r, c in enumerate(cells) if "#9 " in c)
+    assert any("#33 " in c for c in cells) and not any("#24 " in c for c in cells)
+    assert "tickets had no article above 50%" in dialog.summary.text()
+    row = next(r for r, c in enumerate(cells) if "#33 " in c)
     dialog.table.cellDoubleClicked.emit(row, 0)
-    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 9, timeout=10_000)
+    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 33, timeout=10_000)
 
 
 def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow) -> None:
