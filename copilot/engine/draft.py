@@ -212,14 +212,15 @@ def build_draft(inp: DraftInputs) -> Draft:
     elif usable:
         top = usable[0]
         citations.append(Citation(1, top.article_id, top.title, top.article_version))
-        block = [phrase(lang, "grounded.intro", title=top.title)]
+        formal = ".formal" if tone == "formal" else ""  # formal is its own register, not just another greeting
+        block = [phrase(lang, f"grounded.intro{formal}", title=top.title)]
         if lang != "en":
             block.append(phrase(lang, "english_source"))
         limit = 3 if tone == "concise" else MAX_STEPS
         lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage), t, limit)
         parts.append("\n".join([*block, *lines]))
         # The sources are the draft's citations (the agent sees them beside it); the customer gets links.
-        refs = [phrase(lang, "grounded.more", title=_linked(top, inp.article_urls))]
+        refs = [phrase(lang, f"grounded.more{formal}", title=_linked(top, inp.article_urls))]
         if len(usable) > 1 and tone == "friendly":
             second = usable[1]
             citations.append(Citation(2, second.article_id, second.title, second.article_version))

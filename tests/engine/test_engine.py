@@ -189,6 +189,10 @@ def test_languages_and_tones() -> None:
     assert "Bonjour Ana" in _draft("fr", "concise", 0.8)
     assert "Kind regards" in _draft("en", "formal", 0.8)
     assert "Happy to help" not in _draft("en", "concise", 0.8)
+    # Formal is a register, not a greeting: the body that introduces and links the article changes too.
+    friendly, formal = _draft("en", "friendly", 0.8), _draft("en", "formal", 0.8)
+    assert "Here is what to do" in friendly and "Please find below the steps" in formal
+    assert "The complete article is available at" in formal and "full guide here" not in formal
 
 
 def test_language_detection() -> None:
