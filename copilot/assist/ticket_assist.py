@@ -38,7 +38,7 @@ from copilot.store.util import dumps
 
 log = logging.getLogger(__name__)
 
-SUGGEST_VERSION = "suggest-fts-1"
+SUGGEST_VERSION = "suggest-rank-1"  # one fitted ranking (resources/ranking.json)
 
 
 @dataclass(frozen=True)
@@ -314,15 +314,18 @@ def assist_sync(
     sentiment_label, score, _, _ = signals.sentiment(ticket)
     tri = run_triage(db, ticket, flags, sentiment_label, cache, encoded)
     excluded = kb_articles.not_relevant_for(db, ticket.id)
+    query = ticket_query(ticket)
+    dense = dense_search(db, ticket.workspace, cache, encoded)
     suggestions = retrieve.search(
         db,
-        ticket_query(ticket),
+        query,
         workspace=ticket.workspace,
         limit=opts.suggestion_count,
         exclude=excluded,
-        dense=dense_search(db, ticket.workspace, cache, encoded),
+        dense=dense,
         counts=cache.term_counts,
     )
+    ranked_by = retrieve.how_ranked(db, query, ticket.workspace, dense)
     bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
     agent = opts.agent_name
     draft = draft_engine.build_draft(
@@ -348,7 +351,7 @@ def assist_sync(
         "summary": Provenance(ENGINE, MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
         "signals": Provenance(ENGINE, MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
         "triage": Provenance(ENGINE, MODEL, triage.PROMPT_VERSION, _hash(thread_key, tri.neighbours)),
-        "suggestions": Provenance(ENGINE, MODEL, SUGGEST_VERSION, _hash(thread_key, articles_key)),
+        "suggestions": Provenance(ENGINE, ranked_by, SUGGEST_VERSION, _hash(thread_key, articles_key, ranked_by)),
         "draft": Provenance(
             ENGINE,
             MODEL,

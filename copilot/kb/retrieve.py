@@ -490,6 +490,18 @@ def candidates(
     return Candidates(hits, features, sim_latest is not None, query, coverage_idf)
 
 
+def how_ranked(db: Database, query: WeightedQuery, workspace: str | None, dense: Dense | None) -> str:
+    """What the ranking of this query will read, for the agent: meaning as well as keywords, or keywords alone and
+    why (shown beside the suggestions, so a weaker first result while indexing is not a mystery)."""
+    if dense is None:
+        return "keywords only: no local meaning model is installed"
+    if not reads_meaning(query):
+        return "keywords only: the meaning model reads English, this ticket is not in English"
+    if not _covers_all(db, workspace, dense.index):
+        return "keywords only: articles are still being indexed for meaning search"
+    return "keywords and meaning"
+
+
 def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
     """Meaning similarity only once every article has its vectors: while a new knowledge base is still being
     indexed, the keyword ranking (fitted for keywords alone) is the fair one; an article without vectors would

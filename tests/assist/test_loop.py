@@ -54,6 +54,27 @@ async def test_unanswerable_question_says_so(services: Services) -> None:
     assert "couldn't find this covered" in result.draft.text
 
 
+async def test_the_suggestions_say_what_ranked_them(services: Services) -> None:
+    """Keywords alone for a ticket the meaning model cannot read, said beside the suggestions (and in the panel)."""
+    from copilot.ui.widgets.panel_html import SectionRenderer
+
+    spanish = await assist_ticket(services, await _ticket_id(services, 15))
+    english = await assist_ticket(services, await _ticket_id(services, 2))
+    assert spanish.provenance["suggestions"].model.startswith("keywords only: the meaning model reads English")
+    # English: meaning too, or keywords while the demo's articles are still being indexed (no local model: said so).
+    assert english.provenance["suggestions"].model in (
+        "keywords and meaning",
+        "keywords only: articles are still being indexed for meaning search",
+        "keywords only: no local meaning model is installed",
+    )
+
+    def ignore(*_args: object) -> None:
+        return None
+
+    html = SectionRenderer(ignore, ignore, ignore, ignore, ignore)._articles_html(spanish, 0.5)
+    assert "Ranked by keywords only: the meaning model reads English" in html
+
+
 async def test_a_thank_you_gets_a_short_reply_without_an_article(services: Services) -> None:
     result = await assist_ticket(services, await _ticket_id(services, 55))  # "Thank you!": asks for nothing
     assert result.draft.citations == () and "You're very welcome" in result.draft.text

@@ -136,6 +136,9 @@ class SectionRenderer:
                 "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
                 "consider writing one.</p>"
             )
+        prov = result.provenance.get("suggestions")
+        if prov is not None and prov.model.startswith("keywords only"):
+            parts.append(f"<p class='dim'>Ranked by {html.escape(prov.model)}.</p>")
         shown = [s for s in result.suggestions if s.confidence >= HIDE_BELOW]
         if len(shown) < len(result.suggestions):
             parts.append(f"<p class='dim'>{len(result.suggestions) - len(shown)} barely related articles hidden.</p>")
