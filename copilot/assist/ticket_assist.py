@@ -13,7 +13,7 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.assist.caches import EngineCaches
-from copilot.domain import AssistResult, Flag, Provenance, Ticket, Triage
+from copilot.domain import AssistResult, Draft, Flag, Provenance, Suggestion, Summary, Ticket, Triage
 from copilot.domain.tickets import content_key
 from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
@@ -65,7 +65,11 @@ async def assist_builtin(services: Services, ticket_id: int, tone: str | None = 
     opts = options_from(services, tone, workspace)
     await prepare_triage(services, workspace)
     encoded = await encode_ahead(services, ticket_id)
-    return await services.store.run(assist_sync, services.store.db, ticket_id, opts, services.caches, encoded)
+    # The store thread reads, the compute thread computes (summary, signals, triage, ranking, draft), the store
+    # thread writes: a search typed in the inbox meanwhile never waits on the scoring.
+    inputs = await services.store.run(read_inputs, services.store.db, ticket_id, services.caches, encoded)
+    outputs_ = await services.run_compute(compute_builtin, inputs, opts)
+    return await services.store.run(record_builtin, services.store.db, outputs_)
 
 
 async def encode_ahead(services: Services, ticket_id: int) -> dict[str, npt.NDArray[np.float32]]:
@@ -226,20 +230,15 @@ def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
     return ("low", "a calm question") if sentiment_label == "positive" else ("normal", "no urgency signals")
 
 
-def run_triage(
-    db: Database,
+def triage_result(
+    model: triage.IntentModel,
     ticket: Ticket,
+    vector: npt.NDArray[np.float32] | None,
     flags: list[Flag],
     sentiment_label: str,
-    cache: EngineCaches,
-    encoded: dict[str, npt.NDArray[np.float32]] | None = None,
 ) -> Triage:
-    model = _classifier(db, ticket.workspace, cache)
-    text = triage_text(ticket)
-    encoder = _with_known(local_encoder(cache), encoded)
-    english = (ticket.language or "en") == "en"  # the local encoder only understands English
-    vector = _vector_or_none(encoder, text) if english else None
-    pred = model.predict(text, exclude_key=str(ticket.number), vector=vector)
+    """The ticket's intent (pure: the model and the vector were read and encoded before)."""
+    pred = model.predict(triage_text(ticket), exclude_key=str(ticket.number), vector=vector)
     priority, why = _priority(flags, sentiment_label)
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
     if pred is None:
@@ -270,7 +269,12 @@ def local_encoder(cache: EngineCaches) -> TextEncoder | None:
 
 
 def _with_known(encoder: TextEncoder | None, encoded: dict[str, npt.NDArray[np.float32]] | None) -> TextEncoder | None:
-    return PreEncoded(encoder, encoded) if encoder is not None and encoded else encoder
+    """The encoder as the store thread may use it: with texts encoded ahead, only those (a text that was not, say
+    because a provider's embedding model was unreachable, is searched by keywords); without, the encoder itself
+    (scripts and tests that run everything on one thread)."""
+    if encoder is None or encoded is None:
+        return encoder
+    return PreEncoded(encoder, encoded, only_known=True)
 
 
 def dense_search(
@@ -298,55 +302,93 @@ def record_once(db: Database, ticket_id: int, task: str, prov: Provenance, paylo
     return outputs.record_output(db, ticket_id, task, prov, payload)
 
 
-def assist_sync(
-    db: Database,
-    ticket_id: int,
-    opts: AssistOptions,
-    cache: EngineCaches,
-    encoded: dict[str, npt.NDArray[np.float32]] | None = None,
-) -> AssistResult:
-    ticket = ticket_store.get_ticket(db, ticket_id)
-    language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
-    thread_key = content_key(ticket)
+@dataclass(frozen=True)
+class BuiltinInputs:
+    """What the built-in pass reads from the store, on its thread: the ticket, the workspace's triage model, the
+    ticket's triage vector (encoded ahead), the candidate articles with their word statistics and meaning
+    similarities, and the workspace's article address."""
 
-    summary = summarize.summarize(ticket)
-    flags = signals.detect_flags(ticket)
-    sentiment_label, score, _, _ = signals.sentiment(ticket)
-    tri = run_triage(db, ticket, flags, sentiment_label, cache, encoded)
-    excluded = kb_articles.not_relevant_for(db, ticket.id)
+    ticket: Ticket
+    classifier: triage.IntentModel
+    triage_vector: npt.NDArray[np.float32] | None
+    found: retrieve.Gathered | None
+    ranked_by: str
+    url_template: str
+
+
+def read_inputs(
+    db: Database, ticket_id: int, cache: EngineCaches, encoded: dict[str, npt.NDArray[np.float32]] | None = None
+) -> BuiltinInputs:
+    """Store thread: reads only (the encoder is only looked up when `encoded` holds the ticket's texts)."""
+    ticket = ticket_store.get_ticket(db, ticket_id)
+    encoder = _with_known(local_encoder(cache), encoded)
+    english = (ticket.language or "en") == "en"  # the local encoder only understands English
     query = ticket_query(ticket)
     dense = dense_search(db, ticket.workspace, cache, encoded)
-    suggestions = retrieve.search(
+    found = retrieve.gather(
         db,
         query,
         workspace=ticket.workspace,
-        limit=opts.suggestion_count,
-        exclude=excluded,
         dense=dense,
         counts=cache.term_counts,
+        exclude=kb_articles.not_relevant_for(db, ticket.id),
     )
-    ranked_by = retrieve.how_ranked(db, query, ticket.workspace, dense)
-    bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
+    return BuiltinInputs(
+        ticket,
+        _classifier(db, ticket.workspace, cache),
+        _vector_or_none(encoder, triage_text(ticket)) if english else None,
+        found,
+        retrieve.how_ranked(db, query, ticket.workspace, dense),
+        ticket_store.article_url_template(db, ticket.workspace),
+    )
+
+
+@dataclass(frozen=True)
+class BuiltinOutputs:
+    """The built-in pass computed, not yet recorded."""
+
+    ticket: Ticket
+    summary: Summary
+    flags: tuple[Flag, ...]
+    sentiment: str
+    triage: Triage
+    suggestions: tuple[Suggestion, ...]
+    draft: Draft
+    thread_key: str
+    provenance: dict[str, Provenance]
+    payloads: dict[str, dict[str, Any]]
+
+
+def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutputs:
+    """Compute thread: summary, signals, triage, ranking and the draft, from what `read_inputs` read (pure)."""
+    ticket = inputs.ticket
+    language = ticket.language or detect_language(" ".join(m.body for m in ticket.customer_messages()))
+    thread_key = content_key(ticket)
+    summary = summarize.summarize(ticket)
+    flags = signals.detect_flags(ticket)
+    sentiment_label, score, _, _ = signals.sentiment(ticket)
+    tri = triage_result(inputs.classifier, ticket, inputs.triage_vector, flags, sentiment_label)
+    query = ticket_query(ticket)
+    suggestions = retrieve.rank(retrieve.features_of(inputs.found), query, opts.suggestion_count)
+    bodies = {h.article_id: h.body for h in (inputs.found.hits if inputs.found else [])}
+    template = inputs.url_template
     agent = opts.agent_name
     draft = draft_engine.build_draft(
         draft_engine.DraftInputs(
             ticket,
             tuple(suggestions),
-            bodies,
+            {s.article_id: bodies[s.article_id] for s in suggestions[:2] if s.article_id in bodies},
             tuple(flags),
             sentiment_label,
             language,
             opts.tone,
             agent,
             opts.min_confidence,
-            {s.article_id: ticket_store.article_url(db, ticket.workspace, s.article_id) for s in suggestions},
+            {s.article_id: template.replace("{id}", s.article_id) if template else "" for s in suggestions},
         )
     )
-    ticket_store.set_badges(
-        db, ticket.id, sentiment_label, signals.is_urgent(flags), [f.label for f in flags], thread_key
-    )
-
     articles_key = [(s.article_id, s.article_version) for s in suggestions]
+    ranked_by = inputs.ranked_by
     provs = {
         "summary": Provenance(ENGINE, MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
         "signals": Provenance(ENGINE, MODEL, signals.PROMPT_VERSION, _hash(thread_key)),
@@ -366,19 +408,45 @@ def assist_sync(
         "suggestions": {"items": [asdict(s) for s in suggestions]},
         "draft": asdict(draft),
     }
-    with transaction(db):
-        ids = {task: record_once(db, ticket.id, task, provs[task], payloads[task]) for task in provs}
-    return AssistResult(
-        ticket=ticket,
-        summary=summary,
-        flags=tuple(flags),
-        sentiment=sentiment_label,
-        triage=tri,
-        suggestions=tuple(suggestions),
-        draft=draft,
-        output_ids=ids,
-        provenance=provs,
+    return BuiltinOutputs(
+        ticket, summary, tuple(flags), sentiment_label, tri, tuple(suggestions), draft, thread_key, provs, payloads
     )
+
+
+def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:
+    """Store thread: the ticket's badges and the outputs (an identical earlier output is reused), in one
+    transaction."""
+    with transaction(db):
+        ticket_store.set_badges(
+            db, out.ticket.id, out.sentiment, signals.is_urgent(list(out.flags)), [f.label for f in out.flags],
+            out.thread_key,
+        )  # fmt: skip
+        ids = {
+            task: record_once(db, out.ticket.id, task, prov, out.payloads[task])
+            for task, prov in out.provenance.items()
+        }
+    return AssistResult(
+        ticket=out.ticket,
+        summary=out.summary,
+        flags=out.flags,
+        sentiment=out.sentiment,
+        triage=out.triage,
+        suggestions=out.suggestions,
+        draft=out.draft,
+        output_ids=ids,
+        provenance=out.provenance,
+    )
+
+
+def assist_sync(
+    db: Database,
+    ticket_id: int,
+    opts: AssistOptions,
+    cache: EngineCaches,
+    encoded: dict[str, npt.NDArray[np.float32]] | None = None,
+) -> AssistResult:
+    """The built-in pass on one thread (scripts and tests); the app splits it across threads (`assist_builtin`)."""
+    return record_builtin(db, compute_builtin(read_inputs(db, ticket_id, cache, encoded), opts))
 
 
 def result_json(result: AssistResult) -> str:

@@ -386,7 +386,24 @@ class Candidates:
         return {**self.features, "coverage": coverage}
 
 
-def candidates(
+@dataclass(frozen=True)
+class Gathered:
+    """What ranking one query needs from the store, read on the store thread: the candidate articles, word
+    statistics, the named entity's articles and meaning similarities. Scoring it (`features_of`, `rank`) reads
+    nothing more, so it runs on the compute thread."""
+
+    query: WeightedQuery
+    hits: list[Hit]
+    idf: dict[str, float]  # bm25's, for the weighted, latest and plain words
+    coverage_idf: dict[str, float]
+    average: float  # mean article length in content words
+    about_entity: frozenset[str]  # the named entity's articles
+    entity_share: float  # how entity-organised the knowledge base is
+    sim_latest: npt.NDArray[np.float64] | None  # one value per hit (None: keywords alone)
+    sim_whole: npt.NDArray[np.float64] | None
+
+
+def gather(
     db: Database,
     query: WeightedQuery,
     *,
@@ -394,24 +411,25 @@ def candidates(
     dense: Dense | None = None,
     counts: TermCounts | None = None,
     exclude: set[str] | None = None,
-) -> Candidates:
+) -> Gathered | None:
     """Candidates from every source (keywords of the weighted thread, every word once, the named entity's
-    articles, the nearest in meaning to the latest message and to the whole conversation) and their features."""
-    none = Candidates([], {}, False)
+    articles, the nearest in meaning to the latest message and to the whole conversation), with what scoring them
+    needs. None when nothing matches. Reads the store (its thread); the query's vectors should be encoded ahead."""
     if query.is_empty():
-        return none
+        return None
     counts = counts or TermCounts()
     counts.refresh(db)
     entities = counts.entities(db, workspace)
     evidence = query.entity_evidence()
     entity = entities.detect(evidence) if evidence else ""
     # Keyword candidates: the heaviest words that are in at most a tenth of the articles (words nearly every
-    # article has add FTS5 work and little signal; they still count in the scores below).
+    # article has add FTS5 work and little signal; they still count in the scores).
     common = max(COMMON_SHARE * counts.articles, 20)  # a small knowledge base keeps every word
     selective = query.heaviest(SELECTIVE_TERMS, lambda word: counts.frequency(db, word) <= common)
     pool = [h.article_id for h in _fts_candidates(db, workspace, selective, CANDIDATES)]
     plain = query.plain(PLAIN_TERMS)
     pool += [h.article_id for h in _fts_candidates(db, workspace, plain, POOL, title_weight=1.0)]
+    about_entity: set[str] = set()
     if entity:
         pool += [
             h.article_id for h in _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity)
@@ -420,37 +438,46 @@ def candidates(
         rows = db.execute(f"SELECT id FROM articles WHERE {where}", [*([workspace] if workspace else []), entity])
         about_entity = {str(r[0]) for r in rows}
         pool += sorted(about_entity)[:ENTITY_POOL]
-    else:
-        about_entity = set()
-    sim_latest = sim_whole = None
+    sims: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
     if dense is not None and _covers_all(db, workspace, dense.index) and reads_meaning(query):
         try:
             latest_vector, whole_vector = _query_vectors(dense.encoder, query)
         except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
             log.warning("meaning search skipped: %s", exc.message)
         else:
-            sim_latest = dense.index.similarities(latest_vector)
-            sim_whole = dense.index.similarities(whole_vector)
-            ids = dense.index.ids
-            for sims in (sim_latest, sim_whole):
-                pool += [ids[int(i)] for i in np.argsort(-sims)[:POOL]]
+            sims = (dense.index.similarities(latest_vector), dense.index.similarities(whole_vector))
+            for values in sims:
+                pool += [dense.index.ids[int(i)] for i in np.argsort(-values)[:POOL]]
     skip = exclude or set()
     order = [a for a in dict.fromkeys(pool) if a not in skip]
     by_id = _hits_by_id(db, order)
     hits = [by_id[a] for a in order if a in by_id]
     if not hits:
-        return none
-    position = dense.index.position if sim_latest is not None and dense else {}
+        return None
 
-    def similarity(sims: npt.NDArray[np.float32] | None) -> npt.NDArray[np.float64]:
-        if sims is None:
-            return np.zeros(len(hits))
-        return np.array([float(sims[position[h.article_id]]) if h.article_id in position else 0.0 for h in hits])
+    def per_hit(values: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        position = dense.index.position if dense is not None else {}
+        return np.array([float(values[position[h.article_id]]) if h.article_id in position else 0.0 for h in hits])
 
-    words = {**query.surface, **plain.surface}
-    idf = counts.bm25_idf(db, words)
-    coverage_idf = counts.idf(db, query)
-    average = counts.average_length(db)
+    return Gathered(
+        query,
+        hits,
+        counts.bm25_idf(db, {**query.surface, **plain.surface}),
+        counts.idf(db, query),
+        counts.average_length(db),
+        frozenset(about_entity),
+        entities.share,
+        per_hit(sims[0]) if sims else None,
+        per_hit(sims[1]) if sims else None,
+    )
+
+
+def features_of(found: Gathered | None) -> Candidates:
+    """The features the ranking reads, one value per candidate (pure: runs on any thread)."""
+    if found is None:
+        return Candidates([], {}, False)
+    query, hits, idf, average = found.query, found.hits, found.idf, found.average
+    plain = query.plain(PLAIN_TERMS)
     latest = query.focused()
     weighted_bm25: list[float] = []
     latest_bm25: list[float] = []
@@ -470,11 +497,11 @@ def candidates(
         passage_w.append(share * max(_bm25(query.weights, idf, f"{h.title}\n{p}", average) for p in sections))
         passage_l.append(share * max(_bm25(latest.weights, idf, f"{h.title}\n{p}", average) for p in sections))
         title_w.append(share * _bm25(query.weights, idf, h.title, average))
-    entity_ids = {h.article_id for h in hits if h.article_id in about_entity}
-    in_entity = np.array([1.0 if h.article_id in entity_ids else 0.0 for h in hits]) * entities.share**2
+    in_entity = np.array([1.0 if h.article_id in found.about_entity else 0.0 for h in hits]) * found.entity_share**2
+    zeros = np.zeros(len(hits))
     features = {
-        "sim_latest": similarity(sim_latest),
-        "sim_conversation": similarity(sim_whole),
+        "sim_latest": found.sim_latest if found.sim_latest is not None else zeros,
+        "sim_conversation": found.sim_whole if found.sim_whole is not None else zeros,
         "bm25_weighted": _scaled(weighted_bm25),
         "bm25_latest": _scaled(latest_bm25),
         "bm25_plain": _scaled(plain_bm25),
@@ -487,7 +514,20 @@ def candidates(
     features["entity_x_bm25_latest"] = in_entity * features["bm25_latest"]
     features["entity_x_bm25_weighted"] = in_entity * features["bm25_weighted"]
     features["entity_x_bm25_plain"] = in_entity * features["bm25_plain"]
-    return Candidates(hits, features, sim_latest is not None, query, coverage_idf)
+    return Candidates(hits, features, found.sim_latest is not None, query, found.coverage_idf)
+
+
+def candidates(
+    db: Database,
+    query: WeightedQuery,
+    *,
+    workspace: str | None = None,
+    dense: Dense | None = None,
+    counts: TermCounts | None = None,
+    exclude: set[str] | None = None,
+) -> Candidates:
+    """`gather` and `features_of` on one thread (scripts, evaluation)."""
+    return features_of(gather(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude))
 
 
 def how_ranked(db: Database, query: WeightedQuery, workspace: str | None, dense: Dense | None) -> str:
@@ -513,19 +553,9 @@ def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
     return len(index.ids) >= int(total)
 
 
-def search(
-    db: Database,
-    query: WeightedQuery,
-    *,
-    workspace: str | None = None,
-    limit: int = 5,
-    exclude: set[str] | None = None,
-    dense: Dense | None = None,
-    counts: TermCounts | None = None,
-) -> list[Suggestion]:
+def rank(found: Candidates, query: WeightedQuery, limit: int = 5) -> list[Suggestion]:
     """Ranked suggestions with the best passage and a calibrated confidence (the chance the article answers the
-    ticket). Pass the same `counts` across searches to remember word statistics."""
-    found = candidates(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude)
+    ticket). Pure: runs on any thread."""
     if not found.hits:
         return []
     model = load_ranking().model(found.dense)
@@ -542,6 +572,22 @@ def search(
         passage, words_found = best_passage(query, h.body)
         out.append(Suggestion(h.article_id, h.title, passage, tuple(words_found), round(ceiling, 3), h.version))
     return out
+
+
+def search(
+    db: Database,
+    query: WeightedQuery,
+    *,
+    workspace: str | None = None,
+    limit: int = 5,
+    exclude: set[str] | None = None,
+    dense: Dense | None = None,
+    counts: TermCounts | None = None,
+) -> list[Suggestion]:
+    """`gather`, `features_of` and `rank` on one thread. Pass the same `counts` across searches to remember word
+    statistics."""
+    found = candidates(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude)
+    return rank(found, query, limit)
 
 
 def search_text(

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlite_utils import Database
 
+from copilot.errors import CopilotError
 from copilot.store.transaction import transaction
 
 Matrix = npt.NDArray[np.float32]
@@ -33,9 +34,10 @@ class PreEncoded:
     """An encoder that already holds some texts' vectors (encoded ahead, in one batch, off the store thread) and
     asks the real encoder only for the others."""
 
-    def __init__(self, inner: TextEncoder, known: dict[str, Matrix] | None = None) -> None:
+    def __init__(self, inner: TextEncoder, known: dict[str, Matrix] | None = None, *, only_known: bool = False) -> None:
         self.inner, self.name = inner, inner.name
         self.known: dict[str, Matrix] = dict(known or {})
+        self.only_known = only_known  # never call the real encoder (on the store thread: it may be a network call)
 
     def prepare(self, texts: list[str]) -> None:
         """Encode these texts now, in one batch (those not known yet)."""
@@ -44,6 +46,8 @@ class PreEncoded:
             self.known.update(zip(unique, self.inner.encode(unique), strict=True))
 
     def encode(self, texts: list[str], batch_size: int = 32) -> Matrix:
+        if self.only_known and any(t not in self.known for t in texts):
+            raise CopilotError("This text was not encoded ahead; meaning is skipped for it this time.")
         self.prepare(texts)
         return np.vstack([self.known[t] for t in texts]).astype(np.float32, copy=False)
 

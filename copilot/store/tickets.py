@@ -23,10 +23,15 @@ def ensure_workspace(db: Database, workspace_id: str, name: str, kind: str, arti
         db.execute("UPDATE workspaces SET article_url = ? WHERE id = ?", [article_url, workspace_id])
 
 
+def article_url_template(db: Database, workspace: str) -> str:
+    """The workspace's article address with "{id}" in it, or "" when it has no help centre."""
+    row = db.execute("SELECT article_url FROM workspaces WHERE id = ?", [workspace]).fetchone()
+    return str(row[0]) if row and row[0] else ""
+
+
 def article_url(db: Database, workspace: str, article_id: str) -> str:
     """The customer-visible address of an article, or "" when the workspace has no help centre."""
-    row = db.execute("SELECT article_url FROM workspaces WHERE id = ?", [workspace]).fetchone()
-    template = str(row[0]) if row else ""
+    template = article_url_template(db, workspace)
     return template.replace("{id}", article_id) if template else ""
 
 

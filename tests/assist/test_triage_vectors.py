@@ -4,6 +4,7 @@ vectors; a ticket's own texts are encoded ahead of the built-in pass."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,6 +28,31 @@ class ThreadRecordingEncoder:
         words = ("charge", "refund", "password", "order", "cancel", "delivery", "account", "card")
         vectors = np.array([[float(w in t.lower()) for w in words] + [0.1] for t in texts], dtype=np.float32)
         return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
+async def test_the_built_in_pass_reads_and_writes_on_the_store_thread_and_computes_off_it(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot.kb import retrieve
+
+    threads: dict[str, str] = {}
+
+    def recorded(name: str, fn: Any) -> Any:
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            threads[name] = threading.current_thread().name
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    monkeypatch.setattr(retrieve, "gather", recorded("gather", retrieve.gather))
+    monkeypatch.setattr(retrieve, "features_of", recorded("features", retrieve.features_of))
+    monkeypatch.setattr(retrieve, "rank", recorded("rank", retrieve.rank))
+    await open_workspace(services, "demo")
+    ticket = await services.store.run(find_ticket, services.store.db, "demo", 3)
+    result = await assist_builtin(services, ticket.id)
+    assert result.suggestions and result.output_ids
+    assert threads["gather"].startswith("copilot-db")  # reads
+    assert threads["features"].startswith("copilot-compute") and threads["rank"].startswith("copilot-compute")
 
 
 async def test_the_history_is_encoded_once_on_the_compute_thread(services: Services) -> None:
