@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -13,7 +13,7 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.assist.caches import EngineCaches
-from copilot.domain import AssistResult, Draft, Flag, Provenance, Suggestion, Summary, Ticket, Triage
+from copilot.domain import AssistResult, Flag, Provenance, Ticket, Triage
 from copilot.domain.tickets import content_key
 from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
@@ -345,17 +345,10 @@ def read_inputs(
 
 @dataclass(frozen=True)
 class BuiltinOutputs:
-    """The built-in pass computed, not yet recorded."""
+    """The built-in pass computed, not yet recorded (its `output_ids` are empty until `record_builtin`)."""
 
-    ticket: Ticket
-    summary: Summary
-    flags: tuple[Flag, ...]
-    sentiment: str
-    triage: Triage
-    suggestions: tuple[Suggestion, ...]
-    draft: Draft
+    result: AssistResult
     thread_key: str
-    provenance: dict[str, Provenance]
     payloads: dict[str, dict[str, Any]]
 
 
@@ -408,34 +401,21 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
         "suggestions": {"items": [asdict(s) for s in suggestions]},
         "draft": asdict(draft),
     }
-    return BuiltinOutputs(
-        ticket, summary, tuple(flags), sentiment_label, tri, tuple(suggestions), draft, thread_key, provs, payloads
-    )
+    result = AssistResult(ticket, summary, tuple(flags), sentiment_label, tri, tuple(suggestions), draft, {}, provs)
+    return BuiltinOutputs(result, thread_key, payloads)
 
 
 def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:
     """Store thread: the ticket's badges and the outputs (an identical earlier output is reused), in one
     transaction."""
+    r = out.result
     with transaction(db):
-        ticket_store.set_badges(
-            db, out.ticket.id, out.sentiment, signals.is_urgent(list(out.flags)), [f.label for f in out.flags],
-            out.thread_key,
-        )  # fmt: skip
+        labels = [f.label for f in r.flags]
+        ticket_store.set_badges(db, r.ticket.id, r.sentiment, signals.is_urgent(list(r.flags)), labels, out.thread_key)
         ids = {
-            task: record_once(db, out.ticket.id, task, prov, out.payloads[task])
-            for task, prov in out.provenance.items()
+            task: record_once(db, r.ticket.id, task, prov, out.payloads[task]) for task, prov in r.provenance.items()
         }
-    return AssistResult(
-        ticket=out.ticket,
-        summary=out.summary,
-        flags=out.flags,
-        sentiment=out.sentiment,
-        triage=out.triage,
-        suggestions=out.suggestions,
-        draft=out.draft,
-        output_ids=ids,
-        provenance=out.provenance,
-    )
+    return replace(r, output_ids=ids)
 
 
 def assist_sync(

@@ -242,15 +242,15 @@ def collect(
             found_dense.encoder.prepare([t for _id, q, _g in queries for t in retrieve.query_texts(q)])
         counts = retrieve.TermCounts()
         for query_id, query, gold in queries:
-            found = retrieve.candidates(db, query, workspace="eval", dense=found_dense, counts=counts)
+            found = retrieve.features_of(retrieve.gather(db, query, workspace="eval", dense=found_dense, counts=counts))
             case = case_of(set_name, query_id, found, gold)
             if case is not None:
                 cases.append(case)
             if gold:
                 # What a question the knowledge base does not cover looks like: the same query without its
                 # answer. The confidence learns from these what a miss looks like on every set.
-                missing = retrieve.candidates(
-                    db, query, workspace="eval", dense=found_dense, counts=counts, exclude=gold
+                missing = retrieve.features_of(
+                    retrieve.gather(db, query, workspace="eval", dense=found_dense, counts=counts, exclude=gold)
                 )
                 if missing.hits:
                     ids = [h.article_id for h in missing.hits]

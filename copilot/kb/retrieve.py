@@ -517,19 +517,6 @@ def features_of(found: Gathered | None) -> Candidates:
     return Candidates(hits, features, found.sim_latest is not None, query, found.coverage_idf)
 
 
-def candidates(
-    db: Database,
-    query: WeightedQuery,
-    *,
-    workspace: str | None = None,
-    dense: Dense | None = None,
-    counts: TermCounts | None = None,
-    exclude: set[str] | None = None,
-) -> Candidates:
-    """`gather` and `features_of` on one thread (scripts, evaluation)."""
-    return features_of(gather(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude))
-
-
 def how_ranked(db: Database, query: WeightedQuery, workspace: str | None, dense: Dense | None) -> str:
     """What the ranking of this query will read, for the agent: meaning as well as keywords, or keywords alone and
     why (shown beside the suggestions, so a weaker first result while indexing is not a mystery)."""
@@ -586,8 +573,8 @@ def search(
 ) -> list[Suggestion]:
     """`gather`, `features_of` and `rank` on one thread. Pass the same `counts` across searches to remember word
     statistics."""
-    found = candidates(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude)
-    return rank(found, query, limit)
+    found = gather(db, query, workspace=workspace, dense=dense, counts=counts, exclude=exclude)
+    return rank(features_of(found), query, limit)
 
 
 def search_text(

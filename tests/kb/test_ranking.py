@@ -121,5 +121,7 @@ def test_keywords_alone_until_every_article_has_its_vectors(tmp_path: Path) -> N
     partial = DenseIndex(ids[:2], ["", ""], vectors[:2], vectors[:2], "partial")
     whole = DenseIndex(ids, ["", "", ""], vectors, vectors, "whole")
     # Still indexing: the third article would look unrelated in meaning, so meaning waits.
-    assert not retrieve.candidates(db, query, workspace="ws", dense=retrieve.Dense(encoder, partial)).dense
-    assert retrieve.candidates(db, query, workspace="ws", dense=retrieve.Dense(encoder, whole)).dense
+    assert not retrieve.features_of(
+        retrieve.gather(db, query, workspace="ws", dense=retrieve.Dense(encoder, partial))
+    ).dense
+    assert retrieve.features_of(retrieve.gather(db, query, workspace="ws", dense=retrieve.Dense(encoder, whole))).dense
