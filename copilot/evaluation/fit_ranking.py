@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -305,7 +306,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m copilot.evaluation.fit_ranking", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[3] / "shared" / "data" / "eval")
+    data = Path(os.environ.get("COPILOT_DATA", Path(__file__).resolve().parents[3] / "shared" / "data"))
+    parser.add_argument("--data", type=Path, default=data / "eval", help="the evaluation sets (COPILOT_DATA/eval)")
     parser.add_argument("--write", action="store_true", help=f"write the weights to {ranking_path()}")
     args = parser.parse_args(argv)
     sources = {name: retrieval_set(args.data / kb, args.data / q) for name, (kb, q) in RETRIEVAL_SETS.items()}
