@@ -274,7 +274,7 @@ def assist_sync(db: Database, ticket_id: int, opts: AssistOptions, cache: Engine
         dense=dense_search(db, ticket.workspace, cache),
         counts=cache.term_counts,
     )
-    bodies = {s.article_id: kb_articles.get_article(db, s.article_id).body for s in suggestions[:2]}
+    bodies = {s.article_id: kb_articles.get_article(db, ticket.workspace, s.article_id).body for s in suggestions[:2]}
     agent = opts.agent_name
     draft = draft_engine.build_draft(
         draft_engine.DraftInputs(

@@ -335,14 +335,18 @@ def _query_vectors(
     return unit, (vectors[known.index(whole)] if whole in known else unit)
 
 
-def _hits_by_id(db: Database, ids: list[str]) -> dict[str, Hit]:
+def _hits_by_id(db: Database, ids: list[str], workspace: str | None) -> dict[str, Hit]:
     if not ids:
         return {}
     found: dict[str, Hit] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"SELECT id, title, body, version FROM articles WHERE id IN ({marks})", chunk).fetchall()
+        where = f"id IN ({marks})" + (" AND workspace = ?" if workspace else "")
+        rows = db.execute(
+            f"SELECT id, title, body, version FROM articles WHERE {where}",
+            [*chunk, *([workspace] if workspace else [])],
+        ).fetchall()
         found.update({r[0]: Hit(r[0], r[1], r[2], r[3], 0.0) for r in rows})
     return found
 
@@ -406,7 +410,7 @@ def candidates(
                 pool += [ids[int(i)] for i in np.argsort(-sims)[:POOL]]
     skip = exclude or set()
     order = [a for a in dict.fromkeys(pool) if a not in skip]
-    by_id = _hits_by_id(db, order)
+    by_id = _hits_by_id(db, order, workspace)
     hits = [by_id[a] for a in order if a in by_id]
     if not hits:
         return none
@@ -442,7 +446,7 @@ def candidates(
         passage_l.append(share * max(_bm25(latest.weights, idf, f"{h.title}\n{p}", average) for p in sections))
         title_w.append(share * _bm25(query.weights, idf, h.title, average))
         coverage.append(share * _coverage(query, whole, coverage_idf)[0])
-    entity_ids = {h.article_id for h in hits if entity and _entity_of(db, h.article_id) == entity}
+    entity_ids = {h.article_id for h in hits if entity and _entity_of(db, workspace, h.article_id) == entity}
     in_entity = np.array([1.0 if h.article_id in entity_ids else 0.0 for h in hits]) * entities.share**2
     features = {
         "sim_latest": similarity(sim_latest),
@@ -463,8 +467,10 @@ def candidates(
     return Candidates(hits, features, sim_latest is not None)
 
 
-def _entity_of(db: Database, article_id: str) -> str:
-    row = db.execute("SELECT entity FROM articles WHERE id = ?", [article_id]).fetchone()
+def _entity_of(db: Database, workspace: str | None, article_id: str) -> str:
+    row = db.execute(
+        "SELECT entity FROM articles WHERE id = ? AND coalesce(?, workspace) = workspace", [article_id, workspace]
+    ).fetchone()
     return str(row[0]) if row else ""
 
 
