@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import random
+import sqlite3
 import uuid
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,11 +19,13 @@ from copilot.app import build_services
 from copilot.assist import outbox
 from copilot.assist.sync import sync_workspace
 from copilot.services import Services
+from copilot.store import Store, open_database
 from copilot.store import outbox as outbox_store
 from copilot.store import tickets as ticket_store
 from tests.integration.proxy import CuttingProxy
 from tests.integration.rt_server import RTServer
 from tests.integration.test_rt import _new_ticket, _rt_messages, _workspace
+from tests.reliability.faults import FaultyConnection
 from tests.reliability.summary import FIGURES
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -38,7 +42,7 @@ PROXY_FAULTS = (
     "http_503",
     "http_502_after",  # RT has it, a gateway says 502
 )
-OTHER_FAULTS = ("lookup_cut", "server_stop", "app_killed")
+OTHER_FAULTS = ("lookup_cut", "server_stop", "app_killed", "disk_full")
 
 
 async def _fast_failures(services: Services) -> None:
@@ -65,6 +69,9 @@ class Run:
             self.proxy.arm("cut_before_forward", "GET")
         if fault == "app_killed":
             await self._killed_mid_send(item_id)
+        elif fault == "disk_full" and not await self._disk_full_after_post(item_id):
+            self.injected[fault] -= 1  # the attempt found the reply already in RT and posted nothing
+            self.met[item_id][-1] = "disk_full (not reached)"
         else:
             await outbox.deliver(self.services, item_id)
         assert self.proxy.idle()  # a stalled connection has finished: what it forwarded has landed
@@ -87,6 +94,39 @@ class Run:
         self.services = build_services(self.home)
         await _fast_failures(self.services)
 
+    async def _disk_full_after_post(self, item_id: int) -> bool:
+        """RT takes the post, then the disk fills before the sent reply is recorded; space comes back later.
+        False when the attempt posted nothing (it found the reply in RT already)."""
+        connector = self.services.connector("acme")
+        conn = self.services.store.db.conn
+        assert isinstance(conn, FaultyConnection)
+        post = connector.post_message
+        filled: list[bool] = []
+
+        async def post_then_fill(*args: Any, **kwargs: Any) -> Any:
+            posted = await post(*args, **kwargs)
+            conn.arm(1)
+            filled.append(True)
+            return posted
+
+        connector.post_message = post_then_fill  # type: ignore[method-assign]
+        failure: sqlite3.OperationalError | None = None
+        try:
+            await outbox.deliver(self.services, item_id)
+        except sqlite3.OperationalError as exc:  # a storage error: the outbox re-raises it
+            failure = exc
+        finally:
+            conn.disarm()
+            connector.post_message = post  # type: ignore[method-assign]
+        if not filled:
+            assert failure is None
+            return False
+        assert failure is not None and "disk is full" in str(failure)
+        # Nothing was recorded: the item waits in 'sending', so the next attempt looks in RT before posting.
+        item = await self.services.store.run(outbox_store.get_item, self.services.store.db, item_id)
+        assert item.state is outbox_store.OutboxState.SENDING, item
+        return True
+
     async def outage(self, item_ids: list[int]) -> None:
         """RT stops; every attempt meanwhile is a fault; then it comes back."""
         self.stops += 1
@@ -98,7 +138,13 @@ class Run:
             self.rt.start()
 
 
-async def test_no_reply_lost_or_doubled_against_real_rt(rt: RTServer, tmp_path: Path) -> None:
+async def test_no_reply_lost_or_doubled_against_real_rt(
+    rt: RTServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The app's store on a connection that can fail its writes like a full disk.
+    monkeypatch.setattr(
+        Store, "open", classmethod(lambda cls, path: cls(open_database(path, factory=FaultyConnection)))
+    )
     rng = random.Random(20261128)
     proxy = CuttingProxy(rt.port)
     proxy.stall_s = TIMEOUT_S + 0.5
