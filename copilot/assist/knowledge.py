@@ -55,27 +55,27 @@ async def _refresh_vectors(services: Services, workspace: str | None) -> None:
     await refresh_vectors(services, workspace)
 
 
-async def get_article(services: Services, article_id: str) -> Article:
-    return await services.store.run(articles.get_article, services.store.db, article_id)
+async def get_article(services: Services, workspace: str, article_id: str) -> Article:
+    return await services.store.run(articles.get_article, services.store.db, workspace, article_id)
 
 
 async def save_article(
-    services: Services, article_id: str, title: str, body: str, reason: str, author: str = ""
+    services: Services, workspace: str, article_id: str, title: str, body: str, reason: str, author: str = ""
 ) -> Article:
     who = author or services.agent_name()
-    saved = await services.store.run(articles.save_article, services.store.db, article_id, title, body, who, reason)
-    await _refresh_vectors(services, None)  # the corrected text is what meaning search sees next
+    db = services.store.db
+    saved = await services.store.run(articles.save_article, db, workspace, article_id, title, body, who, reason)
+    await _refresh_vectors(services, workspace)  # the corrected text is what meaning search sees next
     services.bus.emit(ArticleDidChange(article_id=article_id))
-    await _push_to_helpdesk(services, article_id)
+    await _push_to_helpdesk(services, workspace, article_id)
     return saved
 
 
-async def _push_to_helpdesk(services: Services, article_id: str) -> None:
+async def _push_to_helpdesk(services: Services, workspace: str, article_id: str) -> None:
     """A correction goes back to the help desk's knowledge base too, through the outbox (never lost)."""
     from copilot.assist import outbox as sending
     from copilot.helpdesk.base import Capability
 
-    workspace = await services.store.run(articles.workspace_of, services.store.db, article_id)
     connector = services.connectors.find(workspace)
     if connector is None or connector.kind == "demo" or Capability.KB_UPDATE not in connector.capabilities:
         return
@@ -84,16 +84,18 @@ async def _push_to_helpdesk(services: Services, article_id: str) -> None:
         await sending.deliver(services, item.id)
 
 
-async def article_history(services: Services, article_id: str) -> list[ArticleVersion]:
-    return await services.store.run(articles.history, services.store.db, article_id)
+async def article_history(services: Services, workspace: str, article_id: str) -> list[ArticleVersion]:
+    return await services.store.run(articles.history, services.store.db, workspace, article_id)
 
 
-async def revert_article(services: Services, article_id: str, version: int, author: str = "") -> Article:
+async def revert_article(
+    services: Services, workspace: str, article_id: str, version: int, author: str = ""
+) -> Article:
     who = author or services.agent_name()
-    saved = await services.store.run(articles.revert_article, services.store.db, article_id, version, who)
-    await _refresh_vectors(services, None)
+    saved = await services.store.run(articles.revert_article, services.store.db, workspace, article_id, version, who)
+    await _refresh_vectors(services, workspace)
     services.bus.emit(ArticleDidChange(article_id=article_id))
-    await _push_to_helpdesk(services, article_id)
+    await _push_to_helpdesk(services, workspace, article_id)
     return saved
 
 
@@ -104,7 +106,7 @@ async def article_link(services: Services, workspace: str, article_id: str) -> s
         from copilot.store.tickets import article_url
 
         url = article_url(db, workspace, article_id)
-        return url or articles.get_article(db, article_id).title
+        return url or articles.get_article(db, workspace, article_id).title
 
     return await services.store.run(_read, services.store.db)
 

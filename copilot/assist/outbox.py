@@ -106,7 +106,7 @@ async def set_status(services: Services, ticket_id: int, status: str) -> OutboxI
 
 async def queue_article(services: Services, workspace: str, article_id: str) -> OutboxItem:
     def _enqueue(db: Database) -> OutboxItem:
-        title = get_article(db, article_id).title
+        title = get_article(db, workspace, article_id).title
         return outbox.enqueue(
             db, workspace, None, OutboxKind.ARTICLE, title, services.agent_name(workspace), article_id=article_id
         )
@@ -128,7 +128,7 @@ async def attempt(services: Services, item_id: int) -> tuple[OutboxItem, Copilot
     error: CopilotError | None = None
     try:
         if item.kind is OutboxKind.ARTICLE:
-            article = await store.run(get_article, store.db, item.article_id)
+            article = await store.run(get_article, store.db, item.workspace, item.article_id)
             await connector.update_article(ArticleInput(article.id, article.title, article.body, article.tags))
             await store.run(outbox.mark_sent, store.db, item.id, "")
         elif item.kind is OutboxKind.STATUS:

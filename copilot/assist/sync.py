@@ -13,7 +13,7 @@ from copilot.assist.local_copy import ensure_registered, refresh_badges
 from copilot.boundary import clean_text
 from copilot.domain import Role
 from copilot.domain.events import ArticleDidChange, TicketDidChange
-from copilot.domain.workspaces import SyncState
+from copilot.domain.workspaces import SkippedRecord, SyncState
 from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskUnreachable
 from copilot.helpdesk.base import Capability, SyncBatch
@@ -32,14 +32,21 @@ class SyncReport:
     messages_added: int = 0
     articles_created: int = 0
     articles_updated: int = 0
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # one line per skipped record: "ticket #12: why"
     requests: int = 0
     wait_s: float = 0.0
     seconds: float = 0.0
     delivered: int = 0
+    skipped_total: int = 0  # records this workspace's syncs have skipped and kept with their reasons, all told
 
     def as_json(self) -> dict[str, Any]:
-        return {**asdict(self), "wait_s": round(self.wait_s, 3), "seconds": round(self.seconds, 3)}
+        skipped = [{"record": r, "reason": why} for r, _, why in (e.partition(": ") for e in self.errors)]
+        return {
+            **asdict(self),
+            "skipped": skipped,
+            "wait_s": round(self.wait_s, 3),
+            "seconds": round(self.seconds, 3),
+        }
 
 
 # What one bad record can raise in the store; a full disk or a damaged file (OperationalError) stops the batch.
@@ -55,12 +62,15 @@ def apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int
 def _apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[int], int, list[str]]:
     touched: set[int] = set()
     errors: list[str] = []
+    stored: list[str] = []
     added = 0
     for t in batch.tickets:
         try:  # each store function is its own savepoint: a record the store refuses leaves nothing behind
             touched.add(ticket_store.upsert_ticket(db, t) if batch.full_threads else ticket_store.upsert_fields(db, t))
         except _RECORD_ERRORS as exc:
             errors.append(f"ticket #{t.number}: could not be stored ({clean_text(str(exc))[:200]})")
+        else:
+            stored.append(f"ticket #{t.number}")
     for number, messages in batch.messages.items():
         ticket_id = ticket_store.ticket_id_for(db, workspace, number)
         if ticket_id is None:
@@ -79,6 +89,8 @@ def _apply_batch(db: Database, workspace: str, batch: SyncBatch) -> tuple[set[in
             db.execute(
                 "UPDATE tickets SET language = ? WHERE id = ?", [detect_language(f"{t.subject} {customer}"), ticket_id]
             )
+    ws_store.record_skipped(db, workspace, batch.errors + errors, stored)
+    # The cursor moves past skipped records: they are kept above with their reason, not retried forever.
     ws_store.save_cursor(db, workspace, batch.cursor)
     return touched, added, errors
 
@@ -132,6 +144,7 @@ async def sync_workspace(services: Services, workspace: str, *, articles: bool =
             await store.run(ws_store.mark_error, store.db, workspace, exc.message)
             raise
         await store.run(ws_store.mark_synced, store.db, workspace)
+        report.skipped_total = (await store.run(ws_store.skipped_records, store.db, workspace, 0))[0]
     if touched:
         await store.run(refresh_badges, store.db, workspace, touched)
         services.bus.emit(TicketDidChange(ticket_id=0))
@@ -155,15 +168,20 @@ class SyncStatus:
     state: SyncState
     unsent: int  # pending or being sent
     failed: int
+    skipped: int = 0  # help-desk records the syncs skipped, all told
+    skipped_latest: tuple[SkippedRecord, ...] = ()  # the latest of them, with their reasons
 
 
 async def sync_status(services: Services, workspace: str) -> SyncStatus:
     def _read(db: Database) -> SyncStatus:
         waiting = outbox.counts(db, workspace)
+        skipped, latest = ws_store.skipped_records(db, workspace, limit=20)
         return SyncStatus(
             ws_store.sync_state(db, workspace),
             waiting.get("pending", 0) + waiting.get("sending", 0),
             waiting.get("failed", 0),
+            skipped,
+            tuple(latest),
         )
 
     return await services.store.run(_read, services.store.db)

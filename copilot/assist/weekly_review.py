@@ -235,7 +235,7 @@ def read_review(db: Database, workspace: str, weeks: int, min_confidence: float,
     sent = review_store.sent_since(db, since, workspace)
     costs = review_store.model_costs_since(db, since, workspace)
     cited, doubts = article_side(outputs, flags, sent)
-    titles = review_store.article_titles(db, sorted({*cited, *doubts}))
+    titles = review_store.article_titles(db, workspace, sorted({*cited, *doubts}))
     return WeeklyReview(
         weeks=compute_weeks(outputs, flags, sent, costs, min_confidence, span),
         worst=worst_of_week(outputs, flags, sent, min_confidence, span[-1][0]),

@@ -226,6 +226,8 @@ def _sync(args: argparse.Namespace, out: TextIO) -> int:
                 f"({report.wait_s:.1f} s waiting on the help desk).\n"
             )
             out.writelines(f"  skipped {e}\n" for e in report.errors)
+            if report.skipped_total:
+                out.write(f"{report.skipped_total} help-desk records skipped so far, each kept with its reason.\n")
         return 0
 
     return with_services(args, work)

@@ -19,6 +19,18 @@ class WorkspaceConfig:
 
 
 @dataclass(frozen=True)
+class SkippedRecord:
+    """A help-desk record a sync skipped (it could not be read or stored), and why."""
+
+    record: str  # "ticket #12", "transaction #345"
+    reason: str
+    skipped_at: str
+
+    def __str__(self) -> str:
+        return f"{self.record}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class SyncState:
     cursor: str
     last_sync_at: str

@@ -303,7 +303,7 @@ async def evaluate_assist(
                 result = await assist_ticket(temp, ticket_id, tone=tone)
                 elapsed = time.perf_counter() - started
                 cited = [
-                    (await temp.store.run(get_article, temp.store.db, c.article_id)).body
+                    (await temp.store.run(get_article, temp.store.db, workspace, c.article_id)).body
                     for c in result.draft.citations
                 ]
                 cost, tokens = await temp.store.run(_spent_on, temp.store.db, ticket_id)

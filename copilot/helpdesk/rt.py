@@ -14,7 +14,7 @@ from typing import Any
 
 from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.domain.workspaces import WorkspaceConfig
-from copilot.errors import HelpdeskPayloadError, HelpdeskRejected
+from copilot.errors import HelpdeskError, HelpdeskPayloadError, HelpdeskRejected, HelpdeskUnreachable
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
 from copilot.helpdesk.html_text import html_to_text
 from copilot.helpdesk.http import HelpdeskHttp
@@ -352,7 +352,16 @@ class RTConnector:
         )
         check_messages(self.http.parse_json(response), f"add the {'note' if action == 'comment' else 'reply'}")
         # RT does not return the new transaction's id: find it, so the next sync merges instead of duplicating.
-        posted = await self.find_posted(ticket, body, visibility, watermark)
+        try:
+            posted = await self.find_posted(ticket, body, visibility, watermark)
+        except HelpdeskError as exc:
+            # The message is in RT; only its id is not. A plain read error would let the outbox post it again:
+            # say the outcome is unknown, so the next attempt looks it up first (found in the reliability suite).
+            raise HelpdeskUnreachable(
+                f"The message reached {self.display_name}, but reading its id failed: {exc.message}",
+                "The app looks it up before trying again; it is not sent twice.",
+                outcome_unknown=True,
+            ) from exc
         return posted or Posted(remote_id="", created_at=datetime.now(UTC).isoformat(timespec="seconds"))
 
     async def _update_ticket(self, ticket: Ticket, payload: dict[str, Any], action: str) -> None:

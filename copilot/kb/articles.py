@@ -33,18 +33,12 @@ def _article(r: dict[str, Any]) -> Article:
     return Article(r["id"], r["title"], r["body"], r["version"], r["updated_at"], tuple(json.loads(r["tags"])))
 
 
-def get_article(db: Database, article_id: str) -> Article:
-    rows = list(db.query("SELECT * FROM articles WHERE id = ?", [article_id]))
+def get_article(db: Database, workspace: str, article_id: str) -> Article:
+    """An article of one workspace: ids are the help desk's, so two workspaces may both have an "invoice"."""
+    rows = list(db.query("SELECT * FROM articles WHERE workspace = ? AND id = ?", [workspace, article_id]))
     if not rows:
-        raise NotFoundError(f"Article '{article_id}' is not in the knowledge base.")
+        raise NotFoundError(f"Article '{article_id}' is not in the knowledge base of '{workspace}'.")
     return _article(rows[0])
-
-
-def workspace_of(db: Database, article_id: str) -> str:
-    row = db.execute("SELECT workspace FROM articles WHERE id = ?", [article_id]).fetchone()
-    if not row:
-        raise NotFoundError(f"Article '{article_id}' is not in the knowledge base.")
-    return str(row[0])
 
 
 def list_articles(db: Database, workspace: str) -> list[Article]:
@@ -56,10 +50,11 @@ def count_articles(db: Database, workspace: str) -> int:
 
 
 def _write_version(
-    db: Database, article_id: str, version: int, title: str, body: str, author: str, reason: str
+    db: Database, workspace: str, article_id: str, version: int, title: str, body: str, author: str, reason: str
 ) -> None:
     db.table("article_versions").insert(
         {
+            "workspace": workspace,
             "article_id": article_id,
             "version": version,
             "title": title,
@@ -77,7 +72,10 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
     now = now_iso()
     with transaction(db):
         existing = {
-            r[0]: (r[1], r[2], r[3], r[4]) for r in db.execute("SELECT id, title, body, version, entity FROM articles")
+            r[0]: (r[1], r[2], r[3], r[4])
+            for r in db.execute(
+                "SELECT id, title, body, version, entity FROM articles WHERE workspace = ?", [workspace]
+            )
         }
         for item in items:
             old = existing.get(item.id)
@@ -94,12 +92,12 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                         "updated_at": now,
                     }
                 )
-                _write_version(db, item.id, 1, item.title, item.body, author, "Imported")
+                _write_version(db, workspace, item.id, 1, item.title, item.body, author, "Imported")
                 created += 1
             elif (old[0], old[1]) != (item.title, item.body):
                 version = old[2] + 1
                 db.table("articles").update(
-                    item.id,
+                    (workspace, item.id),
                     {
                         "title": item.title,
                         "entity": item.entity,
@@ -109,19 +107,21 @@ def import_articles(db: Database, workspace: str, items: list[ArticleInput], aut
                         "updated_at": now,
                     },
                 )
-                _write_version(db, item.id, version, item.title, item.body, author, "Re-imported")
+                _write_version(db, workspace, item.id, version, item.title, item.body, author, "Re-imported")
                 updated += 1
             elif old[3] != item.entity:  # only what it is about changed (its metadata): no new text version
-                db.table("articles").update(item.id, {"entity": item.entity, "updated_at": now})
+                db.table("articles").update((workspace, item.id), {"entity": item.entity, "updated_at": now})
     return created, updated
 
 
-def _entity(db: Database, article_id: str) -> str:
-    row = db.execute("SELECT entity FROM articles WHERE id = ?", [article_id]).fetchone()
+def _entity(db: Database, workspace: str, article_id: str) -> str:
+    row = db.execute("SELECT entity FROM articles WHERE workspace = ? AND id = ?", [workspace, article_id]).fetchone()
     return str(row[0]) if row else ""
 
 
-def save_article(db: Database, article_id: str, title: str, body: str, author: str, reason: str) -> Article:
+def save_article(
+    db: Database, workspace: str, article_id: str, title: str, body: str, author: str, reason: str
+) -> Article:
     """Save an edit as a new version; the FTS index is refreshed by its triggers in the same transaction."""
     if not title.strip():
         raise ValidationError("The article needs a title.", "Type a title, then save again.")
@@ -132,38 +132,41 @@ def save_article(db: Database, article_id: str, title: str, body: str, author: s
             "Say why you changed the article.", "A short reason helps reviewers, e.g. 'new refund window'."
         )
     with transaction(db):
-        current = get_article(db, article_id)
+        current = get_article(db, workspace, article_id)
         if (current.title, current.body) == (title, body):
             raise ValidationError("Nothing changed, so no new version was saved.")
         version = current.version + 1
         db.table("articles").update(
-            article_id,
+            (workspace, article_id),
             {
                 "title": title,
                 # A title prefix names the product; without one the article keeps what its metadata said.
-                "entity": entity_of_title(title) or _entity(db, article_id),
+                "entity": entity_of_title(title) or _entity(db, workspace, article_id),
                 "body": body,
                 "version": version,
                 "updated_at": now_iso(),
             },
         )
-        _write_version(db, article_id, version, title, body, author, reason.strip())
-    return get_article(db, article_id)
+        _write_version(db, workspace, article_id, version, title, body, author, reason.strip())
+    return get_article(db, workspace, article_id)
 
 
-def history(db: Database, article_id: str) -> list[ArticleVersion]:
+def history(db: Database, workspace: str, article_id: str) -> list[ArticleVersion]:
     return [
         ArticleVersion(r["article_id"], r["version"], r["title"], r["body"], r["author"], r["reason"], r["created_at"])
-        for r in db.query("SELECT * FROM article_versions WHERE article_id = ? ORDER BY version DESC", [article_id])
+        for r in db.query(
+            "SELECT * FROM article_versions WHERE workspace = ? AND article_id = ? ORDER BY version DESC",
+            [workspace, article_id],
+        )
     ]
 
 
-def revert_article(db: Database, article_id: str, version: int, author: str) -> Article:
+def revert_article(db: Database, workspace: str, article_id: str, version: int, author: str) -> Article:
     with transaction(db):
-        old = next((v for v in history(db, article_id) if v.version == version), None)
+        old = next((v for v in history(db, workspace, article_id) if v.version == version), None)
         if old is None:
             raise NotFoundError(f"Article '{article_id}' has no version {version}.")
-        return save_article(db, article_id, old.title, old.body, author, f"Reverted to version {version}")
+        return save_article(db, workspace, article_id, old.title, old.body, author, f"Reverted to version {version}")
 
 
 def diff_versions(old: ArticleVersion | Article, new: ArticleVersion | Article) -> str:

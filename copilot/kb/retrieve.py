@@ -352,14 +352,18 @@ def _query_vectors(
     return unit, (vectors[known.index(whole)] if whole in known else unit)
 
 
-def _hits_by_id(db: Database, ids: list[str]) -> dict[str, Hit]:
+def _hits_by_id(db: Database, ids: list[str], workspace: str | None) -> dict[str, Hit]:
     if not ids:
         return {}
     found: dict[str, Hit] = {}
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        rows = db.execute(f"SELECT id, title, body, version FROM articles WHERE id IN ({marks})", chunk).fetchall()
+        where = f"id IN ({marks})" + (" AND workspace = ?" if workspace else "")
+        rows = db.execute(
+            f"SELECT id, title, body, version FROM articles WHERE {where}",
+            [*chunk, *([workspace] if workspace else [])],
+        ).fetchall()
         found.update({r[0]: Hit(r[0], r[1], r[2], r[3], 0.0) for r in rows})
     return found
 
@@ -450,7 +454,7 @@ def gather(
                 pool += [dense.index.ids[int(i)] for i in np.argsort(-values)[:POOL]]
     skip = exclude or set()
     order = [a for a in dict.fromkeys(pool) if a not in skip]
-    by_id = _hits_by_id(db, order)
+    by_id = _hits_by_id(db, order, workspace)
     hits = [by_id[a] for a in order if a in by_id]
     if not hits:
         return None

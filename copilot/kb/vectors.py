@@ -58,6 +58,7 @@ def article_text(title: str, body: str) -> str:
 
 @dataclass(frozen=True)
 class StaleArticle:
+    workspace: str
     id: str
     text: str  # title and body
     body: str
@@ -68,12 +69,12 @@ def stale_articles(db: Database, model: str, workspace: str | None = None) -> li
     """Articles whose current version has no vectors for this model."""
     where = "AND a.workspace = ?" if workspace else ""
     rows = db.execute(
-        "SELECT a.id, a.title, a.body, a.version FROM articles a LEFT JOIN article_embeddings e "
-        "ON e.article_id = a.id AND e.model = ? "
+        "SELECT a.workspace, a.id, a.title, a.body, a.version FROM articles a LEFT JOIN article_embeddings e "
+        "ON e.workspace = a.workspace AND e.article_id = a.id AND e.model = ? "
         "WHERE (e.version IS NULL OR e.version != a.version OR e.body_vector IS NULL) " + where,
         [model, *([workspace] if workspace else [])],
     ).fetchall()
-    return [StaleArticle(r[0], article_text(r[1], r[2]), r[2], r[3]) for r in rows]
+    return [StaleArticle(r[0], r[1], article_text(r[2], r[3]), r[3], r[4]) for r in rows]
 
 
 def encode_articles(encoder: TextEncoder, articles: list[StaleArticle]) -> tuple[Matrix, Matrix]:
@@ -86,9 +87,12 @@ def store_vectors(db: Database, model: str, articles: list[StaleArticle], vector
     whole, body = vectors
     with transaction(db):
         db.conn.executemany(
-            "INSERT OR REPLACE INTO article_embeddings (article_id, model, version, vector, body_vector) "
-            "VALUES (?, ?, ?, ?, ?)",
-            [(a.id, model, a.version, whole[i].tobytes(), body[i].tobytes()) for i, a in enumerate(articles)],
+            "INSERT OR REPLACE INTO article_embeddings (workspace, article_id, model, version, vector, body_vector) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (a.workspace, a.id, model, a.version, whole[i].tobytes(), body[i].tobytes())
+                for i, a in enumerate(articles)
+            ],
         )
 
 
@@ -129,7 +133,8 @@ class DenseIndex:
 def index_key(db: Database, workspace: str | None, model: str) -> str:
     where = "WHERE a.workspace = ?" if workspace else ""
     row = db.execute(
-        "SELECT count(*), max(e.version), sum(e.version) FROM article_embeddings e JOIN articles a ON a.id = e.article_id "
+        "SELECT count(*), max(e.version), sum(e.version) FROM article_embeddings e JOIN articles a "
+        "ON a.workspace = e.workspace AND a.id = e.article_id "
         f"AND e.model = ? {where}",
         [model, *([workspace] if workspace else [])],
     ).fetchone()
@@ -140,7 +145,7 @@ def load_index(db: Database, workspace: str | None, model: str) -> DenseIndex:
     where = "AND a.workspace = ?" if workspace else ""
     rows = db.execute(
         "SELECT a.id, a.entity, e.vector, e.body_vector FROM article_embeddings e JOIN articles a "
-        "ON a.id = e.article_id "
+        "ON a.workspace = e.workspace AND a.id = e.article_id "
         f"WHERE e.model = ? AND e.version = a.version AND e.body_vector IS NOT NULL {where} ORDER BY a.id",
         [model, *([workspace] if workspace else [])],
     ).fetchall()

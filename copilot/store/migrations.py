@@ -278,6 +278,75 @@ def _regression_cases(db: Database) -> None:
     db.execute("CREATE INDEX replay_runs_model ON replay_runs(model)")
 
 
+def _article_ids_by_workspace(db: Database) -> None:
+    # Article ids were global, so importing "invoice" into one workspace rewrote another's: key articles, their
+    # versions and vectors by (workspace, id). "Not relevant" marks and outputs are keyed by ticket, which is in
+    # one workspace already. Renaming a table rewrites the foreign keys that point at it, so the old tables are
+    # moved aside as a group, copied (articles keep their rowids, which the FTS index points at) and dropped.
+    # Plain statements only: executescript would commit the migration's transaction half-way.
+    kept = [
+        str(r[0])
+        for r in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = 'articles' AND type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL"
+        ).fetchall()
+    ]
+    for table in ("article_embeddings", "article_versions", "articles"):
+        db.execute(f"ALTER TABLE {table} RENAME TO _old_{table}")
+    db.execute(
+        "CREATE TABLE articles (id TEXT NOT NULL, workspace TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
+        "tags TEXT NOT NULL DEFAULT '[]', version INTEGER NOT NULL, updated_at TEXT NOT NULL, "
+        "entity TEXT NOT NULL DEFAULT '', PRIMARY KEY (workspace, id))"
+    )
+    db.execute(
+        "CREATE TABLE article_versions (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL, article_id TEXT NOT NULL, "
+        "version INTEGER NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, author TEXT NOT NULL, "
+        "reason TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (workspace, article_id, version), "
+        "FOREIGN KEY (workspace, article_id) REFERENCES articles(workspace, id))"
+    )
+    db.execute(
+        "CREATE TABLE article_embeddings (workspace TEXT NOT NULL, article_id TEXT NOT NULL, model TEXT NOT NULL, "
+        "version INTEGER NOT NULL, vector BLOB NOT NULL, body_vector BLOB, PRIMARY KEY (workspace, article_id, model), "
+        "FOREIGN KEY (workspace, article_id) REFERENCES articles(workspace, id))"
+    )
+    db.execute(
+        "INSERT INTO articles (rowid, id, workspace, title, body, tags, version, updated_at, entity) "
+        "SELECT rowid, id, workspace, title, body, tags, version, updated_at, entity FROM _old_articles"
+    )
+    # An orphan row (impossible while foreign keys are on) fails the migration instead of vanishing.
+    db.execute(
+        "INSERT INTO article_versions (id, workspace, article_id, version, title, body, author, reason, created_at) "
+        "SELECT v.id, coalesce(a.workspace, ''), v.article_id, v.version, v.title, v.body, v.author, v.reason, "
+        "v.created_at FROM _old_article_versions v LEFT JOIN _old_articles a ON a.id = v.article_id"
+    )
+    db.execute(
+        "INSERT INTO article_embeddings (workspace, article_id, model, version, vector, body_vector) "
+        "SELECT coalesce(a.workspace, ''), e.article_id, e.model, e.version, e.vector, e.body_vector "
+        "FROM _old_article_embeddings e LEFT JOIN _old_articles a ON a.id = e.article_id"
+    )
+    for table in ("article_embeddings", "article_versions", "articles"):
+        db.execute(f"DROP TABLE _old_{table}")
+    for sql in kept:  # the FTS triggers and the entity index, as they were
+        db.execute(sql)
+    db.execute("CREATE INDEX article_versions_article ON article_versions(workspace, article_id)")
+    db.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    problems = db.execute("PRAGMA foreign_key_check").fetchall()
+    if problems:
+        raise DatabaseError(
+            f"The knowledge base has {len(problems)} rows that point at no article; nothing was changed.",
+            "Move the database aside and restart, or ask for help with the file.",
+        )
+
+
+def _sync_skipped(db: Database) -> None:
+    # Help-desk records a sync could not read or store, with the reason: the sync moves past them, the agent
+    # sees them (status line, `sync --json`). One row per record and reason; a later good copy clears it.
+    db.execute(
+        "CREATE TABLE sync_skipped (id INTEGER PRIMARY KEY, workspace TEXT NOT NULL REFERENCES workspaces(id), "
+        "record TEXT NOT NULL, reason TEXT NOT NULL, skipped_at TEXT NOT NULL, UNIQUE (workspace, record, reason))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -290,6 +359,8 @@ MIGRATIONS: list[Migration] = [
     ("0009_text_vectors", _text_vectors),
     ("0010_ticket_opens", _ticket_opens),
     ("0011_regression_cases", _regression_cases),
+    ("0012_article_ids_by_workspace", _article_ids_by_workspace),
+    ("0013_sync_skipped", _sync_skipped),
 ]
 
 

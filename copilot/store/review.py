@@ -98,8 +98,10 @@ def model_costs_since(db: Database, since: str, workspace: str = "") -> list[tup
     return [(str(r[0]), r[1], float(r[2])) for r in db.execute(sql, {"since": since, "workspace": workspace})]
 
 
-def article_titles(db: Database, ids: list[str]) -> dict[str, str]:
+def article_titles(db: Database, workspace: str, ids: list[str]) -> dict[str, str]:
+    """Titles of the cited articles; `workspace` '' reads every workspace (the first of a shared id wins)."""
     if not ids:
         return {}
     marks = ", ".join("?" for _ in ids)
-    return {str(r[0]): str(r[1]) for r in db.execute(f"SELECT id, title FROM articles WHERE id IN ({marks})", ids)}
+    sql = f"SELECT id, title FROM articles WHERE id IN ({marks}) AND (? = '' OR workspace = ?) ORDER BY workspace DESC"
+    return {str(r[0]): str(r[1]) for r in db.execute(sql, [*ids, workspace, workspace])}

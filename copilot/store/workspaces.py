@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
-from copilot.domain.workspaces import SyncState, WorkspaceConfig
+from copilot.domain.workspaces import SkippedRecord, SyncState, WorkspaceConfig
 from copilot.errors import NotFoundError, UnsentWorkError
 from copilot.scrub import scrub
 from copilot.store.transaction import transaction
@@ -90,11 +90,12 @@ def remove_workspace(db: Database, workspace: str, *, force: bool = False) -> No
             f"DELETE FROM ticket_badges WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM ticket_search WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM messages WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM article_feedback WHERE ticket_id IN ({ticket_ids})",
             "DELETE FROM tickets WHERE workspace = :ws",
-            "DELETE FROM article_embeddings WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
-            "DELETE FROM article_feedback WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
-            "DELETE FROM article_versions WHERE article_id IN (SELECT id FROM articles WHERE workspace = :ws)",
+            "DELETE FROM article_embeddings WHERE workspace = :ws",
+            "DELETE FROM article_versions WHERE workspace = :ws",
             "DELETE FROM articles WHERE workspace = :ws",
+            "DELETE FROM sync_skipped WHERE workspace = :ws",
             "DELETE FROM workspaces WHERE id = :ws",
         ):
             db.execute(sql, {"ws": workspace})
@@ -109,6 +110,32 @@ def sync_state(db: Database, workspace: str) -> SyncState:
 
 def save_cursor(db: Database, workspace: str, cursor: str) -> None:
     db.execute("UPDATE workspaces SET sync_cursor = ? WHERE id = ?", [cursor, workspace])
+
+
+def record_skipped(db: Database, workspace: str, problems: list[str], stored: list[str]) -> None:
+    """Keep the records a sync skipped ("ticket #12: its date is out of range"), in the batch's transaction;
+    `stored` names records ("ticket #12") that arrived readable this time, so their old entries go."""
+    with transaction(db):
+        for record in stored:
+            db.execute("DELETE FROM sync_skipped WHERE workspace = ? AND record = ?", [workspace, record])
+        for problem in problems:
+            record, _, reason = scrub(problem).partition(": ")
+            db.execute(
+                "INSERT INTO sync_skipped (workspace, record, reason, skipped_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (workspace, record, reason) DO UPDATE SET skipped_at = excluded.skipped_at",
+                [workspace, record, reason or "unreadable", now_iso()],
+            )
+
+
+def skipped_records(db: Database, workspace: str, limit: int = 50) -> tuple[int, list[SkippedRecord]]:
+    """How many records the workspace's syncs skipped, and the latest `limit` of them."""
+    count = int(db.execute("SELECT count(*) FROM sync_skipped WHERE workspace = ?", [workspace]).fetchone()[0])
+    rows = db.execute(
+        "SELECT record, reason, skipped_at FROM sync_skipped WHERE workspace = ? ORDER BY skipped_at DESC, id DESC "
+        "LIMIT ?",
+        [workspace, limit],
+    ).fetchall()
+    return count, [SkippedRecord(*r) for r in rows]
 
 
 def mark_synced(db: Database, workspace: str) -> None:

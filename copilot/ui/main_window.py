@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
         dialog.show()
 
     def open_article(self, article_id: str) -> None:
-        ArticleEditor(self, self.services, self.runner, article_id).show()
+        ArticleEditor(self, self.services, self.runner, self.workspace, article_id).show()
 
     def _open_article_by_search(self) -> None:
         text, ok = QInputDialog.getText(self, "Open article", "Search the knowledge base:")

@@ -143,7 +143,7 @@ async def test_flag_review_and_resolve(services: Services) -> None:
 async def test_corrected_article_is_what_the_copilot_cites_next(services: Services) -> None:
     ticket_id = await _ticket_id(services, 12)
     before = await assist_ticket(services, ticket_id)
-    refund = await knowledge.get_article(services, "refund-policy")
+    refund = await knowledge.get_article(services, "demo", "refund-policy")
     assert "14 days" in refund.body
     fixed = refund.body.replace(
         "You can ask for a refund within 14 days of delivery. After 14 days we can offer store credit instead of a refund.",
@@ -151,7 +151,7 @@ async def test_corrected_article_is_what_the_copilot_cites_next(services: Servic
         "payment method; store credit only if you prefer it.",
     )
     assert fixed != refund.body
-    await knowledge.save_article(services, "refund-policy", refund.title, fixed, "Policy changed on 1 October")
+    await knowledge.save_article(services, "demo", "refund-policy", refund.title, fixed, "Policy changed on 1 October")
     hits = await knowledge.search_kb(services, "refund within 30 days of delivery", "demo")
     assert hits[0].article_id == "refund-policy" and "30 days" in hits[0].passage
     after = await assist_ticket(services, ticket_id)

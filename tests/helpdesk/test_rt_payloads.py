@@ -257,3 +257,23 @@ async def test_garbled_records_are_skipped_with_a_reason_and_the_cursor_moves_pa
     assert RTCursor.parse(batches[-1].cursor).txn == 51  # past the bad ones: the next sync does not trip again
     for e in errors:
         e.encode("utf-8")  # printable on any terminal
+
+
+async def test_a_post_whose_id_look_up_fails_is_reported_as_maybe_landed() -> None:
+    """RT took the reply, then reading its id failed: the outbox must look before posting again, not re-post."""
+    from copilot.domain import Ticket, Visibility
+
+    posts: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request.url.path)
+            return httpx.Response(200, json=["Correspondence added"])
+        return httpx.Response(503)  # the look-up for the new transaction's id
+
+    connector = _connector(handler, read_retries=0)
+    ticket = Ticket(1, "acme", 7, "s", "c", "c@x", "open", "2026-11-01T00:00:00Z", "2026-11-01T00:00:00Z")
+    with pytest.raises(HelpdeskUnreachable) as caught:
+        await connector.post_message(ticket, "We refunded it.", Visibility.PUBLIC, "agent", "")
+    assert caught.value.outcome_unknown and "reached" in caught.value.message
+    assert posts == ["/REST/2.0/ticket/7/correspond"]

@@ -16,6 +16,10 @@ class CuttingProxy:
         self.target_port = target_port
         self.mode = "pass"
         self.forwarded = 0
+        self.stall_s = 2.0
+        self._armed: list[tuple[bytes, str]] = []  # one-shot faults for the next request with that method
+        self._lock = threading.Lock()
+        self._busy = 0
         self._sock = socket.socket()
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._sock.bind(("127.0.0.1", 0))
@@ -23,6 +27,40 @@ class CuttingProxy:
         self.port = int(self._sock.getsockname()[1])
         self._stop = False
         threading.Thread(target=self._accept, daemon=True).start()
+
+    def arm(self, fault: str, method: str = "POST") -> None:
+        """The next `method` request meets `fault` (then 'pass' again): a `mode`, or 'stall_before' (held past the
+        client's timeout, then dropped unsent), 'stall_after' (sent, the answer held past the timeout, dropped),
+        'http_429' / 'http_503' (answered by the proxy, unsent), 'http_502_after' (sent, then a 502 instead)."""
+        with self._lock:
+            self._armed.append((method.encode(), fault))
+
+    def disarm(self) -> None:
+        with self._lock:
+            self._armed.clear()
+
+    @property
+    def busy(self) -> int:
+        """Connections being served now."""
+        with self._lock:
+            return self._busy
+
+    def idle(self, timeout: float = 30.0) -> bool:
+        """Wait until no connection is being served (a stalled one has finished, whatever it forwarded landed)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.busy:
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _fault_for(self, request: bytes) -> str:
+        with self._lock:
+            for i, (method, fault) in enumerate(self._armed):
+                if request.startswith(method + b" "):
+                    del self._armed[i]
+                    return fault
+        return self.mode
 
     @property
     def url(self) -> str:
@@ -41,29 +79,48 @@ class CuttingProxy:
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
     def _serve(self, client: socket.socket) -> None:
-        with client:
-            try:
-                request = _read_request(client)
-            except OSError:
-                return
-            while self.mode == "hold":
-                time.sleep(0.05)
-            if self.mode == "cut_before_forward":
-                return
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=60)
-            except OSError:
-                return  # the server is down: the client sees the connection close
-            with upstream:
-                upstream.sendall(request)
-                self.forwarded += 1
-                upstream.shutdown(socket.SHUT_WR)
-                answer = b""
-                while chunk := upstream.recv(65536):
-                    answer += chunk
-            if self.mode == "cut_after_forward":
-                return
-            client.sendall(answer)
+        with self._lock:
+            self._busy += 1
+        try:
+            with client:
+                self._relay(client)
+        except OSError:
+            pass  # the client gave up first (its timeout): what was forwarded stays forwarded
+        finally:
+            with self._lock:
+                self._busy -= 1
+
+    def _relay(self, client: socket.socket) -> None:
+        request = _read_request(client)
+        fault = self._fault_for(request)
+        while fault == "hold" and self.mode == "hold":
+            time.sleep(0.05)
+        if fault in ("cut_before_forward", "stall_before"):
+            if fault == "stall_before":
+                time.sleep(self.stall_s)
+            return
+        if fault in ("http_429", "http_503"):
+            status = b"429 Too Many Requests\r\nRetry-After: 0" if fault == "http_429" else b"503 Service Unavailable"
+            client.sendall(b"HTTP/1.1 " + status + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=60)
+        except OSError:
+            return  # the server is down: the client sees the connection close
+        with upstream:
+            upstream.sendall(request)
+            self.forwarded += 1
+            upstream.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := upstream.recv(65536):
+                answer += chunk
+        if fault == "stall_after":
+            time.sleep(self.stall_s)
+        if fault in ("cut_after_forward", "stall_after"):
+            return
+        if fault == "http_502_after":
+            answer = b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        client.sendall(answer)
 
 
 def _read_request(sock: socket.socket) -> bytes:

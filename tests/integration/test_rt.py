@@ -149,7 +149,7 @@ async def test_reply_note_status_tags_and_article_update(services: Services, rt:
         h for h in await knowledge.search_kb(services, "refund policy days", "acme") if h.title == "Refund policy"
     )
     await knowledge.save_article(
-        services, article.article_id, "Refund policy", "Refunds within 30 days.", "policy changed"
+        services, "acme", article.article_id, "Refund policy", "Refunds within 30 days.", "policy changed"
     )
     with rt.api() as api:
         rt_id = article.article_id.rsplit("-", 1)[1]

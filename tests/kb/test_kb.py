@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.errors import ImportFileError, ValidationError
+from copilot.errors import ImportFileError, NotFoundError, ValidationError
 from copilot.kb import articles, importer, retrieve
 from copilot.store.db import open_database
 
@@ -52,16 +52,16 @@ def test_edit_creates_a_version_and_search_sees_it_at_once(tmp_path: Path) -> No
     assert retrieve.search_text(db, "refund window thirty", workspace="ws")[0].article_id == "refunds"
     assert not retrieve.search_text(db, "thirty", workspace="ws")
     saved = articles.save_article(
-        db, "refunds", "Refunds", "Refunds are possible within thirty days.", "lead", "policy"
+        db, "ws", "refunds", "Refunds", "Refunds are possible within thirty days.", "lead", "policy"
     )
     assert saved.version == 2
     [hit] = retrieve.search_text(db, "thirty", workspace="ws")
     assert hit.article_id == "refunds" and "thirty" in hit.passage
-    history = articles.history(db, "refunds")
+    history = articles.history(db, "ws", "refunds")
     assert [(v.version, v.author, v.reason) for v in history] == [(2, "lead", "policy"), (1, "test", "Imported")]
     diff = articles.diff_versions(history[1], history[0])
     assert "-You can ask for a refund within 14 days" in diff and "+Refunds are possible within thirty days." in diff
-    reverted = articles.revert_article(db, "refunds", 1, "lead")
+    reverted = articles.revert_article(db, "ws", "refunds", 1, "lead")
     assert reverted.version == 3 and "14 days" in reverted.body
     assert not retrieve.search_text(db, "thirty", workspace="ws")
 
@@ -69,11 +69,13 @@ def test_edit_creates_a_version_and_search_sees_it_at_once(tmp_path: Path) -> No
 def test_edits_that_cannot_be_saved(tmp_path: Path) -> None:
     db = _db(tmp_path)
     with pytest.raises(ValidationError, match="Nothing changed"):
-        articles.save_article(db, "wifi", "Wi-Fi requirements", articles.get_article(db, "wifi").body, "a", "r")
+        articles.save_article(
+            db, "ws", "wifi", "Wi-Fi requirements", articles.get_article(db, "ws", "wifi").body, "a", "r"
+        )
     with pytest.raises(ValidationError, match="why"):
-        articles.save_article(db, "wifi", "Wi-Fi", "new body", "a", "  ")
+        articles.save_article(db, "ws", "wifi", "Wi-Fi", "new body", "a", "  ")
     with pytest.raises(ValidationError, match="empty"):
-        articles.save_article(db, "wifi", "Wi-Fi", " ", "a", "r")
+        articles.save_article(db, "ws", "wifi", "Wi-Fi", " ", "a", "r")
 
 
 def test_suggestions_carry_passage_highlights_and_ranked_confidence(tmp_path: Path) -> None:
@@ -95,7 +97,7 @@ def test_articles_about_the_named_entity_rank_first(tmp_path: Path) -> None:
         articles.ArticleInput("c1", "Shipping times", "Orders ship the same day."),
     ]
     articles.import_articles(db, "ws", items, "test")
-    assert articles.get_article(db, "a1").title.startswith("Acme")
+    assert articles.get_article(db, "ws", "a1").title.startswith("Acme")
     turns = [
         ("customer", "I bought the Acme Router X last month."),
         ("agent", "Thanks! How can I help?"),
@@ -163,7 +165,9 @@ def test_an_articles_metadata_names_its_product(tmp_path: Path) -> None:
     query = retrieve.WeightedQuery.from_parts(retrieve.conversation_parts(turns))
     assert retrieve.search(db, query, workspace="ws")[0].article_id == "hub-reset"  # not the bulb's reset
     # Editing the text keeps the metadata's product; a re-import with another product moves it, no new version.
-    articles.save_article(db, "hub-reset", "Reset to factory settings", "Hold it for 15 seconds.", "lead", "longer")
+    articles.save_article(
+        db, "ws", "hub-reset", "Reset to factory settings", "Hold it for 15 seconds.", "lead", "longer"
+    )
     assert db.execute("SELECT entity FROM articles WHERE id = 'hub-reset'").fetchone()[0] == "Lumen Hub"
     moved = articles.ArticleInput("hub-wifi", "Wi-Fi needs 2.4 GHz", "Join a 2.4 GHz network.", (), "Lumen Hub 2")
     assert articles.import_articles(db, "ws", [moved], "test") == (0, 0)
@@ -181,3 +185,24 @@ def test_front_matter_is_read_as_yaml() -> None:
     assert plain.tags == ("returns", "orders")
     with pytest.raises(ImportFileError, match="not valid YAML"):
         parse_markdown_article("d", "---\ntags: [unclosed\n---\n# T\nBody", "d.md")
+
+
+def test_article_ids_are_scoped_by_workspace(tmp_path: Path) -> None:
+    """Importing, saving or reverting "invoice" in one workspace leaves another workspace's "invoice" alone."""
+    db = open_database(tmp_path / "two.db")
+    mine = articles.ArticleInput("invoice", "Invoices", "Invoices are sent on the 1st.")
+    theirs = articles.ArticleInput("invoice", "Invoice copies", "Ask billing for a copy of an invoice.")
+    assert articles.import_articles(db, "a", [mine], "test") == (1, 0)
+    assert articles.import_articles(db, "b", [theirs], "test") == (1, 0)  # created, not an update of a's
+    before = articles.get_article(db, "a", "invoice")
+    articles.save_article(db, "b", "invoice", "Invoice copies", "Billing sends copies within a day.", "lead", "sla")
+    articles.revert_article(db, "b", "invoice", 1, "lead")
+    articles.import_articles(db, "b", [articles.ArticleInput("invoice", "Invoice copies", "Changed again.")], "t")
+    assert articles.get_article(db, "a", "invoice") == before
+    assert [v.version for v in articles.history(db, "a", "invoice")] == [1]
+    assert [v.version for v in articles.history(db, "b", "invoice")] == [4, 3, 2, 1]
+    assert articles.get_article(db, "b", "invoice").body == "Changed again."
+    assert [h.title for h in retrieve.search_text(db, "invoice", workspace="a")] == ["Invoices"]
+    assert [h.title for h in retrieve.search_text(db, "invoice", workspace="b")] == ["Invoice copies"]
+    with pytest.raises(NotFoundError):
+        articles.get_article(db, "c", "invoice")

@@ -45,7 +45,7 @@ def test_only_changed_articles_are_embedded_again(tmp_path: Path) -> None:
     assert refresh_embeddings(db, enc, "ws") == 3
     key = index_key(db, "ws", enc.name)
     assert refresh_embeddings(db, enc, "ws") == 0
-    articles.save_article(db, "money", "Money back", "A refund takes 3 days now.", "lead", "faster")
+    articles.save_article(db, "ws", "money", "Money back", "A refund takes 3 days now.", "lead", "faster")
     assert refresh_embeddings(db, enc, "ws") == 1
     assert enc.encoded[-1].endswith("A refund takes 3 days now.")
     assert index_key(db, "ws", enc.name) != key

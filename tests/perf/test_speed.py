@@ -177,7 +177,7 @@ def test_hybrid_index_and_query(eval_dir: Path, tmp_path: Path, capsys: pytest.C
         times.append((time.perf_counter() - t0) * 1000)
     first = kb[0]
     t0 = time.perf_counter()
-    save_article(db, str(first["id"]), first["title"], first["body"] + " Updated.", "perf", "perf")
+    save_article(db, "eval", str(first["id"]), first["title"], first["body"] + " Updated.", "perf", "perf")
     refresh_embeddings(db, encoder, "eval")
     load_index(db, "eval", encoder.name)
     reindex_ms = (time.perf_counter() - t0) * 1000

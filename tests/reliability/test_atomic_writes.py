@@ -86,7 +86,7 @@ def _populate(db: Database, helpdesk: SmallHelpdesk, examples: Path) -> None:
         [ArticleInput(f"a{i}", f"Article {i}", f"How to do thing {i}.", ("howto",)) for i in range(3)],
         "import",
     )
-    save_article(db, "a0", "Article 0", "How to do thing 0, better.", "agent", "clearer")
+    save_article(db, "demo", "a0", "Article 0", "How to do thing 0, better.", "agent", "clearer")
     first, second = (ticket_store.ticket_id_for(db, "demo", t.number) for t in helpdesk.tickets()[:2])
     assert first is not None and second is not None
     drafts.save_draft(db, first, "Half-written reply", "AI draft", None)
@@ -207,10 +207,10 @@ async def test_sync_batches_land_whole(base: Path, tmp_path: Path) -> None:
 
 async def test_article_save_and_revert_are_atomic(base: Path, tmp_path: Path) -> None:
     async def save(s: Services) -> object:
-        return await s.store.run(save_article, s.store.db, "a1", "Article 1", "Edited.", "agent", "fix")
+        return await s.store.run(save_article, s.store.db, "demo", "a1", "Article 1", "Edited.", "agent", "fix")
 
     async def revert(s: Services) -> object:
-        return await s.store.run(revert_article, s.store.db, "a0", 1, "agent")
+        return await s.store.run(revert_article, s.store.db, "demo", "a0", 1, "agent")
 
     await _fault_every_write(base, tmp_path, save)
     await _fault_every_write(base, tmp_path, revert)

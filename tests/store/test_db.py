@@ -170,3 +170,78 @@ def test_no_write_groups_outside_the_one_transaction_helper() -> None:
         if line.lstrip().startswith("with db.conn") or (".executescript(" in line and path.name != "migrations.py")
     ]
     assert offenders == []
+
+
+def test_upgrading_scopes_article_ids_by_workspace_with_data_intact(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from copilot.kb import articles, retrieve
+
+    path = tmp_path / "old.db"
+    old = Database(sqlite3.connect(str(path), isolation_level=None))
+    old.execute("PRAGMA foreign_keys = ON")
+    before = MIGRATIONS[: [name for name, _ in MIGRATIONS].index("0012_article_ids_by_workspace")]
+    migrate(old, before)  # a database written before article ids were scoped
+    old.execute("INSERT INTO workspaces (id, name, kind, created_at) VALUES ('w', 'w', 'demo', 'x')")
+    old.execute(
+        "INSERT INTO tickets (id, workspace, number, subject, customer_name, customer_email, status, created_at, "
+        "updated_at) VALUES (7, 'w', 1, 's', 'c', 'c@x', 'open', 'x', 'x')"
+    )
+    for aid, title in (("invoice", "Invoices"), ("reset", "Acme Router X: Reset")):
+        old.execute(
+            "INSERT INTO articles (id, workspace, title, body, version, updated_at, entity) "
+            "VALUES (?, 'w', ?, 'Hold the button.', 2, 'x', '')",
+            [aid, title],
+        )
+        for version in (1, 2):
+            old.execute(
+                "INSERT INTO article_versions (article_id, version, title, body, author, reason, created_at) "
+                "VALUES (?, ?, ?, 'Hold the button.', 'a', 'r', 'x')",
+                [aid, version, title],
+            )
+        old.execute(
+            "INSERT INTO article_embeddings (article_id, model, version, vector, body_vector) "
+            "VALUES (?, 'm', 2, x'00', x'01')",
+            [aid],
+        )
+    old.execute(
+        "INSERT INTO article_feedback (article_id, ticket_id, verdict, created_at) VALUES ('reset', 7, 'not_relevant', 'x')"
+    )
+    tables = ("articles", "article_versions", "article_embeddings", "article_feedback")
+    rows = {t: old.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+    old.conn.close()
+
+    db = open_database(path)
+    assert applied_migrations(db) == [name for name, _ in MIGRATIONS]
+    assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+    assert (
+        db.execute(
+            "SELECT id, workspace, title, body, tags, version, updated_at, entity FROM articles ORDER BY rowid"
+        ).fetchall()
+        == rows["articles"]
+    )
+    assert (
+        db.execute(
+            "SELECT id, article_id, version, title, body, author, reason, created_at FROM article_versions ORDER BY id"
+        ).fetchall()
+        == rows["article_versions"]
+    )
+    assert (
+        db.execute(
+            "SELECT article_id, model, version, vector, body_vector FROM article_embeddings ORDER BY rowid"
+        ).fetchall()
+        == rows["article_embeddings"]
+    )
+    assert db.execute("SELECT * FROM article_feedback").fetchall() == rows["article_feedback"]
+    assert {
+        r[0]
+        for r in db.execute("SELECT workspace FROM article_versions UNION SELECT workspace FROM article_embeddings")
+    } == {"w"}
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert [h.article_id for h in retrieve.search_text(db, "invoices", workspace="w")] == ["invoice"]
+    # After the upgrade, another workspace can hold its own "invoice".
+    articles.import_articles(db, "v", [articles.ArticleInput("invoice", "Bills", "Paid monthly.")], "t")
+    assert articles.get_article(db, "w", "invoice").title == "Invoices"
+    assert articles.not_relevant_for(db, 7) == {"reset"}

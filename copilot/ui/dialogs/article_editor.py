@@ -38,12 +38,14 @@ class ArticleEditor(QDialog):
         parent: QWidget | None,
         services: Services,
         runner: Runner,
+        workspace: str,
         article_id: str,
         on_saved: Callable[[Article], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.services = services
         self.runner = runner
+        self.workspace = workspace  # article ids are the help desk's: two workspaces may share one
         self.article_id = article_id
         self.on_saved = on_saved
         self.article: Article | None = None
@@ -100,8 +102,12 @@ class ArticleEditor(QDialog):
         self.load()
 
     def load(self) -> None:
-        self.runner.run(knowledge.get_article(self.services, self.article_id), self._show_article, "Opening article")
-        self.runner.run(knowledge.article_history(self.services, self.article_id), self._show_history, "")
+        self.runner.run(
+            knowledge.get_article(self.services, self.workspace, self.article_id), self._show_article, "Opening article"
+        )
+        self.runner.run(
+            knowledge.article_history(self.services, self.workspace, self.article_id), self._show_history, ""
+        )
 
     def _show_article(self, article: Article) -> None:
         self.article = article
@@ -135,19 +141,26 @@ class ArticleEditor(QDialog):
 
     def save(self) -> None:
         coro = knowledge.save_article(
-            self.services, self.article_id, self.title.text().strip(), self.body.toPlainText(), self.reason.text()
+            self.services,
+            self.workspace,
+            self.article_id,
+            self.title.text().strip(),
+            self.body.toPlainText(),
+            self.reason.text(),
         )
         self.runner.run(coro, self._saved, "Saving article")
 
     def _saved(self, article: Article) -> None:
         self.reason.clear()
         self._show_article(article)
-        self.runner.run(knowledge.article_history(self.services, self.article_id), self._show_history, "")
+        self.runner.run(
+            knowledge.article_history(self.services, self.workspace, self.article_id), self._show_history, ""
+        )
         if self.on_saved is not None:
             self.on_saved(article)
 
     def _revert(self) -> None:
         row = self.history.currentRow()
         if 0 <= row < len(self.versions):
-            coro = knowledge.revert_article(self.services, self.article_id, self.versions[row].version)
+            coro = knowledge.revert_article(self.services, self.workspace, self.article_id, self.versions[row].version)
             self.runner.run(coro, self._saved, "Reverting article")

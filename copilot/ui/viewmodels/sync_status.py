@@ -20,7 +20,7 @@ DEMO_TEXT = "Demo workspace · built in, works offline"
 
 
 class SyncStatusViewModel(QObject):
-    text_changed = Signal(str, str)  # the line, its tooltip (the last error)
+    text_changed = Signal(str, str)  # the line, its tooltip (the last error, the skipped records and why)
     message = Signal(str, int)  # status-bar text, milliseconds
     token_refused = Signal(str, str)  # workspace, why
 
@@ -74,7 +74,7 @@ class SyncStatusViewModel(QObject):
                 return
             self.show_state()
             if report.messages_added or report.errors or not background:
-                skipped = f", {len(report.errors)} items skipped (see the log)" if report.errors else ""
+                skipped = f", {len(report.errors)} skipped (the status line's tip says why)" if report.errors else ""
                 self.message.emit(
                     f"Synced: {report.tickets_changed} tickets changed, {report.messages_added} new messages{skipped}.",
                     8000,
@@ -112,7 +112,7 @@ class SyncStatusViewModel(QObject):
         def show(status: SyncStatus) -> None:
             if workspace != self.workspace or self.syncing:
                 return  # a sync started meanwhile: its end shows the state
-            self.text_changed.emit(status_text(status), status.state.last_error)
+            self.text_changed.emit(status_text(status), status_tip(status))
 
         self.runner.run(sync_status(self.services, workspace), show, "")
 
@@ -120,12 +120,24 @@ class SyncStatusViewModel(QObject):
 def status_text(status: SyncStatus) -> str:
     outbox_text = f" · {status.unsent} waiting to send" if status.unsent else ""
     outbox_text += f" · {status.failed} not sent" if status.failed else ""
+    outbox_text += f" · {status.skipped} skipped" if status.skipped else ""
     state = status.state
     if state.offline_since:
         return f"⚠ Offline since {_local_time(state.offline_since)} — working from the local copy{outbox_text}"
     if state.last_error:
         return f"⚠ Sync stopped: {state.last_error}{outbox_text}"
     return f"Synced {_local_time(state.last_sync_at) if state.last_sync_at else 'never'}{outbox_text}"
+
+
+def status_tip(status: SyncStatus) -> str:
+    """The status line's tooltip: the last error, then the records the syncs skipped and why."""
+    lines = [status.state.last_error] if status.state.last_error else []
+    if status.skipped:
+        lines.append(f"{status.skipped} help-desk records skipped (a ticket is read again when it changes there):")
+        lines += [f"• {_local_time(r.skipped_at)} {r}" for r in status.skipped_latest]
+        if status.skipped > len(status.skipped_latest):
+            lines.append(f"… and {status.skipped - len(status.skipped_latest)} older ones")
+    return "\n".join(lines)
 
 
 def _local_time(iso: str) -> str:
