@@ -151,7 +151,7 @@ async def attempt(services: Services, item_id: int) -> tuple[OutboxItem, Copilot
         await store.run(ws_store.mark_unreachable, store.db, item.workspace, exc.message)
     except HelpdeskAuthError as exc:
         error = exc
-        await store.run(outbox.mark_failed, store.db, item.id, f"{exc.message} {exc.hint}")
+        await store.run(outbox.mark_failed, store.db, item.id, f"{exc.message} {exc.hint}", kind=outbox.AUTH)
     except CopilotError as exc:  # HelpdeskError included: refused or unreadable, retrying as is will not help
         error = exc
         await store.run(outbox.mark_failed, store.db, item.id, exc.message)
@@ -233,7 +233,7 @@ async def retry_refused(services: Services, workspace: str) -> list[OutboxItem]:
     store = services.store
     failed = await store.run(outbox.items, store.db, workspace, states=(OutboxState.FAILED,))
     for item in failed:
-        if "refused the credentials" in item.last_error or "No API token" in item.last_error:
+        if item.error_kind == outbox.AUTH:
             await store.run(outbox.requeue, store.db, item.id)
     return await deliver_due(services, workspace)
 

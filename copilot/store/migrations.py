@@ -347,6 +347,16 @@ def _sync_skipped(db: Database) -> None:
     )
 
 
+def _outbox_error_kind(db: Database) -> None:
+    # Why a reply failed, as a kind ("auth": the help desk refused or lacked the token), so a new token retries
+    # exactly those; before, the retry matched words in the stored error text.
+    db.execute("ALTER TABLE outbox ADD COLUMN error_kind TEXT NOT NULL DEFAULT ''")
+    db.execute(
+        "UPDATE outbox SET error_kind = 'auth' WHERE state = 'failed' AND "
+        "(last_error LIKE '%refused the credentials%' OR last_error LIKE '%No API token%')"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -361,6 +371,7 @@ MIGRATIONS: list[Migration] = [
     ("0011_regression_cases", _regression_cases),
     ("0012_article_ids_by_workspace", _article_ids_by_workspace),
     ("0013_sync_skipped", _sync_skipped),
+    ("0014_outbox_error_kind", _outbox_error_kind),
 ]
 
 

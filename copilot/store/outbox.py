@@ -45,6 +45,7 @@ class OutboxItem:
     attempts: int
     next_attempt_at: str
     last_error: str
+    error_kind: str  # AUTH when the help desk refused (or lacked) the token; "" otherwise
     remote_id: str
     watermark: str
     created_at: str
@@ -71,6 +72,7 @@ def _item(r: dict[str, Any]) -> OutboxItem:
         attempts=r["attempts"],
         next_attempt_at=r["next_attempt_at"],
         last_error=r["last_error"],
+        error_kind=r["error_kind"],
         remote_id=r["remote_id"],
         watermark=r["watermark"],
         created_at=r["created_at"],
@@ -158,7 +160,8 @@ def begin_attempt(db: Database, item_id: int) -> OutboxItem:
 
 def mark_sent(db: Database, item_id: int, remote_id: str) -> None:
     db.execute(
-        "UPDATE outbox SET state = 'sent', remote_id = ?, sent_at = ?, last_error = '', outcome_unknown = 0 WHERE id = ?",
+        "UPDATE outbox SET state = 'sent', remote_id = ?, sent_at = ?, last_error = '', error_kind = '', "
+        "outcome_unknown = 0 WHERE id = ?",
         [remote_id, now_iso(), item_id],
     )
 
@@ -174,17 +177,20 @@ def backoff_seconds(attempts: int, retry_after: float | None = None, cap: float 
 def mark_retry(db: Database, item_id: int, error: str, *, delay_s: float, outcome_unknown: bool) -> None:
     at = (datetime.now(UTC) + timedelta(seconds=delay_s)).isoformat(timespec="seconds")
     db.execute(
-        "UPDATE outbox SET state = 'pending', last_error = ?, next_attempt_at = ?, "
+        "UPDATE outbox SET state = 'pending', last_error = ?, error_kind = '', next_attempt_at = ?, "
         "outcome_unknown = CASE WHEN ? THEN 1 ELSE outcome_unknown END WHERE id = ?",
         [scrub(error), at, int(outcome_unknown), item_id],
     )
 
 
-def mark_failed(db: Database, item_id: int, error: str, *, outcome_unknown: bool = False) -> None:
+AUTH = "auth"  # the error kind of a reply the help desk refused for its credentials
+
+
+def mark_failed(db: Database, item_id: int, error: str, *, outcome_unknown: bool = False, kind: str = "") -> None:
     db.execute(
-        "UPDATE outbox SET state = 'failed', last_error = ?, "
+        "UPDATE outbox SET state = 'failed', last_error = ?, error_kind = ?, "
         "outcome_unknown = CASE WHEN ? THEN 1 ELSE outcome_unknown END WHERE id = ?",
-        [scrub(error), int(outcome_unknown), item_id],
+        [scrub(error), kind, int(outcome_unknown), item_id],
     )
 
 

@@ -170,6 +170,24 @@ async def test_a_refused_token_is_told_by_its_type(services: Services, scripted:
     assert delivery.item.state is store.OutboxState.FAILED and not delivery.needs_token
 
 
+async def test_a_new_token_retries_the_replies_refused_for_their_credentials_only(
+    services: Services, scripted: ScriptedHelpdesk
+) -> None:
+    from copilot.errors import HelpdeskAuthError
+
+    scripted.script = [HelpdeskAuthError("The help desk refused the token.", "Enter a new one.")]
+    refused = (await conversation.send(services, await _ticket_id(services), "Refused", internal=False)).item
+    # A refusal whose words mention credentials is still not a credentials refusal: its kind says so.
+    scripted.script = [HelpdeskRejected("The queue refused the credentials field.")]
+    rejected = (await conversation.send(services, await _ticket_id(services, 5), "Rejected", internal=False)).item
+    assert (refused.error_kind, rejected.error_kind) == (store.AUTH, "")
+    scripted.script = []
+    retried = await outbox.retry_refused(services, "demo")
+    assert [i.id for i in retried if i.state is store.OutboxState.SENT] == [refused.id]
+    still = await services.store.run(store.get_item, services.store.db, rejected.id)
+    assert still.state is store.OutboxState.FAILED
+
+
 async def test_an_internal_note_leaves_the_customer_waiting(services: Services, scripted: ScriptedHelpdesk) -> None:
     ticket_id = await _ticket_id(services)
     assert (await conversation.open_ticket(services, ticket_id)).awaits_reply
