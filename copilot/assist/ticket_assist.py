@@ -1,4 +1,8 @@
-"""The copilot for one ticket: summary, flags, triage, suggested articles and a grounded draft."""
+"""The copilot for one ticket: summary, flags, triage, suggested articles and a grounded draft.
+
+Longer than most because it is the built-in pass across threads: encoding ahead (compute), reading what the
+pass needs (store), computing (compute) and recording (store), plus the triage model's fitting and caching that
+the pass depends on."""
 
 from __future__ import annotations
 

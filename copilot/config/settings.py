@@ -5,7 +5,7 @@ generated from the sections; code reads them typed (`settings.suggest.count`). S
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlite_utils import Database
 
@@ -204,6 +204,16 @@ def _coerce(spec: SettingSpec, raw: Any) -> Any:
     return value
 
 
+class Section(Generic[S]):
+    """`settings.suggest`: one section's current values, typed (read through `Settings.section`)."""
+
+    def __init__(self, cls: type[S]) -> None:
+        self.cls = cls
+
+    def __get__(self, owner: Settings, kind: type[Settings] | None = None) -> S:
+        return owner.section(self.cls)
+
+
 class Settings:
     """Values cached in memory; writes go to the database (call from the store's thread)."""
 
@@ -243,41 +253,15 @@ class Settings:
         values = {f.name: self.get(f"{name}.{f.name}") for f in fields(cls)}  # type: ignore[arg-type]
         return cls(**values)
 
-    @property
-    def agent(self) -> AgentSettings:
-        return self.section(AgentSettings)
-
-    @property
-    def draft(self) -> DraftSettings:
-        return self.section(DraftSettings)
-
-    @property
-    def suggest(self) -> SuggestSettings:
-        return self.section(SuggestSettings)
-
-    @property
-    def sync(self) -> SyncSettings:
-        return self.section(SyncSettings)
-
-    @property
-    def models(self) -> ModelsSettings:
-        return self.section(ModelsSettings)
-
-    @property
-    def routing(self) -> RoutingSettings:
-        return self.section(RoutingSettings)
-
-    @property
-    def embeddings(self) -> EmbeddingsSettings:
-        return self.section(EmbeddingsSettings)
-
-    @property
-    def limits(self) -> LimitsSettings:
-        return self.section(LimitsSettings)
-
-    @property
-    def budget(self) -> BudgetSettings:
-        return self.section(BudgetSettings)
+    agent = Section(AgentSettings)
+    draft = Section(DraftSettings)
+    suggest = Section(SuggestSettings)
+    sync = Section(SyncSettings)
+    models = Section(ModelsSettings)
+    routing = Section(RoutingSettings)
+    embeddings = Section(EmbeddingsSettings)
+    limits = Section(LimitsSettings)
+    budget = Section(BudgetSettings)
 
 
 def settings_markdown() -> str:

@@ -1,4 +1,7 @@
-"""Tokens, sentences, stop words and language guessing for the built-in engine."""
+"""Tokens, sentences, stop words and language guessing for the built-in engine.
+
+Long mostly because of data: stop-word lists for four languages and the support glossary; the functions
+themselves are short."""
 
 from __future__ import annotations
 

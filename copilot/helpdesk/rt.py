@@ -3,6 +3,9 @@
 Sync is incremental and cheap in requests: ticket fields come from one TicketSQL search per 100 changed
 tickets, and new messages from one TransactionSQL search per 100 transactions plus one attachment search for
 their text. RT answers some failures with HTTP 200 and a message array; those are detected and raised.
+
+Long because it is the whole connector for one help desk (sync, fetch, post with an exactly-once look-up,
+status, tags, article push); its payload parsing lives in rt_payloads.py.
 """
 
 from __future__ import annotations

@@ -1,5 +1,10 @@
-"""Find the articles that answer a ticket: FTS5 bm25 candidates, re-scored by weighted term coverage,
-with the best passage and the reason (the matching words) for each."""
+"""Find the articles that answer a ticket: candidates from FTS5 keywords, the named entity and meaning
+similarity (`gather`, on the store thread), features measured the same way on any knowledge base (`features_of`)
+and one fitted ranking with a calibrated confidence (`rank`, kb/ranking.py), with the best passage and the
+reason (the matching words) for each.
+
+Long because the weighted query, candidate generation and the features are one pipeline whose pieces only make
+sense together; the fitted weights and their model live in kb/ranking.py."""
 
 from __future__ import annotations
 

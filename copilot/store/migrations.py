@@ -1,4 +1,7 @@
-"""Named, forward-only schema migrations; each runs in one transaction and is recorded by name."""
+"""Named, forward-only schema migrations; each runs in one transaction and is recorded by name.
+
+It grows by one function per migration and is never edited backwards: the whole history of the schema in one
+place, read top to bottom, is the reason it is long."""
 
 from __future__ import annotations
 

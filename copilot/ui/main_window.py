@@ -1,4 +1,7 @@
-"""The main window: inbox | conversation | copilot, laid out with its menus and wired to the view-models."""
+"""The main window: inbox | conversation | copilot, laid out with its menus and wired to the view-models.
+
+Long because it holds every menu, shortcut and signal connection of the window in one readable place; state
+lives in the view-models and screens in dialogs/."""
 
 from __future__ import annotations
 
