@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from copilot.assist import conversation, knowledge
 from copilot.assist.indexing import refresh_vectors
+from copilot.assist.maintenance import DatabaseCheck, check_database
 from copilot.assist.outbox import set_status
 from copilot.assist.preferences import load_window_state, save_window_state
 from copilot.assist.providers import budget_status
@@ -158,6 +159,7 @@ class MainWindow(QMainWindow):
         self.helpdesks_action = QAction("&Help desks…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
         self.helpdesks_action.triggered.connect(self.open_workspaces)
         self.addActions([self.sync_action, self.helpdesks_action])  # shortcuts work before the menu is opened
+        action("&Help", "Check the &database…", "", self._check_database)
         action("&Help", "&About", "", self._about)
 
     def _connect(self) -> None:
@@ -395,6 +397,23 @@ class MainWindow(QMainWindow):
             self.switch_workspace("demo")
         elif name == self.workspace:
             self.start()
+
+    def _check_database(self) -> None:
+        def show(check: DatabaseCheck) -> None:
+            if check.sound:
+                QMessageBox.information(
+                    self, "Database check", f"The database is sound ({check.schema}).\n{check.path}"
+                )
+                return
+            listed = "\n".join(check.problems[:10])
+            QMessageBox.warning(
+                self,
+                "Database check",
+                f"The database failed SQLite's integrity check ({len(check.problems)} problem(s)):\n{listed}\n\n"
+                f"{check.path}\nRun `support-copilot doctor` for what to do; copy the file before anything else.",
+            )
+
+        self.runner.run(check_database(self.services), show, "Checking the database")
 
     def _about(self) -> None:
         from copilot import __version__

@@ -284,3 +284,17 @@ def test_after_sending_the_editor_is_empty_and_the_status_is_set(qtbot: QtBot, w
     # The status alone, from the Ticket menu.
     w.set_status("resolved")
     qtbot.waitUntil(lambda: "resolved" in w.conversation.header.text(), timeout=10_000)
+
+
+def test_help_checks_the_database_in_the_background(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from copilot.ui import main_window
+
+    shown: list[str] = []
+    monkeypatch.setattr(main_window.QMessageBox, "information", lambda _w, _t, text: shown.append(text))
+    [item] = [a for a in window.menuBar().actions() if a.text() == "&Help"]
+    [check] = [a for a in item.menu().actions() if a.text() == "Check the &database…"]
+    check.trigger()
+    qtbot.waitUntil(lambda: bool(shown), timeout=10_000)
+    assert shown[0].startswith("The database is sound (schema version")
