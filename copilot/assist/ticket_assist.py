@@ -84,10 +84,8 @@ async def encode_ahead(services: Services, ticket_id: int) -> dict[str, npt.NDAr
     if encoder is None:
         return {}
     ticket = await services.store.run(ticket_store.get_ticket, services.store.db, ticket_id)
-    texts = retrieve.query_texts(ticket_query(ticket))
-    if (ticket.language or "en") == "en":
-        texts.append(triage_text(ticket))
-    texts = list(dict.fromkeys(t for t in texts if t))
+    # Which texts (language detection loads a model the first time): on the compute thread, never the GUI's.
+    texts = await services.run_compute(_texts_to_encode, ticket)
     if not texts:
         return {}
     try:
@@ -96,6 +94,13 @@ async def encode_ahead(services: Services, ticket_id: int) -> dict[str, npt.NDAr
         log.warning("meaning not encoded ahead: %s", exc.message)
         return {}
     return dict(zip(texts, vectors, strict=True))
+
+
+def _texts_to_encode(ticket: Ticket) -> list[str]:
+    texts = retrieve.query_texts(ticket_query(ticket))
+    if (ticket.language or "en") == "en":
+        texts.append(triage_text(ticket))
+    return list(dict.fromkeys(t for t in texts if t))
 
 
 def triage_text(ticket: Ticket) -> str:

@@ -47,12 +47,16 @@ async def test_the_built_in_pass_reads_and_writes_on_the_store_thread_and_comput
     monkeypatch.setattr(retrieve, "gather", recorded("gather", retrieve.gather))
     monkeypatch.setattr(retrieve, "features_of", recorded("features", retrieve.features_of))
     monkeypatch.setattr(retrieve, "rank", recorded("rank", retrieve.rank))
+    # Choosing the texts to encode detects their language (a model loaded on first use: 0.4 s): never on the
+    # thread that runs the event loop (the GUI's).
+    monkeypatch.setattr(retrieve, "query_texts", recorded("texts", retrieve.query_texts))
     await open_workspace(services, "demo")
     ticket = await services.store.run(find_ticket, services.store.db, "demo", 3)
     result = await assist_builtin(services, ticket.id)
     assert result.suggestions and result.output_ids
     assert threads["gather"].startswith("copilot-db")  # reads
     assert threads["features"].startswith("copilot-compute") and threads["rank"].startswith("copilot-compute")
+    assert threads["texts"].startswith("copilot-compute")
 
 
 async def test_the_history_is_encoded_once_on_the_compute_thread(services: Services) -> None:
