@@ -316,7 +316,18 @@ def conversation_text(query: WeightedQuery) -> str:
     if not parts:
         return ""
     latest = max(w for _t, w in parts)
-    return "\n".join([t for t, w in parts if w == latest] + [t for t, w in reversed(parts) if w != latest])
+    ordered = [t for t, w in parts if w == latest] + [t for t, w in reversed(parts) if w != latest]
+    kept: list[str] = []
+    words = 0
+    for text in ordered:  # about CONVERSATION_WORDS words: encoding costs grow with length, older turns say less
+        if kept and words >= CONVERSATION_WORDS:
+            break
+        kept.append(text)
+        words += len(text.split())
+    return "\n".join(kept)
+
+
+CONVERSATION_WORDS = 100
 
 
 def _latest_texts(query: WeightedQuery) -> list[tuple[str, float]]:
