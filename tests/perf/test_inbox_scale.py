@@ -109,12 +109,12 @@ class Inbox:
 
 def figures(inbox: Inbox) -> dict[str, float]:
     inbox.pane.table.scrollToTop()
-    paints = [inbox.painted_ms(lambda: inbox.vm.refresh()) for _ in range(10)]
+    paints = [inbox.painted_ms(lambda: inbox.vm.refresh()) for _ in range(6)]
     filters: list[float] = []
-    for _ in range(3):
+    for _ in range(2):
         for f in FILTERS:
             filters.append(inbox.painted_ms(lambda f=f: inbox.vm.set_filter(f)))
-    end = [inbox.to_the_end_ms() for _ in range(3)]
+    end = [inbox.to_the_end_ms() for _ in range(2)]
     return {
         "tickets": inbox.pane.model.total,
         "paint_p50_ms": round(percentile(paints, 0.5), 1),
