@@ -9,7 +9,7 @@ from sqlite_utils import Database
 
 from copilot.domain import Role, SentReply, Ticket, Visibility
 from copilot.domain.events import DraftDidUpdate
-from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.domain.inbox import InboxFilter, InboxPage, InboxRow
 from copilot.errors import CopilotError, HelpdeskAuthError, ValidationError
 from copilot.services import Services
 from copilot.store import drafts, outbox
@@ -51,6 +51,23 @@ class Delivery:
 
 async def list_inbox(services: Services, workspace: str, filt: InboxFilter) -> list[InboxRow]:
     return await services.store.run(ticket_store.list_inbox, services.store.db, workspace, filt)
+
+
+async def inbox_head(
+    services: Services, workspace: str, filt: InboxFilter, first: int, also: int | None = None
+) -> InboxPage:
+    """The first `first` rows under the filter, the count of all, and ticket `also`'s row when it is listed."""
+    return await services.store.run(ticket_store.inbox_head, services.store.db, workspace, filt, first, also)
+
+
+async def inbox_ids(services: Services, workspace: str, filt: InboxFilter) -> list[int]:
+    """The ids of every ticket under the filter, in inbox order."""
+    return await services.store.run(ticket_store.inbox_ids, services.store.db, workspace, filt)
+
+
+async def inbox_rows(services: Services, ids: list[int]) -> list[InboxRow]:
+    """The inbox rows of these tickets (those scrolled into view), in the order given."""
+    return await services.store.run(ticket_store.inbox_rows, services.store.db, ids)
 
 
 async def find_ticket_number(services: Services, workspace: str, number: int) -> Ticket:

@@ -26,3 +26,13 @@ class InboxFilter:
     status: str = ""  # "" means any
     urgent_only: bool = False
     with_draft_only: bool = False
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    """The head of the inbox under a filter: the first tickets' ids in inbox order, the rows read so far (those
+    and the open ticket's) and how many tickets the filter lists in all. The rest is read as it is scrolled to."""
+
+    ids: tuple[int, ...]
+    rows: tuple[InboxRow, ...]
+    total: int

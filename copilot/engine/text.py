@@ -451,9 +451,18 @@ def _language_identifier() -> Any:
     """py3langid's identifier with probabilities normalised to 0..1 (loaded once; the model is small)."""
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    identifier.set_languages(list(_GUESSED))
-    return identifier
+    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    keep = [i for i, c in enumerate(full.nb_classes) if c in _GUESSED]
+    # What set_languages(_GUESSED) gives, without keeping the whole model for a reset (27 MB we never use).
+    return LanguageIdentifier(
+        full.nb_ptc[:, keep],
+        full.nb_pc[keep],
+        [full.nb_classes[i] for i in keep],
+        full.tk_nextmove,
+        full.tk_output,
+        norm_probs=True,
+        tk_row=full.tk_row,
+    )
 
 
 # Support vocabulary in Spanish, German and French with English equivalents, so a ticket in one of those

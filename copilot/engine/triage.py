@@ -57,30 +57,42 @@ class NearestExamples:
         self.k = k
         self._vectors: npt.NDArray[np.float32] | None = None
         self._idf: dict[str, float] = {}
-        self._postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        self._postings: dict[str, list[tuple[int, float]]] | None = None  # the word index, built when first used
+        self._texts: list[str] = []  # the examples' texts until the word index is built
         self._labels: list[str] = []
         self._keys: list[str] = []
 
     def fit(
         self, examples: Iterable[tuple[str, str, str]], vectors: npt.NDArray[np.float32] | None = None
     ) -> NearestExamples:
-        """examples: (key, text, label); vectors: one unit sentence vector per example, in the same order."""
+        """examples: (key, text, label); vectors: one unit sentence vector per example, in the same order.
+
+        With vectors the neighbours are found by meaning and the word index is built only if a text comes
+        without its vector: at 10,000 labelled tickets that index was ~35 MB the app never read."""
         self._vectors = vectors
-        feats: list[Counter[str]] = []
         for key, text, label in examples:
             self._keys.append(key)
             self._labels.append(label)
-            feats.append(features(text))
+            self._texts.append(text)
+        if vectors is None:
+            self._index_words()
+        return self
+
+    def _index_words(self) -> dict[str, list[tuple[int, float]]]:
+        if self._postings is not None:
+            return self._postings
+        feats = [features(text) for text in self._texts]
         df: Counter[str] = Counter()
         for f in feats:
             df.update(f.keys())
         n = len(feats)
         self._idf = {t: math.log((1 + n) / (1 + d)) + 1 for t, d in df.items()}
+        postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, f in enumerate(feats):
-            vec = self._weigh(f)
-            for t, w in vec.items():
-                self._postings[t].append((i, w))
-        return self
+            for t, w in self._weigh(f).items():
+                postings[t].append((i, w))
+        self._postings, self._texts = postings, []
+        return postings
 
     def _weigh(self, f: Counter[str]) -> dict[str, float]:
         vec = {t: (1 + math.log(c)) * self._idf.get(t, 0.0) for t, c in f.items()}
@@ -96,9 +108,10 @@ class NearestExamples:
         return [(i, s) for i, s in ordered if self._keys[i] != exclude_key][:DENSE_K]
 
     def _word_neighbours(self, text: str, exclude_key: str | None) -> list[tuple[int, float]]:
+        postings = self._index_words()
         sims: dict[int, float] = defaultdict(float)
         for t, w in self._weigh(features(text)).items():
-            for i, wi in self._postings.get(t, ()):
+            for i, wi in postings.get(t, ()):
                 sims[i] += w * wi
         ranked = sorted(
             ((i, s) for i, s in sims.items() if self._keys[i] != exclude_key), key=lambda x: x[1], reverse=True
@@ -254,6 +267,12 @@ class IntentModel:
             always = [is_day_one(keys[i]) for i in keep]
             self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep], always=always)
         return self._folds[fold]
+
+    def prepare_for(self, key: str) -> None:
+        """Train now the classifier that leaves this example's fold out (what `predict` with this key uses):
+        the caller picks the thread; at 10,000 examples it takes seconds."""
+        if self.linear is not None:
+            self._linear_without(key)
 
     def predict(
         self, text: str, exclude_key: str | None = None, vector: npt.NDArray[np.float32] | None = None

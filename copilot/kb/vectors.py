@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from dataclasses import InitVar, dataclass, field
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -106,13 +106,18 @@ def refresh_embeddings(db: Database, encoder: TextEncoder, workspace: str | None
 
 @dataclass(frozen=True)
 class DenseIndex:
-    """All of a workspace's article vectors in one matrix, for a dot product against a query."""
+    """All of a workspace's article vectors in one matrix, for a dot product against a query.
+
+    A query's similarity to an article is linear in the article's two vectors, so they are mixed once, here
+    (body plus half the whole article, rescaled): one matrix instead of two is half the memory and half the work
+    per query (at 30,000 articles 46 MB instead of 92, and 7 ms instead of 14 for a search's two queries)."""
 
     ids: list[str]
     entities: list[str]
-    matrix: Matrix  # whole articles
-    bodies: Matrix
+    matrix: InitVar[Matrix]  # whole articles
+    bodies: InitVar[Matrix]
     key: str
+    mixed: Matrix = field(init=False, repr=False)
 
     BODY_WEIGHT, WHOLE_WEIGHT = 1.0, 0.5
 
@@ -121,13 +126,16 @@ class DenseIndex:
         """Row of each article id (built once per index, not per search)."""
         return {a: i for i, a in enumerate(self.ids)}
 
+    def __post_init__(self, matrix: Matrix, bodies: Matrix) -> None:
+        total = self.BODY_WEIGHT + self.WHOLE_WEIGHT
+        mixed = np.multiply(bodies, np.float32(self.BODY_WEIGHT / total), dtype=np.float32)
+        mixed += matrix * np.float32(self.WHOLE_WEIGHT / total)
+        object.__setattr__(self, "mixed", mixed)
+
     def similarities(self, query: Matrix) -> Matrix:
         """Cosine similarity to the body plus half that to the whole article, rescaled to the cosine range."""
-        total = self.BODY_WEIGHT + self.WHOLE_WEIGHT
-        mixed: Matrix = ((self.bodies @ query) * np.float32(self.BODY_WEIGHT / total)) + (
-            (self.matrix @ query) * np.float32(self.WHOLE_WEIGHT / total)
-        )
-        return mixed
+        sims: Matrix = self.mixed @ query
+        return sims
 
 
 def index_key(db: Database, workspace: str | None, model: str) -> str:
@@ -141,6 +149,12 @@ def index_key(db: Database, workspace: str | None, model: str) -> str:
     return f"dense:{workspace}:{model}:{row[0]}:{row[1]}:{row[2]}"
 
 
+def _stack(rows: list[Any], column: int) -> Matrix:
+    if not rows:
+        return np.zeros((0, 1), dtype=np.float32)
+    return np.frombuffer(b"".join(r[column] for r in rows), dtype=np.float32).reshape(len(rows), -1)
+
+
 def load_index(db: Database, workspace: str | None, model: str) -> DenseIndex:
     where = "AND a.workspace = ?" if workspace else ""
     rows = db.execute(
@@ -150,12 +164,10 @@ def load_index(db: Database, workspace: str | None, model: str) -> DenseIndex:
         [model, *([workspace] if workspace else [])],
     ).fetchall()
 
-    def stack(column: int) -> Matrix:
-        if not rows:
-            return np.zeros((0, 1), dtype=np.float32)
-        return np.vstack([np.frombuffer(r[column], dtype=np.float32) for r in rows])
-
-    return DenseIndex([r[0] for r in rows], [r[1] for r in rows], stack(2), stack(3), index_key(db, workspace, model))
+    ids, entities = [r[0] for r in rows], [r[1] for r in rows]
+    whole, bodies = _stack(rows, 2), _stack(rows, 3)
+    del rows  # the blobs (as large as both matrices) go before the mixed matrix is made
+    return DenseIndex(ids, entities, whole, bodies, index_key(db, workspace, model))
 
 
 def text_hash(text: str) -> str:

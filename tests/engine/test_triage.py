@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from copilot.engine.triage import MIN_LINEAR_EXAMPLES, LinearIntents, fit_intents
 from copilot.evaluation.triage import calibration_error
@@ -120,3 +121,21 @@ def test_day_one_examples_are_never_held_out_to_fit_the_temperature() -> None:
     assert LinearIntents().fit(vectors, labels, always=[False] * len(labels)).temperature == plain.temperature
     marked = LinearIntents().fit(vectors, labels, always=[i % 2 == 0 for i in range(len(labels))])
     assert marked.temperature > 0 and marked.labels == plain.labels
+
+
+def test_the_fold_leaving_a_ticket_out_can_be_trained_ahead(monkeypatch: pytest.MonkeyPatch) -> None:
+    """assist trains it on the compute thread; predicting afterwards (on the store thread) trains nothing."""
+    many, labels = _clusters(20, 3, spread=0.3)
+    examples = [(str(i), f"text {i}", label) for i, label in enumerate(labels)]
+    model = fit_intents(examples, many)
+    ahead = model.predict("text 7", exclude_key="7", vector=many[7])
+    fresh = fit_intents(examples, many)
+    fresh.prepare_for("7")
+
+    def no_training(*_args: object, **_kwargs: object) -> LinearIntents:
+        raise AssertionError("the fold was trained again")
+
+    monkeypatch.setattr(LinearIntents, "fit", no_training)
+    assert fresh.predict("text 7", exclude_key="7", vector=many[7]) == ahead  # the same classifier's answer
+    with pytest.raises(AssertionError):
+        fresh.predict("text 8", exclude_key="8", vector=many[8])  # another fold: this one would be trained now

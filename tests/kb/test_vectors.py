@@ -74,7 +74,11 @@ def test_each_article_has_a_body_vector_and_old_stores_get_one(tmp_path: Path) -
     refresh_embeddings(db, enc, "ws")
     assert "A refund takes 5 days." in enc.encoded  # the body alone, besides title and body
     index = load_index(db, "ws", enc.name)
-    assert index.bodies.shape == index.matrix.shape == (3, 5)
+    assert index.mixed.shape == (3, 5)
+    rows = db.execute("SELECT title, body FROM articles ORDER BY id").fetchall()  # the index's order
+    whole, body = enc.encode([f"{t}\n{b}" for t, b in rows]), enc.encode([b for _t, b in rows])
+    expected = (body @ whole[0]) * np.float32(2 / 3) + (whole @ whole[0]) * np.float32(1 / 3)
+    assert np.allclose(index.similarities(whole[0]), expected, atol=1e-6)  # body plus half the whole, rescaled
     # A store indexed before body vectors existed: its articles count as stale until they have one.
     db.execute("UPDATE article_embeddings SET body_vector = NULL WHERE article_id = 'net'")
     assert load_index(db, "ws", enc.name).ids == ["animals", "money"]

@@ -56,7 +56,7 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     w.switch_workspace("acme")
     qtbot.waitUntil(lambda: w.sync_label.text().startswith("Synced ") and w.inbox.model.rowCount() >= 1, timeout=30_000)
     assert w.windowTitle() == "Support Copilot — Acme support"
-    ticket_id = next(r.ticket_id for r in w.inbox.model.rows if r.number == number)
+    ticket_id = next(r.ticket_id for r in w.inbox.model.loaded_rows() if r.number == number)
     assert w.inbox.select_ticket(ticket_id)
     qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == number, timeout=20_000)
     qtbot.waitUntil(lambda: w.runner.idle, timeout=20_000)

@@ -95,14 +95,14 @@ def test_search_filters_and_empty_state(qtbot: QtBot, window: MainWindow) -> Non
     w = window
     qtbot.keyClicks(w.inbox.search, "chargeback")
     qtbot.waitUntil(lambda: w.inbox.model.rowCount() == 1, timeout=5_000)
-    assert w.inbox.model.rows[0].number == 3
+    assert w.inbox.model.loaded_rows()[0].number == 3
     w.inbox.search.setText("zzzz-nothing-matches")
     qtbot.waitUntil(lambda: w.inbox.model.rowCount() == 0, timeout=5_000)
     assert not w.inbox.empty.isHidden()
     w.inbox.search.clear()
     w.inbox.urgent.setChecked(True)
     qtbot.waitUntil(lambda: 0 < w.inbox.model.rowCount() < 60, timeout=5_000)
-    assert all(r.urgent for r in w.inbox.model.rows)
+    assert all(r.urgent for r in w.inbox.model.loaded_rows())
 
 
 def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, window: MainWindow) -> None:

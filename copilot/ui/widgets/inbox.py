@@ -20,9 +20,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.domain.inbox import InboxFilter, InboxRow
+from copilot.domain.inbox import InboxFilter, InboxPage, InboxRow
 
 COLUMNS = ("", "#", "Subject", "Customer", "Age", "Status")
+ROLES = frozenset(
+    (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.UserRole)
+)
+PAGE = 100  # rows read from the store at a time as the table scrolls
 SENTIMENT_BADGE = {"negative": "☹", "positive": "☺", "neutral": ""}
 
 
@@ -40,17 +44,101 @@ def age_text(iso: str, now: datetime | None = None) -> str:
 
 
 class InboxModel(QAbstractTableModel):
+    """The tickets under the filter, fetched as the table needs them (Qt's canFetchMore/fetchMore).
+
+    It starts with the first rows (`set_page`); scrolling to their end asks for the ids of all (`ids_wanted`,
+    answered with `extend_ids`), and a row not read yet paints blank and asks for its page (`rows_wanted`,
+    answered with `add_rows`)."""
+
+    rows_wanted = Signal(list)  # ticket ids whose rows the table needs
+    ids_wanted = Signal()  # the ids of every ticket under the filter
+
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[InboxRow] = []
+        self.ids: list[int] = []
+        self._rows: dict[int, InboxRow] = {}
+        self._position: dict[int, int] = {}  # ticket id -> row
+        self._asked: set[int] = set()  # pages asked for and not yet here
+        self._wanted: set[int] = set()  # pages to ask for once this paint is over
+        self.total = 0  # tickets under the filter, the rows not fetched yet included
+        self._ids_asked = False
+        self._ask = QTimer(self, singleShot=True, interval=0)
+        self._ask.timeout.connect(self._ask_now)
 
-    def set_rows(self, rows: list[InboxRow]) -> None:
+    def set_page(self, page: InboxPage) -> None:
         self.beginResetModel()
-        self.rows = rows
+        self.ids = list(page.ids)
+        self.total = page.total
+        self._ids_asked = False
+        self._position = {tid: i for i, tid in enumerate(self.ids)}
+        self._rows = {r.ticket_id: r for r in page.rows}
+        self._asked.clear()
+        self._wanted.clear()
         self.endResetModel()
 
+    def canFetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> bool:
+        return not parent.isValid() and len(self.ids) < self.total and not self._ids_asked
+
+    def fetchMore(self, parent: QModelIndex | QPersistentModelIndex) -> None:
+        if self.canFetchMore(parent):
+            self._ids_asked = True
+            self.ids_wanted.emit()
+
+    def extend_ids(self, ids: list[int]) -> None:
+        """Every id under the filter has arrived: the rows after the head follow it."""
+        head = len(self.ids)
+        if ids[:head] != self.ids:  # the inbox changed in between: start again from these ids
+            rows = self._rows
+            self.set_page(InboxPage(tuple(ids), tuple(rows[t] for t in ids[:PAGE] if t in rows), len(ids)))
+            return
+        self.total = len(ids)
+        if len(ids) > head:
+            self.beginInsertRows(QModelIndex(), head, len(ids) - 1)
+            self.ids = ids
+            self._position.update((t, i) for i, t in enumerate(ids[head:], head))
+            self.endInsertRows()
+
+    def add_rows(self, rows: list[InboxRow]) -> None:
+        """Rows asked for have arrived: show them."""
+        changed = []
+        for r in rows:
+            i = self._position.get(r.ticket_id)
+            if i is not None:
+                self._rows[r.ticket_id] = r
+                changed.append(i)
+        self._asked.clear()  # what did not come (a ticket gone meanwhile) may be asked for again
+        if changed:
+            last = len(COLUMNS) - 1
+            self.dataChanged.emit(self.index(min(changed), 0), self.index(max(changed), last))
+
+    def row_at(self, row: int) -> InboxRow | None:
+        """The row's ticket, or None while its page is still being read."""
+        return self._rows.get(self.ids[row]) if 0 <= row < len(self.ids) else None
+
+    def row_of(self, ticket_id: int) -> int | None:
+        return self._position.get(ticket_id)
+
+    def loaded_rows(self) -> list[InboxRow]:
+        """The rows read so far, in inbox order."""
+        return [self._rows[t] for t in self.ids if t in self._rows]
+
+    def _want(self, row: int) -> None:
+        page = row // PAGE
+        if page not in self._asked and page not in self._wanted:
+            self._wanted.add(page)
+            self._ask.start()
+
+    def _ask_now(self) -> None:
+        ids: list[int] = []
+        for page in sorted(self._wanted):
+            ids.extend(t for t in self.ids[page * PAGE : (page + 1) * PAGE] if t not in self._rows)
+        self._asked |= self._wanted
+        self._wanted.clear()
+        if ids:
+            self.rows_wanted.emit(ids)
+
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
+        return 0 if parent.isValid() else len(self.ids)
 
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(COLUMNS)
@@ -61,9 +149,15 @@ class InboxModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if role not in ROLES or not index.isValid():
+            return None  # the view asks a dozen roles per cell on every paint: answer the others at once
+        if role == Qt.ItemDataRole.UserRole:
+            return self.ids[index.row()]
+        row = self._rows.get(self.ids[index.row()])
+        if row is None:
+            if role == Qt.ItemDataRole.DisplayRole:
+                self._want(index.row())
             return None
-        row = self.rows[index.row()]
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
@@ -79,14 +173,14 @@ class InboxModel(QAbstractTableModel):
             return "\n".join(parts)
         if role == Qt.ItemDataRole.ForegroundRole and col == 0 and row.urgent:
             return QBrush(QColor("#c62828"))
-        if role == Qt.ItemDataRole.UserRole:
-            return row.ticket_id
         return None
 
 
 class InboxPane(QWidget):
     ticket_selected = Signal(int)
     filter_changed = Signal(object)  # InboxFilter
+    rows_wanted = Signal(list)  # ticket ids whose rows are about to be shown: answer with add_rows
+    ids_wanted = Signal()  # the table scrolled past the first rows: answer with extend_ids
 
     def __init__(self) -> None:
         super().__init__()
@@ -102,6 +196,10 @@ class InboxPane(QWidget):
         self.table = QTableView()
         self.model = InboxModel()
         self.table.setModel(self.model)
+        self.model.rows_wanted.connect(self.rows_wanted)
+        self.model.ids_wanted.connect(self.ids_wanted)
+        self._keep: int | None = None  # the open ticket, to select once the ids past the head arrive
+        self._scroll_back = 0  # where the agent had scrolled to before a refresh, to return to
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -150,23 +248,43 @@ class InboxPane(QWidget):
     def _emit_filter(self) -> None:
         self.filter_changed.emit(self.current_filter())
 
-    def set_rows(self, rows: list[InboxRow], keep_ticket: int | None) -> None:
+    def set_rows(self, page: InboxPage, keep_ticket: int | None) -> None:
+        scrolled = self.table.verticalScrollBar().value()
         blocker = self.table.selectionModel().blockSignals(True)
-        self.model.set_rows(rows)
+        self.model.set_page(page)
         self.table.selectionModel().blockSignals(blocker)
-        self.count.setText(f"{len(rows)} ticket{'s' if len(rows) != 1 else ''}")
-        self.empty.setVisible(not rows)
-        if keep_ticket is not None:
-            for i, r in enumerate(rows):
-                if r.ticket_id == keep_ticket:
-                    self.table.selectionModel().blockSignals(True)
-                    self.table.selectRow(i)
-                    self.table.selectionModel().blockSignals(blocker)
-                    break
+        self._scroll_back = 0
+        if scrolled and self.model.canFetchMore(QModelIndex()):  # the agent was further down: stay there
+            self._scroll_back = scrolled
+            self.model.fetchMore(QModelIndex())
+        n = page.total
+        self.count.setText(f"{n:,} ticket{'s' if n != 1 else ''}")
+        self.empty.setVisible(not n)
+        self._keep = keep_ticket
+        self._show_kept()
+
+    def _show_kept(self) -> None:
+        row = self.model.row_of(self._keep) if self._keep is not None else None
+        if row is not None:
+            self._keep = None
+            blocker = self.table.selectionModel().blockSignals(True)
+            self.table.selectRow(row)
+            self.table.selectionModel().blockSignals(blocker)
+
+    def extend_ids(self, ids: list[int]) -> None:
+        self.model.extend_ids(ids)
+        self._show_kept()
+        if self._scroll_back:
+            self.table.updateGeometries()  # the scroll bar's new range, before going back down
+            self.table.verticalScrollBar().setValue(self._scroll_back)
+            self._scroll_back = 0
+
+    def add_rows(self, rows: list[InboxRow]) -> None:
+        self.model.add_rows(rows)
 
     def select_row(self, row: int) -> None:
         """Make the row current (which announces the ticket) and selected."""
-        if 0 <= row < len(self.model.rows):
+        if 0 <= row < self.model.rowCount():
             self.table.setCurrentIndex(self.model.index(row, 2))
             self.table.selectRow(row)
 
@@ -174,12 +292,13 @@ class InboxPane(QWidget):
         self.select_row(0)
 
     def select_ticket(self, ticket_id: int) -> bool:
-        for i, r in enumerate(self.model.rows):
-            if r.ticket_id == ticket_id:
-                self.select_row(i)
-                return True
-        return False
+        """Select the ticket if the inbox lists it among the rows fetched so far."""
+        row = self.model.row_of(ticket_id)
+        if row is None:
+            return False
+        self.select_row(row)
+        return True
 
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():
-            self.ticket_selected.emit(self.model.rows[current.row()].ticket_id)
+            self.ticket_selected.emit(self.model.ids[current.row()])
