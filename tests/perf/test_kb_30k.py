@@ -73,9 +73,9 @@ def batched_import(db: Database, workspace: str, items: list[ArticleInput], auth
             [(i.id, workspace, i.entity, i.title, i.body, dumps(list(i.tags)), now) for i in items],
         )
         db.conn.executemany(
-            "INSERT INTO article_versions (article_id, version, title, body, author, reason, created_at) "
-            "VALUES (?, 1, ?, ?, ?, 'Imported', ?)",
-            [(i.id, i.title, i.body, author, now) for i in items],
+            "INSERT INTO article_versions (workspace, article_id, version, title, body, author, reason, created_at) "
+            "VALUES (?, ?, 1, ?, ?, ?, 'Imported', ?)",
+            [(workspace, i.id, i.title, i.body, author, now) for i in items],
         )
 
 
