@@ -69,7 +69,6 @@ async def assist_builtin(services: Services, ticket_id: int, tone: str | None = 
     workspace = await services.store.run(_workspace_of, services.store.db, ticket_id)
     opts = options_from(services, tone, workspace)
     await prepare_triage(services, workspace)
-    await prepare_triage_fold(services, workspace, ticket_id)
     encoded = await encode_ahead(services, ticket_id)
     # The store thread reads, the compute thread computes (summary, signals, triage, ranking, draft), the store
     # thread writes: a search typed in the inbox meanwhile never waits on the scoring.
@@ -219,25 +218,6 @@ async def prepare_triage(services: Services, workspace: str) -> None:
         caches.keep_triage_model(inputs.key, model)
 
 
-def _triage_key_and_number(
-    db: Database, workspace: str, encoder: TextEncoder | None, ticket_id: int
-) -> tuple[str, int]:
-    row = db.execute("SELECT number FROM tickets WHERE id = ?", [ticket_id]).fetchone()
-    return _triage_key(db, workspace, encoder), int(row[0]) if row else -1
-
-
-async def prepare_triage_fold(services: Services, workspace: str, ticket_id: int) -> None:
-    """A labelled ticket is judged by a classifier trained without its fold; train that one on the compute
-    thread, ahead, instead of inside `assist_sync` on the store thread (at 10,000 labelled tickets ~3 s that
-    every inbox search and save waited behind)."""
-    caches, db = services.caches, services.store.db
-    encoder = await services.run_compute(local_encoder, caches)
-    key, number = await services.store.run(_triage_key_and_number, db, workspace, encoder, ticket_id)
-    model = caches.triage_model(key)
-    if model is not None:
-        await services.run_compute(model.prepare_for, str(number))
-
-
 def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:
     """The workspace's triage model: cached (`prepare_triage` fits it ahead), else fitted here on this thread."""
     encoder = local_encoder(cache)
@@ -271,7 +251,9 @@ def triage_result(
     flags: list[Flag],
     sentiment_label: str,
 ) -> Triage:
-    """The ticket's intent (pure: the model and the vector were read and encoded before)."""
+    """The ticket's intent (pure: the model and the vector were read and encoded before). A labelled ticket is
+    judged by the classifier trained without its fold; `predict` trains that here, on the compute thread (seconds
+    at 10,000 labelled tickets), never on the store thread."""
     pred = model.predict(triage_text(ticket), exclude_key=str(ticket.number), vector=vector)
     priority, why = _priority(flags, sentiment_label)
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
