@@ -23,13 +23,36 @@ DENSE_K = 15
 # of its best intent (a classifier only ever chooses among the intents it knows). The confidence is multiplied by
 # `closeness`: 0 when the nearest example's cosine similarity is at most NEAR_LOW, 1 from NEAR_HIGH up, linear in
 # between. Chosen once for the sentence encoder's scale on the "fit" halves of every triage set side by side
-# (HINT3, BANKING77, DSTC11; `eval triage --part fit`), the same for every workspace.
+# (HINT3, BANKING77, DSTC11; `eval triage --part fit`), the same for every workspace. Those are chat messages,
+# whose examples are alike (the median similarity of an example to its nearest other one, `typical`, is
+# 0.77-0.91); whole tickets with a subject and a paragraph are much less so (0.51 on the demo), where the fixed
+# thresholds called right answers "none of these". So both thresholds shrink by typical / TYPICAL_CHAT when a
+# team's examples are less alike than chat messages (the chat sets keep theirs: their figures are unchanged).
 NEAR_LOW, NEAR_HIGH = 0.35, 0.6
+TYPICAL_CHAT = 0.8
+TYPICAL_SAMPLE = 1000  # examples whose nearest other one is measured (a median needs no more)
 
 
-def closeness(similarity: float) -> float:
+def closeness(similarity: float, typical: float = TYPICAL_CHAT) -> float:
     """How much a nearest-example similarity leaves of the confidence (see NEAR_LOW, NEAR_HIGH)."""
-    return min(1.0, max(0.0, (similarity - NEAR_LOW) / (NEAR_HIGH - NEAR_LOW)))
+    scale = min(1.0, typical / TYPICAL_CHAT)
+    low, high = NEAR_LOW * scale, NEAR_HIGH * scale
+    return min(1.0, max(0.0, (similarity - low) / (high - low)))
+
+
+def typical_similarity(vectors: npt.NDArray[np.float32], labelled: npt.NDArray[np.bool_], seed: int = 7) -> float:
+    """The median cosine similarity of a labelled example to its nearest other labelled example (a sample of
+    TYPICAL_SAMPLE of them at most): how alike this team's examples are, the scale of the open-set rule."""
+    rows = np.flatnonzero(labelled)
+    if len(rows) < 3:
+        return TYPICAL_CHAT
+    if len(rows) > TYPICAL_SAMPLE:
+        sample = np.random.default_rng(seed).choice(rows, TYPICAL_SAMPLE, replace=False)
+    else:
+        sample = rows
+    sims = vectors[sample] @ vectors[rows].T
+    sims[np.arange(len(sample)), np.searchsorted(rows, sample)] = -1.0  # not itself
+    return float(np.median(sims.max(axis=1)))
 
 
 def features(text: str) -> Counter[str]:
@@ -61,6 +84,7 @@ class NearestExamples:
         self._texts: list[str] = []  # the examples' texts until the word index is built
         self._labels: list[str] = []
         self._keys: list[str] = []
+        self.typical = TYPICAL_CHAT  # see typical_similarity
 
     def fit(
         self, examples: Iterable[tuple[str, str, str]], vectors: npt.NDArray[np.float32] | None = None
@@ -76,6 +100,9 @@ class NearestExamples:
             self._texts.append(text)
         if vectors is None:
             self._index_words()
+        else:
+            labelled = np.array([not is_day_one(key) for key in self._keys], dtype=bool)
+            self.typical = typical_similarity(vectors, labelled)
         return self
 
     def _index_words(self) -> dict[str, list[tuple[int, float]]]:
@@ -141,7 +168,7 @@ class NearestExamples:
         ordered = sorted(votes.items(), key=lambda kv: kv[1], reverse=True)
         # Confidence: the vote share, damped when even the nearest example is not very similar (by words: full
         # from a TF-IDF cosine of 0.35; by meaning: the open-set rule).
-        damp = closeness(ranked[0][1]) if dense else min(1.0, ranked[0][1] / 0.35)
+        damp = closeness(ranked[0][1], self.typical) if dense else min(1.0, ranked[0][1] / 0.35)
         ranking = tuple((label, round(v / total * damp, 3)) for label, v in ordered)
         neighbours = tuple((self._keys[i], self._labels[i], round(s, 3)) for i, s in ranked[:5])
         return Prediction(ranking[0][0], ranking[0][1], ranking, neighbours)
@@ -283,7 +310,7 @@ class IntentModel:
             return near
         # The classifier's calibrated probabilities, times the open-set rule's closeness of the nearest example
         # (the whole ranking, so the alternatives shown never look surer than the answer "none of these").
-        damp = closeness(near.neighbours[0][2]) if near.neighbours else 0.0
+        damp = closeness(near.neighbours[0][2], self.nearest.typical) if near.neighbours else 0.0
         probs = linear.probabilities(vector[None, :])[0]
         order = np.argsort(-probs)[:RANKING_SIZE]
         ranking = tuple((linear.labels[i], round(float(probs[i]) * damp, 3)) for i in order)

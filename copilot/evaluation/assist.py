@@ -74,6 +74,8 @@ class TicketOutcome:
     unsupported: tuple[str, ...] = ()  # draft sentences the lexical check found no support for
     cost_usd: float = 0.0  # model calls made for this ticket
     tokens: int = 0
+    intent_candidates: tuple[tuple[str, float], ...] = ()  # triage's best intents, however unsure
+    confidences: tuple[float, ...] = ()  # of the suggested articles, in the same order
 
 
 def read_gold(path: Path) -> dict[int, dict[str, Any]]:
@@ -199,6 +201,8 @@ def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[s
         unsupported=tuple(
             unsupported_sentences(result.draft.text, [*cited_bodies, *titles, *thread], result.draft.language)
         ),
+        intent_candidates=tuple(tr.candidates[:3]),
+        confidences=tuple(round(s.confidence, 3) for s in result.suggestions),
     )
 
 

@@ -83,6 +83,25 @@ def test_the_open_set_rule_answers_none_of_these_for_a_message_like_no_example()
     assert alone is not None and alone.confidence < Triage.UNSURE_BELOW
 
 
+def test_the_open_set_rule_scales_to_how_alike_the_teams_examples_are() -> None:
+    from copilot.engine.triage import NEAR_HIGH, NEAR_LOW, TYPICAL_CHAT, closeness, typical_similarity
+
+    # Chat-like examples keep the fixed thresholds; examples half as alike (whole tickets) halve them, so a ticket
+    # as close to its nearest example as tickets usually are is not called "none of these".
+    assert closeness(NEAR_LOW, typical=0.95) == 0.0 and closeness(NEAR_HIGH, typical=0.95) == 1.0
+    half = TYPICAL_CHAT / 2
+    assert closeness(NEAR_LOW) == 0.0 and closeness(NEAR_LOW, typical=half) > 0.9
+    assert closeness(NEAR_HIGH / 2, typical=half) == 1.0 and closeness(NEAR_LOW / 2, typical=half) == 0.0
+    tight, labels = _clusters(20, 3, spread=0.1)
+    loose, _ = _clusters(20, 3, spread=0.8)
+    every = np.ones(len(labels), dtype=bool)
+    assert typical_similarity(tight, every) > typical_similarity(loose, every)
+    # Day-one examples (not labelled tickets) are left out of the measure; with too few it is the chat scale.
+    assert typical_similarity(tight, np.array([True, True] + [False] * (len(labels) - 2))) == TYPICAL_CHAT
+    model = fit_intents([(str(i), f"text {i}", label) for i, label in enumerate(labels)], loose)
+    assert model.nearest.typical == typical_similarity(loose, every)
+
+
 def test_day_one_examples_come_from_intent_names_and_the_articles_that_name_them() -> None:
     from copilot.engine.triage import day_one_examples, intent_phrase, is_day_one
 
