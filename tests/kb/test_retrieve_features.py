@@ -1,0 +1,28 @@
+"""Passages: what a long article is found by."""
+
+from __future__ import annotations
+
+from copilot.kb.retrieve import PASSAGE_WORDS, passages
+
+
+def test_paragraphs_and_list_items_are_passages() -> None:
+    body = "Intro line.\n\n1. Open Settings.\n2. Tap Reset.\n\n- a note"
+    assert passages(body) == ("Intro line.", "1. Open Settings.", "2. Tap Reset.", "- a note")
+
+
+def test_a_long_block_becomes_overlapping_windows_of_whole_sentences() -> None:
+    # A manual's section written as one paragraph: 30 sentences of 9 words, the answer in sentence 17.
+    sentences = [f"Sentence {i} says something about feature number {i} here." for i in range(30)]
+    sentences[17] = "To pair the remote hold Back and Play together."
+    body = " ".join(sentences)
+    found = passages(body)
+    assert len(found) > 3
+    assert all(len(p.split()) <= PASSAGE_WORDS for p in found)
+    assert all(any(s in p for p in found) for s in sentences)  # nothing is lost
+    assert all(p.endswith(".") for p in found)  # whole sentences only
+    # Consecutive windows overlap (half a window), so an answer across two sentences stays together somewhere.
+    for first, second in zip(found, found[1:], strict=False):
+        assert first.split(". ")[-1] in second
+    # One sentence longer than a window stays whole.
+    long_one = " ".join(["word"] * (PASSAGE_WORDS + 20)) + "."
+    assert passages(long_one) == (long_one,)
