@@ -43,7 +43,7 @@ from copilot.threads import return_freed_memory
 
 log = logging.getLogger(__name__)
 
-SUGGEST_VERSION = "suggest-rank-1"  # one fitted ranking (resources/ranking.json)
+SUGGEST_VERSION = "suggest-rank-2"  # one fitted ranking (resources/ranking.json), long paragraphs as windows
 
 
 @dataclass(frozen=True)

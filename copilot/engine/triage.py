@@ -17,7 +17,8 @@ from copilot.engine.text import STOPWORDS, stem, words
 
 ARTICLE_LEAD = 300  # characters of an article's body that describe it, after its title
 
-PROMPT_VERSION = "triage-4"  # linear classifier on sentence vectors, damped by how close the nearest example is
+# Linear classifier on sentence vectors, damped by how close the nearest example is (scaled to the team's examples).
+PROMPT_VERSION = "triage-5"
 DENSE_K = 15
 # The open-set rule: a message no labelled example resembles is "none of these", however sure the classifier is
 # of its best intent (a classifier only ever chooses among the intents it knows). The confidence is multiplied by
