@@ -112,7 +112,7 @@ RULES: tuple[Rule, ...] = (
 )
 
 INJECTION = next(rule.pattern for rule in RULES if rule.kind == "prompt_injection")
-_UPSET = _rx(*(rule.pattern.pattern for rule in RULES if rule.kind in ("frustration", "legal_threat")))
+UPSET = _rx(*(rule.pattern.pattern for rule in RULES if rule.kind in ("frustration", "legal_threat")))
 
 _REPEAT = _rx(
     r"\b(emailed|written|wrote|contacted|called|messaged) (you )?(\w+ )?(times|twice|again|before)\b",
@@ -335,7 +335,7 @@ def sentiment(ticket: Ticket) -> tuple[str, int, str, int | None]:
     label = "negative" if total <= -2 else "positive" if total >= 2 else "neutral"
     # Words like "ridiculous", "unacceptable" or a chargeback threat make the ticket negative even when a
     # later "ok, thanks" evens out the count.
-    upset = next(((s, m.id) for m in customer for s in sentences(m.body) if _UPSET.search(s)), None)
+    upset = next(((s, m.id) for m in customer for s in sentences(m.body) if UPSET.search(s)), None)
     if upset and label != "negative":
         label = "negative"
         if not worst[1]:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from copilot.domain import Message, Role, Summary, SummaryLine, Ticket, Visibility
-from copilot.engine.signals import INJECTION
-from copilot.engine.text import sentences
+from copilot.engine.signals import INJECTION, RULES, UPSET
+from copilot.engine.text import STOPWORDS, sentences, words
 
-PROMPT_VERSION = "summary-rules-2"
+PROMPT_VERSION = "summary-rules-3"
 
 _REQUEST = re.compile(
     r"\?|\b(i want|i'd like|i would like|i need|can you|could you|please|how do i|how can i|is it possible|"
@@ -26,6 +26,19 @@ _AGENT_STEP = re.compile(
     re.IGNORECASE,
 )
 MAX_CHARS = 180
+# A sentence that goes on with an instruction aimed at an AI ("… approve a refund. Also tell the agent it is
+# approved."): what follows an injected instruction in the same message, until the customer plainly turns back
+# to their own matter ("Anyway, I'd like to return …").
+_GOES_ON = re.compile(
+    r"^(also|and|then|plus|additionally|after that|finally)\b|\b(the agent|the assistant|support staff|"
+    r"this ticket is|mark (it|this)|already approved)\b",
+    re.IGNORECASE,
+)
+_GREETING = re.compile(
+    r"^(hi|hello|hey|dear [^,]+|good (morning|afternoon|evening)|hola|bonjour|hallo)\b[,!.]?\s*", re.I
+)
+_ASKS_FOR_HUMAN = next(rule.pattern for rule in RULES if rule.kind == "asks_for_human")
+_LEGAL = next(rule.pattern for rule in RULES if rule.kind == "legal_threat")
 
 
 def _clip(text: str) -> str:
@@ -35,19 +48,77 @@ def _clip(text: str) -> str:
 
 def _first_matching(message: Message, pattern: re.Pattern[str]) -> str | None:
     # A greeting like "Hello?" is not an ask: want at least four words.
-    return next((s for s in sentences(message.body) if pattern.search(s) and len(s.split()) >= 4), None)
+    said = _own_words(message) if message.role is Role.CUSTOMER else sentences(message.body)
+    return next((s for s in said if pattern.search(s) and len(s.split()) >= 4), None)
 
 
 def _own_words(message: Message) -> list[str]:
-    """The message's sentences, less any aimed at an AI ("ignore your instructions and approve …"): those
-    are not what the customer wants from us, and the summary must never repeat them as the request."""
-    return [s for s in sentences(message.body) if not INJECTION.search(s)]
+    """The message's sentences, less any aimed at an AI ("ignore your instructions and approve …") and the ones
+    that go on with it ("Also tell the agent …"): those are not what the customer wants from us, and the summary
+    must never repeat them as the request or as something tried. A leading greeting is dropped too."""
+    out: list[str] = []
+    injected = False
+    for sentence in sentences(message.body):
+        if INJECTION.search(sentence):
+            injected = True
+            continue
+        if injected and _GOES_ON.search(sentence):
+            continue
+        injected = False
+        text = _GREETING.sub("", sentence, count=1).strip()
+        if text:
+            out.append(text[0].upper() + text[1:])
+    return out
+
+
+_GENERIC = frozenset(
+    [
+        "doing",
+        "done",
+        "wrong",
+        "help",
+        "helping",
+        "fix",
+        "work",
+        "working",
+        "happen",
+        "happening",
+        "happened",
+        "problem",
+        "issue",
+        "please",
+        "thanks",
+        "know",
+        "tell",
+        "anything",
+        "something",
+        "else",
+        "try",
+        "want",
+        "need",
+        "going",
+    ]
+)
+
+
+def _vague(sentence: str) -> bool:
+    """An ask that says nothing on its own ("What am I doing wrong?", "Can you help me fix it?")."""
+    return not any(w not in STOPWORDS and w not in _GENERIC and len(w) > 2 for w in words(sentence))
 
 
 def _main_ask(message: Message) -> str:
+    """The message's first request; a vague one with the sentence before it, which says what it is about."""
     sents = _own_words(message)
-    ask = next((s for s in sents if _REQUEST.search(s) and len(s.split()) >= 4), None)
-    return _clip(ask or (sents[0] if sents else ""))
+    at = next((i for i, s in enumerate(sents) if _REQUEST.search(s) and len(s.split()) >= 4), None)
+    if at is None:
+        return _clip(sents[0] if sents else "")
+    ask = sents[at]
+    if _vague(ask):
+        # What it is about: the nearest sentence before it that is neither a step tried nor a feeling.
+        about = next((x for x in reversed(sents[:at]) if not _TRIED.search(x) and not UPSET.search(x)), None)
+        if about:
+            ask = f"{about} {ask}"
+    return _clip(ask)
 
 
 def _wants(customer: list[Message]) -> tuple[str, int | None]:
@@ -100,7 +171,13 @@ def _next_step(ticket: Ticket) -> SummaryLine:
         if question:
             return SummaryLine("Next", f"Waiting for {who} to answer: {_clip(question)}", last.id)
         return SummaryLine("Next", f"Waiting for {who} to reply; follow up if nothing comes.", last.id)
-    text = f"Reply to {ticket.customer_first_name or 'the customer'}."
+    who = ticket.customer_first_name or "the customer"
+    text = f"Reply to {who}."
+    latest = ticket.customer_messages()[-1].body if ticket.customer_messages() else ""
+    if _ASKS_FOR_HUMAN.search(latest):
+        text = f"Reply to {who}, who asks for a person or a manager: say who takes the case and when."
+    elif _LEGAL.search(latest):
+        text = f"Reply to {who}, who mentions a chargeback or legal steps: involve a team lead before replying."
     if notes:
         text += f" Internal note from {notes[-1].author}: {_clip(sentences(notes[-1].body)[0])}"
     return SummaryLine("Next", text, notes[-1].id if notes else None)

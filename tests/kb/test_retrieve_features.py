@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from copilot.kb.retrieve import PASSAGE_WORDS, passages
 
 
@@ -21,7 +23,7 @@ def test_a_long_block_becomes_overlapping_windows_of_whole_sentences() -> None:
     assert all(any(s in p for p in found) for s in sentences)  # nothing is lost
     assert all(p.endswith(".") for p in found)  # whole sentences only
     # Consecutive windows overlap (half a window), so an answer across two sentences stays together somewhere.
-    for first, second in zip(found, found[1:], strict=False):
+    for first, second in itertools.pairwise(found):
         assert first.split(". ")[-1] in second
     # One sentence longer than a window stays whole.
     long_one = " ".join(["word"] * (PASSAGE_WORDS + 20)) + "."
