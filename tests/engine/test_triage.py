@@ -158,3 +158,30 @@ def test_the_fold_leaving_a_ticket_out_can_be_trained_ahead(monkeypatch: pytest.
     assert fresh.predict("text 7", exclude_key="7", vector=many[7]) == ahead  # the same classifier's answer
     with pytest.raises(AssertionError):
         fresh.predict("text 8", exclude_key="8", vector=many[8])  # another fold: this one would be trained now
+
+
+def test_the_classifier_is_mixed_with_the_neighbours_vote_and_the_mix_stays_calibrated() -> None:
+    from copilot.engine.triage import neighbour_shares
+
+    train, labels = _clusters(40, 4, spread=1.0)
+    targets = np.array([int(label.split("_")[1]) for label in labels], dtype=np.int64)
+    rows, among = np.arange(0, len(labels), 2), np.arange(1, len(labels), 2)
+    shares = neighbour_shares(train, targets, 4, rows, among)
+    assert np.allclose(shares.sum(axis=1), 1.0)
+    assert float((shares.argmax(axis=1) == targets[rows]).mean()) > 0.8  # the nearest examples mostly agree
+    model = LinearIntents().fit(train, labels)
+    assert 0.25 <= model.mix_power <= 4.0
+    probs = model.probabilities(train[:5])
+    mixed = model.mix(probs, shares[:5])
+    assert np.allclose(mixed.sum(axis=1), 1.0)
+    # With no neighbours' opinion the order is the classifier's own.
+    assert (model.mix(probs, np.zeros_like(probs)).argmax(axis=1) == probs.argmax(axis=1)).all()
+    # Held out, the mixed confidence is honest: its calibration error on new examples stays small.
+    test, test_labels = _clusters(40, 4, spread=1.0, noise_seed=5)
+    test_shares = neighbour_shares(
+        np.vstack([train, test]), np.concatenate([targets, targets]), 4,
+        np.arange(len(train), len(train) + len(test)), np.arange(len(train)),
+    )  # fmt: skip
+    mixed = model.mix(model.probabilities(test), test_shares)
+    right = [model.labels[int(i)] == label for i, label in zip(mixed.argmax(axis=1), test_labels, strict=True)]
+    assert calibration_error([float(x) for x in mixed.max(axis=1)], right) < 0.15
