@@ -73,11 +73,7 @@ def _setup(db: Database, services: Services) -> ModelSetup:
     }
     override = services.model_override
     if override is not None:
-        kind, name = "openai_compatible", override.model
-        if not override.api_base:  # "anthropic/claude-…": a cloud provider by its litellm name
-            prefix, _, rest = override.model.partition("/")
-            kind, name = (prefix, rest) if prefix in catalog.PROVIDER_KINDS and rest else ("openai", override.model)
-        providers["cli"] = Provider("cli", kind, f"{catalog.PROVIDER_KINDS[kind].label} (--model)", override.api_base)
+        providers["cli"], name = catalog.named_model(override, "cli")
         refs = {"cheap": [f"cli/{name}"], "frontier": [f"cli/{name}"]}
     else:
         table = catalog.table()
@@ -289,7 +285,7 @@ class Rewritten:
     routed: RoutedOutput
 
 
-REWRITE_TASKS = tuple(task.name for task in BY_NAME.values() if not task.per_ticket)
+REWRITE_TASKS = ("rewrite", "translate")  # tools on the agent's reply (the judge is the replay's)
 
 
 async def rewrite_reply(

@@ -211,6 +211,8 @@ TASKS: tuple[Task, ...] = (
          context=_tag_candidates, builtin=builtin_tags,
          worth_asking=lambda result, inputs: bool(_tag_candidates(result, inputs))),
     Task("rewrite", "cheap", _not_per_ticket, per_ticket=False),
+    # The replay's judge of unsupported sentences (copilot.assist.judge): its model is chosen per replay.
+    Task("judge", "cheap", _not_per_ticket, schema={"verdicts": [str]}, per_ticket=False),
     Task("translate", "cheap", _not_per_ticket, per_ticket=False),
 )  # fmt: skip
 BY_NAME = {task.name: task for task in TASKS}

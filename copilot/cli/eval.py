@@ -82,6 +82,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--tolerance", type=float, default=0.05, help="share of cases allowed to get worse (0.05)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--html", type=Path, metavar="REPORT.html", help="also write the side-by-side report here")
+    judged = p.add_mutually_exclusive_group()
+    judged.add_argument("--judge", metavar="MODEL", help="a model that also judges unsupported sentences (its count "
+                        "decides; default: the models.judge setting); exit 3 when it failed on a case and nothing "
+                        "else was worse")  # fmt: skip
+    judged.add_argument("--no-judge", action="store_true", help="the lexical check alone, whatever models.judge says")
+    p.add_argument("--judge-api-base", default="", help="an OpenAI-compatible endpoint for --judge")
 
 
 def _add_case_parsers(ev: Any) -> None:
@@ -153,6 +159,7 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.judge import Judge, configured_judge
     from copilot.assist.replay import Candidate, read_routing_file, replay
     from copilot.assist.replay_report import render_html, render_text
     from copilot.cli.common import with_services
@@ -165,7 +172,12 @@ def _replay(args: argparse.Namespace, out: TextIO) -> int:
         candidate = Candidate(model=args.model, api_base=args.api_base)
 
     async def work(services: Any) -> int:
-        report = await replay(services, args.set_name, candidate, baseline=args.baseline, tolerance=args.tolerance)
+        judge = Judge(args.judge, args.judge_api_base) if args.judge else None
+        if judge is None and not args.no_judge:
+            judge = configured_judge(services)
+        report = await replay(
+            services, args.set_name, candidate, baseline=args.baseline, tolerance=args.tolerance, judge=judge
+        )
         if args.html is not None:
             args.html.write_text(render_html(report), encoding="utf-8")
         if args.json:

@@ -74,6 +74,7 @@ class TicketOutcome:
     unsupported: tuple[str, ...] = ()  # draft sentences the lexical check found no support for
     cost_usd: float = 0.0  # model calls made for this ticket
     tokens: int = 0
+    cited: tuple[str, ...] = ()  # the articles the draft cites (ids)
 
 
 def read_gold(path: Path) -> dict[int, dict[str, Any]]:
@@ -199,6 +200,7 @@ def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[s
         unsupported=tuple(
             unsupported_sentences(result.draft.text, [*cited_bodies, *titles, *thread], result.draft.language)
         ),
+        cited=tuple(c.article_id for c in result.draft.citations),
     )
 
 
