@@ -74,8 +74,7 @@ class ReadyJudge:
         calls = AccountedCalls(self.log, TASK.name, route, None)
         hit = await calls.from_cache(key)
         if hit is not None:
-            value, out = hit
-            return _judged(said, value, 0.0, out.tokens_in + out.tokens_out, time.perf_counter() - started)
+            return _judged(said, hit[0], 0.0, 0, time.perf_counter() - started)  # a hit spends nothing (as logged)
         try:
             completion = await self.client.complete(
                 [self.model], messages, on_attempt=calls.accountant(), max_tokens=40 + 12 * len(said)

@@ -120,6 +120,7 @@ class ConfigRun:
     seconds: float  # wall time of the whole configuration (the judge's time not included)
     cases: tuple[CaseScore, ...]
     judge: str = ""  # "judge: MODEL" when a judge read the drafts
+    judge_seconds: float = 0.0  # wall time of the judge's reading, apart from `seconds`
 
     @property
     def judge_failed(self) -> list[int]:
@@ -135,6 +136,7 @@ class ConfigRun:
         if self.judge:
             out["judge_cost_usd"] = round(sum(c.judge_cost_usd for c in self.cases), 6)
             out["judge_tokens"] = sum(c.judge_tokens for c in self.cases)
+            out["judge_seconds"] = round(self.judge_seconds, 2)
         return out
 
 
@@ -443,6 +445,7 @@ async def _judge_run(
 ) -> ConfigRun:
     """The judge reads every draft of one configuration (a few calls at once)."""
     stage = f"{run.label}, {ready.judge.label}"
+    started = time.perf_counter()
     limit = asyncio.Semaphore(JUDGE_AT_ONCE)
     finished = 0
 
@@ -464,4 +467,4 @@ async def _judge_run(
         )
 
     scores = await asyncio.gather(*map(one, cases, threads, run.cases))
-    return replace(run, cases=tuple(scores), judge=ready.judge.label)
+    return replace(run, cases=tuple(scores), judge=ready.judge.label, judge_seconds=time.perf_counter() - started)

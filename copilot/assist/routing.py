@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.assist.providers import provider_key
-from copilot.assist.tasks import BY_NAME, PER_TICKET, Applied, Task, TaskInputs
+from copilot.assist.tasks import BY_NAME, PER_TICKET, ROUTABLE, Applied, Task, TaskInputs
 from copilot.assist.ticket_assist import assist_builtin, record_once
 from copilot.domain import AssistResult, Provenance, Role, Ticket
 from copilot.domain.tickets import content_key
@@ -86,7 +86,7 @@ def _setup(db: Database, services: Services) -> ModelSetup:
         for tier, found in refs.items()
     }
     budget = Budget(s.budget.monthly_usd, usage.spent_this_month(db))
-    overrides = catalog.parse_task_overrides(s.routing.tasks, BY_NAME)
+    overrides = catalog.parse_task_overrides(s.routing.tasks, ROUTABLE)
     return ModelSetup(providers, tiers, overrides, budget)
 
 

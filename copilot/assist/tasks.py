@@ -216,4 +216,5 @@ TASKS: tuple[Task, ...] = (
     Task("translate", "cheap", _not_per_ticket, per_ticket=False),
 )  # fmt: skip
 BY_NAME = {task.name: task for task in TASKS}
+ROUTABLE = tuple(name for name in BY_NAME if name != "judge")  # the judge's model is chosen per replay, not routed
 PER_TICKET = tuple(task for task in TASKS if task.per_ticket)

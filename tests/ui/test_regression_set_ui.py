@@ -70,6 +70,7 @@ def test_edit_delete_and_undo_a_case_from_the_keyboard(qtbot: QtBot, window: Mai
     qtbot.waitUntil(lambda: dialog.table.rowCount() == 65, timeout=10_000)
     assert 2 not in [c.number for c in dialog.cases] and _newest(window, 2).status == cases_store.DELETED
     assert dialog.status.text() == "Deleted #2. Undo: Ctrl+Z."
+    assert dialog.current is not None and dialog.current.number == 3  # the next case takes its place
     store = window.services.store
     assert 2 not in [c.number for c in store.run_sync(cases_store.latest_cases, store.db, "demo")]
 

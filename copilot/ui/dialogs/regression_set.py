@@ -252,9 +252,14 @@ class RegressionSetDialog(QDialog):
         case = self.current
         if case is None:
             return
+        numbers = [c.number for c in self.cases]
+        at = numbers.index(case.number)
+        neighbour = (numbers[at + 1 :] or numbers[:at][-1:] or [0])[0]  # the next case takes its place
         self.runner.run(
             regression.delete_case(self.services, self.set_name, case.number),
-            lambda gone: self._changed(gone, case.version, "deleted", f"Deleted #{gone.number}. Undo: Ctrl+Z."),
+            lambda gone: self._changed(
+                gone, case.version, "deleted", f"Deleted #{gone.number}. Undo: Ctrl+Z.", select=neighbour
+            ),
             "Deleting the case",
             on_error=self._failed,
         )
@@ -271,12 +276,12 @@ class RegressionSetDialog(QDialog):
             on_error=self._failed,
         )
 
-    def _changed(self, case: RegressionCase, before: int, what: str, text: str) -> None:
+    def _changed(self, case: RegressionCase, before: int, what: str, text: str, select: int | None = None) -> None:
         if case.version != before:  # a save that changed nothing has nothing to undo
             self.undoable.append((case.set_name, case.number, before, what))
-        self.undo_button.setEnabled(True)
+        self.undo_button.setEnabled(bool(self.undoable))
         self.status.setText(text)
-        self.reload(select=case.number)
+        self.reload(select=case.number if select is None else select)
 
     def _undone(self, case: RegressionCase, what: str) -> None:
         self.status.setText(f"Undid the {'deletion' if what == 'deleted' else 'edit'} of #{case.number}.")
