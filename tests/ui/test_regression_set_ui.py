@@ -64,6 +64,7 @@ def test_edit_delete_and_undo_a_case_from_the_keyboard(qtbot: QtBot, window: Mai
     }  # fmt: skip
     assert saved.source == "demo gold" and saved.status == "confirmed"
     qtbot.waitUntil(lambda: "no good article" in dialog.table.item(row, 2).text(), timeout=10_000)
+    assert dialog.must.toPlainText() == "invoice\nBilling history"  # the form shows the saved version
 
     dialog.table.setFocus()
     qtbot.keyClick(dialog.table, Qt.Key.Key_Delete)

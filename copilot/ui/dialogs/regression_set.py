@@ -172,10 +172,13 @@ class RegressionSetDialog(QDialog):
         self.intent.addItems(["", *intents])
         self.intent.setCurrentText(typed)
         numbers = [c.number for c in cases]
-        if self._select_after in numbers:
-            self.table.selectRow(numbers.index(self._select_after))
-        elif cases:
-            self.table.selectRow(0)
+        if cases:
+            # The same row may stay selected while it now holds another case (or a newer version): no selection
+            # change is announced then, so the form is refilled here.
+            self.table.blockSignals(True)
+            self.table.selectRow(numbers.index(self._select_after) if self._select_after in numbers else 0)
+            self.table.blockSignals(False)
+            self._picked()
         else:
             self._set_form_enabled(False)
             self.about.setText("This set has no cases. Add some from Review → Review flags or `eval cases import`.")
