@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from copilot.app import build_services
 from copilot.services import Services
 from tests.integration.rt_server import RTServer, rt_installed
+from tests.llm_server import LLMServer, serving
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("COPILOT_DATA", REPO.parent / "shared" / "data"))
@@ -71,6 +72,14 @@ def services(_isolated_home: Path) -> Iterator[Services]:
     s = build_services(_isolated_home)
     yield s
     s.close()
+
+
+@pytest.fixture
+def llm(request: pytest.FixtureRequest) -> Iterator[LLMServer]:
+    """The local OpenAI-compatible test server, scripted by the test module's `answer(body) -> text` (when it
+    has one; else it answers "OK"). Tests may change `llm.responder` or queue `llm.script` replies."""
+    with serving(getattr(request.module, "answer", None)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -12,7 +12,8 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -197,6 +198,18 @@ class LLMServer:
     def close(self) -> None:
         self._httpd.shutdown()
         self._httpd.server_close()
+
+
+@contextmanager
+def serving(responder: Callable[[dict[str, Any]], str] | None = None) -> Iterator[LLMServer]:
+    """A server answering with `responder` (each request's body -> the answer's text) while the block runs."""
+    server = LLMServer()
+    if responder is not None:
+        server.responder = responder
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 EMBEDDING_SIZE = 64

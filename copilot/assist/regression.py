@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +35,9 @@ async def ensure_demo_set(services: Services) -> int:
     from copilot.assist.workspace import open_workspace
 
     existing = await services.store.run(cases_store.latest_cases, services.store.db, DEMO_SET)
-    if existing:
-        return len(existing)
+    seeded = bool(existing) or await services.store.run(cases_store.set_exists, services.store.db, DEMO_SET)
+    if seeded:
+        return len(existing)  # seeded once: cases a lead deleted stay deleted
     demo = resources_dir() / "demo"
     gold = read_gold(demo / "gold.jsonl")
     records = [r for r in read_ticket_file(demo / "tickets.json") if r.ticket.number in gold]
@@ -179,7 +180,8 @@ async def offer_accepted_replies(services: Services, workspace: str, set_name: s
     Returns the new candidates' ticket numbers; `confirm_cases` turns them into cases."""
 
     def _offer(db: Database) -> list[int]:
-        known = {c.number for c in cases_store.latest_cases(db, set_name)}
+        deleted = cases_store.latest_cases(db, set_name, cases_store.DELETED)  # a lead removed them: not again
+        known = {c.number for c in [*cases_store.latest_cases(db, set_name), *deleted]}
         rows = db.execute(
             "SELECT s.ticket_id, s.output_id, s.sent_at FROM sent_replies s JOIN tickets t ON t.id = s.ticket_id "
             "WHERE t.workspace = ? AND s.ai_draft != '' AND s.edit_ratio <= ? ORDER BY s.sent_at",
@@ -208,6 +210,111 @@ async def offer_accepted_replies(services: Services, workspace: str, set_name: s
         return sorted(inputs)
 
     return await services.store.run(_offer, services.store.db)
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a lead edits in a case: the article decision, the strings, the intent. Other gold keys
+    (sentiment, flags) are kept as they were."""
+
+    articles: tuple[str, ...] | None  # None: not checked; (): "no good article" is the right answer
+    must_include: tuple[str, ...] = ()
+    must_not_include: tuple[str, ...] = ()
+    intent: str = ""
+
+    @classmethod
+    def of(cls, expect: dict[str, Any]) -> Expectations:
+        articles = expect.get("articles")
+        return cls(
+            None if articles is None else tuple(str(a) for a in articles),
+            tuple(str(s) for s in expect.get("must_include", [])),
+            tuple(str(s) for s in expect.get("must_not_include", [])),
+            str(expect.get("intent") or ""),
+        )
+
+    def applied_to(self, expect: dict[str, Any]) -> dict[str, Any]:
+        out = {k: v for k, v in expect.items() if k not in _EDITED}
+        if self.articles is not None:
+            out["articles"] = _clean(self.articles)
+        for key, values in (("must_include", self.must_include), ("must_not_include", self.must_not_include)):
+            if _clean(values):
+                out[key] = _clean(values)
+        if self.intent.strip():
+            out["intent"] = self.intent.strip()
+        return out
+
+
+_EDITED = ("articles", "must_include", "must_not_include", "intent")
+
+
+def _clean(values: tuple[str, ...]) -> list[str]:
+    return list(dict.fromkeys(v.strip() for v in values if v.strip()))
+
+
+def describe(expect: dict[str, Any]) -> str:
+    """A case's expectations in a line: what a lead reads in the list."""
+    e = Expectations.of(expect)
+    parts = []
+    if e.articles is not None:
+        parts.append("cite " + " or ".join(e.articles) if e.articles else "no good article")
+    parts += [f'says "{s}"' for s in e.must_include] + [f'never "{s}"' for s in e.must_not_include]
+    if e.intent:
+        parts.append(f"intent {e.intent}")
+    others = sorted(set(expect) - set(_EDITED))
+    return "; ".join(parts + (["also " + ", ".join(others)] if others else [])) or "nothing yet"
+
+
+async def edit_case(services: Services, set_name: str, number: int, edited: Expectations) -> RegressionCase:
+    """New expectations for a case, as its next version. Articles must be in the workspace's knowledge base,
+    and a case must still expect something (else a replay could not tell right from wrong)."""
+
+    def _edit(db: Database) -> RegressionCase:
+        case = _newest(db, set_name, number)
+        expect = edited.applied_to(case.expect)
+        known = {str(r[0]) for r in db.execute("SELECT id FROM articles WHERE workspace = ?", [case.workspace])}
+        unknown = [a for a in expect.get("articles", []) if a not in known]
+        if unknown:
+            raise ValidationError(
+                f"'{unknown[0]}' is not an article of '{case.workspace}'.",
+                "Give the article's id, as `kb list` shows it.",
+            )
+        if not expect:
+            raise ValidationError(
+                "The case would expect nothing.", "Keep an article decision, a string, or the intent (or delete it)."
+            )
+        return cases_store.revise_case(db, set_name, number, expect=expect, by=services.agent_name())
+
+    return await services.store.run(_edit, services.store.db)
+
+
+async def delete_case(services: Services, set_name: str, number: int) -> RegressionCase:
+    """Remove a case from the set (a new, deleted version: `undo_case` brings it back)."""
+
+    def _delete(db: Database) -> RegressionCase:
+        _newest(db, set_name, number)
+        return cases_store.revise_case(db, set_name, number, status=cases_store.DELETED, by=services.agent_name())
+
+    return await services.store.run(_delete, services.store.db)
+
+
+async def undo_case(services: Services, set_name: str, number: int, version: int) -> RegressionCase:
+    """Undo a deletion or an edit: the case as it was at `version` (the newest before the change) becomes its
+    next version, so the history keeps every step."""
+
+    def _undo(db: Database) -> RegressionCase:
+        try:
+            return cases_store.restore_case(db, set_name, number, version, services.agent_name())
+        except KeyError:
+            raise NotFoundError(f"Case #{number} of '{set_name}' has no version {version}.") from None
+
+    return await services.store.run(_undo, services.store.db)
+
+
+def _newest(db: Database, set_name: str, number: int) -> RegressionCase:
+    versions = cases_store.case_versions(db, set_name, number)
+    if not versions or versions[-1].status == cases_store.DELETED:
+        raise NotFoundError(f"'{set_name}' has no case #{number}.", "See `support-copilot eval cases list --set NAME`.")
+    return versions[-1]
 
 
 async def confirm_cases(services: Services, set_name: str, numbers: list[int]) -> list[int]:

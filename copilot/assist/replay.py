@@ -10,17 +10,22 @@ import json
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlite_utils import Database
 
+from copilot.assist.judge import Judge, ReadyJudge, ready_judge
 from copilot.assist.regression import case_line, list_cases
+from copilot.assist.routing import transcript
 from copilot.config.paths import resources_dir
 from copilot.errors import NotFoundError, ValidationError
 from copilot.evaluation.assist import TicketOutcome, evaluate_assist
 from copilot.evaluation.grounding import CHECK
+from copilot.helpdesk.ticket_file import parse_ticket
+from copilot.kb.articles import get_article
 from copilot.llm import prompts
 from copilot.llm.catalog import ModelOverride
 from copilot.services import Services
@@ -31,6 +36,8 @@ from copilot.store.regression import CONFIRMED, RegressionCase
 BASELINES = ("current", "built-in")
 ROUTING_KEYS = ("models.cheap", "models.frontier", "routing.tasks")  # what a --routing file may set
 DEFAULT_TOLERANCE = 0.05  # share of cases allowed to get worse before the verdict is "worse"
+JUDGE_AT_ONCE = 4  # judge calls in flight together
+UNDECIDED_EXIT = 3  # the judge failed on some case and nothing else made the candidate worse
 Progress = Callable[[str, int, int], None]  # (configuration, cases done, cases)
 
 
@@ -96,6 +103,11 @@ class CaseScore:
     tokens: int
     seconds: float
     draft: str
+    cited: tuple[str, ...] = ()
+    judge_unsupported: tuple[str, ...] | None = None  # None: no judge, or it failed (judge_failed says why)
+    judge_failed: str = ""
+    judge_cost_usd: float = 0.0  # the judge's own calls, never counted in cost_usd
+    judge_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -105,12 +117,27 @@ class ConfigRun:
     unsupported_sentences: int
     cost_usd: float
     tokens: int
-    seconds: float  # wall time of the whole configuration
+    seconds: float  # wall time of the whole configuration (the judge's time not included)
     cases: tuple[CaseScore, ...]
+    judge: str = ""  # "judge: MODEL" when a judge read the drafts
+    judge_seconds: float = 0.0  # wall time of the judge's reading, apart from `seconds`
+
+    @property
+    def judge_failed(self) -> list[int]:
+        return [c.number for c in self.cases if c.judge_failed]
 
     def summary(self) -> dict[str, Any]:
-        return {**self.metrics, f"unsupported_sentences_{CHECK}": self.unsupported_sentences,
-                "cost_usd": round(self.cost_usd, 6), "tokens": self.tokens, "seconds": round(self.seconds, 2)}  # fmt: skip
+        out = {**self.metrics, f"unsupported_sentences_{CHECK}": self.unsupported_sentences}
+        if self.judge:
+            judged = [c.judge_unsupported for c in self.cases if c.judge_unsupported is not None]
+            out["unsupported_sentences_judge"] = sum(len(u) for u in judged) if judged else None
+            out["judge_failed_cases"] = len(self.judge_failed)
+        out |= {"cost_usd": round(self.cost_usd, 6), "tokens": self.tokens, "seconds": round(self.seconds, 2)}
+        if self.judge:
+            out["judge_cost_usd"] = round(sum(c.judge_cost_usd for c in self.cases), 6)
+            out["judge_tokens"] = sum(c.judge_tokens for c in self.cases)
+            out["judge_seconds"] = round(self.judge_seconds, 2)
+        return out
 
 
 @dataclass(frozen=True)
@@ -129,10 +156,16 @@ class ReplayReport:
     baseline: ConfigRun
     candidate: ConfigRun
     changes: tuple[CaseChange, ...]
+    judge: str = ""  # "judge: MODEL", or "" when the lexical check alone counted unsupported sentences
 
     @property
     def worse_cases(self) -> list[CaseChange]:
         return [c for c in self.changes if c.worse]
+
+    @property
+    def judge_failed(self) -> list[int]:
+        """Cases the judge could not judge under either configuration."""
+        return sorted({*self.baseline.judge_failed, *self.candidate.judge_failed})
 
     @property
     def allowed_worse(self) -> int:
@@ -140,11 +173,14 @@ class ReplayReport:
 
     @property
     def verdict(self) -> str:
-        return "worse" if len(self.worse_cases) > self.allowed_worse else "not worse"
+        """worse; undecided when the judge failed on some case (it cannot vouch for it); else not worse."""
+        if len(self.worse_cases) > self.allowed_worse:
+            return "worse"
+        return "undecided" if self.judge_failed else "not worse"
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.verdict == "worse" else 0
+        return {"worse": 1, "undecided": UNDECIDED_EXIT}.get(self.verdict, 0)
 
     def differences(self) -> dict[str, dict[str, Any]]:
         """Every figure of both configurations with the candidate's change (None where either is undefined)."""
@@ -161,6 +197,8 @@ class ReplayReport:
             "set": self.set_name,
             "cases": self.cases,
             "unsupported_check": CHECK,
+            "judge": self.judge or None,
+            "judge_failed_cases": self.judge_failed,
             "baseline": {"label": self.baseline.label, **self.baseline.summary()},
             "candidate": {"label": self.candidate.label, **self.candidate.summary()},
             "differences": self.differences(),
@@ -196,11 +234,13 @@ def score_case(expect: dict[str, Any], out: TicketOutcome) -> CaseScore:
         tokens=out.tokens,
         seconds=out.seconds,
         draft=out.draft,
+        cited=out.cited,
     )
 
 
-def compare_case(base: CaseScore, cand: CaseScore) -> tuple[list[str], list[str]]:
-    """(what got worse, what got better) for one case, in words."""
+def compare_case(base: CaseScore, cand: CaseScore, judge: str = "") -> tuple[list[str], list[str]]:
+    """(what got worse, what got better) for one case, in words. Unsupported sentences are the judge's when it
+    judged both drafts, else the lexical check's (each labelled)."""
     worse: list[str] = []
     better: list[str] = []
     if base.articles_ok and cand.articles_ok is False:
@@ -219,10 +259,14 @@ def compare_case(base: CaseScore, cand: CaseScore) -> tuple[list[str], list[str]
     said = [s for s in cand.must_not_hits if s not in base.must_not_hits]
     if said:
         worse.append("says " + ", ".join(f"'{s}'" for s in said))
-    if len(cand.unsupported) > len(base.unsupported):
-        worse.append(f"{len(cand.unsupported)} unsupported sentence(s) ({CHECK} check): '{cand.unsupported[0]}'")
-    if len(cand.unsupported) < len(base.unsupported):
-        better.append(f"fewer unsupported sentences ({CHECK} check)")
+    counted = f"{CHECK} check"
+    base_said, cand_said = base.unsupported, cand.unsupported
+    if base.judge_unsupported is not None and cand.judge_unsupported is not None:
+        counted, base_said, cand_said = judge, base.judge_unsupported, cand.judge_unsupported
+    if len(cand_said) > len(base_said):
+        worse.append(f"{len(cand_said)} unsupported sentence(s) ({counted}): '{cand_said[0]}'")
+    if len(cand_said) < len(base_said):
+        better.append(f"fewer unsupported sentences ({counted})")
     if cand.leaks > base.leaks:
         worse.append(f"{cand.leaks} markup leak(s)")
     return worse, better
@@ -236,8 +280,10 @@ async def replay(
     baseline: str = "current",
     tolerance: float = DEFAULT_TOLERANCE,
     progress: Progress | None = None,
+    judge: Judge | None = None,
 ) -> ReplayReport:
-    """Run the set's confirmed cases with the baseline, then with the candidate, and compare them per case.
+    """Run the set's confirmed cases with the baseline, then with the candidate, and compare them per case;
+    with a `judge`, it also reads every draft of both for unsupported sentences (its count decides).
     The run is recorded (set, candidate, verdict) so a model switch can ask whether one was made."""
     if baseline not in BASELINES:
         raise ValidationError(f"'{baseline}' is not a baseline.", f"Use one of: {', '.join(BASELINES)}.")
@@ -256,6 +302,7 @@ async def replay(
     base_label = "current configuration" if baseline == "current" and current.providers else "built-in engine"
     cand_setup, override = _candidate_setup(current, candidate)
     variant = prompt_folder(services, candidate.prompt_version) if candidate.prompt_version else None
+    ready = await ready_judge(services, judge) if judge is not None else None
     with tempfile.TemporaryDirectory(prefix="copilot-replay-") as folder:
         path = Path(folder) / f"{set_name}.jsonl"
         text = "".join(json.dumps(case_line(c)) + "\n" for c in cases)
@@ -263,12 +310,17 @@ async def replay(
         base = await _run(services, path, workspace, cases, base_label, base_setup, None, progress)
         with prompts.prompt_variant(variant):
             cand = await _run(services, path, workspace, cases, candidate.label, cand_setup, override, progress)
+    if ready is not None:
+        threads = await asyncio.to_thread(_threads, cases)
+        base = await _judge_run(services, ready, cases, threads, base, progress)
+        cand = await _judge_run(services, ready, cases, threads, cand, progress)
+    label = ready.judge.label if ready is not None else ""
     changes = []
     for case, b, c in zip(cases, base.cases, cand.cases, strict=True):
-        worse, better = compare_case(b, c)
+        worse, better = compare_case(b, c, label)
         if worse or better:
             changes.append(CaseChange(case.number, str(case.ticket.get("subject", "")), tuple(worse), tuple(better)))
-    report = ReplayReport(set_name, len(cases), tolerance, base, cand, tuple(changes))
+    report = ReplayReport(set_name, len(cases), tolerance, base, cand, tuple(changes), label)
     model = candidate.model if candidate.model else ""
     await services.store.run(
         cases_store.record_run,
@@ -355,3 +407,64 @@ async def _run(
         seconds=time.perf_counter() - started,
         cases=scores,
     )
+
+
+def _threads(cases: list[RegressionCase]) -> list[str]:
+    """Each case's thread as the judge reads it (the ticket snapshot, as the draft prompt shows a ticket). The
+    messages' times count back from when the case was stored, not from now, so the same case reads the same
+    (and the judge's cached answer stays valid)."""
+    return [transcript(parse_ticket(c.ticket, f"case #{c.number}", _moment(c.created_at)).ticket) for c in cases]
+
+
+def _moment(iso: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        return datetime(2000, 1, 1, tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _cited_passages(db: Database, workspace: str, article_ids: tuple[str, ...]) -> list[tuple[str, str]]:
+    out = []
+    for article_id in article_ids:
+        try:
+            article = get_article(db, workspace, article_id)
+        except NotFoundError:  # deleted since: the judge sees no passage for it (and may find the sentence unsupported)
+            continue
+        out.append((article.title, article.body))
+    return out
+
+
+async def _judge_run(
+    services: Services,
+    ready: ReadyJudge,
+    cases: list[RegressionCase],
+    threads: list[str],
+    run: ConfigRun,
+    progress: Progress | None,
+) -> ConfigRun:
+    """The judge reads every draft of one configuration (a few calls at once)."""
+    stage = f"{run.label}, {ready.judge.label}"
+    started = time.perf_counter()
+    limit = asyncio.Semaphore(JUDGE_AT_ONCE)
+    finished = 0
+
+    async def one(case: RegressionCase, thread: str, score: CaseScore) -> CaseScore:
+        nonlocal finished
+        async with limit:
+            db = services.store.db
+            passages = await services.store.run(_cited_passages, db, case.workspace, score.cited)
+            judged = await ready.judge_draft(score.draft, passages, thread)
+        finished += 1
+        if progress is not None:
+            progress(stage, finished, len(cases))
+        return replace(
+            score,
+            judge_unsupported=None if judged.failed else judged.unsupported,
+            judge_failed=judged.failed,
+            judge_cost_usd=judged.cost_usd,
+            judge_tokens=judged.tokens,
+        )
+
+    scores = await asyncio.gather(*map(one, cases, threads, run.cases))
+    return replace(run, cases=tuple(scores), judge=ready.judge.label, judge_seconds=time.perf_counter() - started)

@@ -17,29 +17,48 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def _figure_name(key: str, report: ReplayReport) -> str:
+    """The two counts of unsupported sentences say who counted them: "lexical" and "judge: MODEL"."""
+    if key == f"unsupported_sentences_{CHECK}":
+        return f"unsupported sentences ({CHECK})"
+    if key == "unsupported_sentences_judge":
+        return f"unsupported sentences ({report.judge})"
+    return key
+
+
 def figure_rows(report: ReplayReport) -> list[tuple[str, str, str, str]]:
     """(figure, baseline, candidate, change) for every figure of the two configurations."""
     rows = []
     for key, d in report.differences().items():
         change = d["change"]
         shown = f"{change:+,}" if isinstance(change, int) else f"{change:+.4g}" if change else ""
-        rows.append((key, _cell(d["baseline"]), _cell(d["candidate"]), shown if change else ""))
+        rows.append((_figure_name(key, report), _cell(d["baseline"]), _cell(d["candidate"]), shown if change else ""))
     return rows
+
+
+def counted_by(report: ReplayReport) -> str:
+    if not report.judge:
+        return f"{CHECK} check"
+    return f"{CHECK} check and {report.judge}; the verdict counts the judge's"
 
 
 def verdict_line(report: ReplayReport) -> str:
     worse = report.worse_cases
     named = ", ".join(f"#{c.number}" for c in worse) or "none"
-    return (
+    line = (
         f"Verdict: {report.verdict.upper()} — {len(worse)} of {report.cases} cases got worse "
         f"(allowed {report.allowed_worse} at tolerance {report.tolerance:g}); worse: {named}."
     )
+    failed = report.judge_failed
+    if failed:
+        line += f" Judge failed on {len(failed)}: " + ", ".join(f"#{n}" for n in failed) + "."
+    return line
 
 
 def render_text(report: ReplayReport) -> str:
     rows = [("", report.baseline.label, report.candidate.label, "change"), *figure_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = [f"Replay of '{report.set_name}', {report.cases} cases (unsupported sentences: {CHECK} check)", ""]
+    lines = [f"Replay of '{report.set_name}', {report.cases} cases (unsupported sentences: {counted_by(report)})", ""]
     lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(r)).rstrip() for r in rows]
     if report.worse_cases:
         lines += ["", "Cases that got worse:"]
@@ -47,6 +66,10 @@ def render_text(report: ReplayReport) -> str:
     better = [c for c in report.changes if c.better and not c.worse]
     if better:
         lines += ["", "Cases that got better: " + ", ".join(f"#{c.number}" for c in better)]
+    if report.judge_failed:
+        lines += ["", f"Judge failed ({report.judge}); these cases count the lexical check only:"]
+        for run in (report.baseline, report.candidate):
+            lines += [f"  #{c.number} {run.label}: {c.judge_failed}" for c in run.cases if c.judge_failed]
     lines += ["", verdict_line(report)]
     return "\n".join(lines) + "\n"
 
@@ -71,18 +94,26 @@ def _table(headers: list[str], rows: list[list[str]], classes: list[str] | None 
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _case_cell(s: CaseScore) -> str:
+def _case_cell(s: CaseScore, judge: str) -> str:
     marks = [
         f"article {'✓' if s.articles_ok else '✗'}" if s.articles_ok is not None else "",
         f"intent {'✓' if s.intent_ok else '✗ ' + (s.intent or 'unsure')}" if s.intent_ok is not None else "",
         "missing " + ", ".join(s.missing) if s.missing else "",
         "says " + ", ".join(s.must_not_hits) if s.must_not_hits else "",
         f"{len(s.unsupported)} unsupported ({CHECK})" if s.unsupported else "",
+        f"{len(s.judge_unsupported)} unsupported ({judge})" if s.judge_unsupported else "",
+        s.judge_failed,
     ]
     facts = html.escape(" · ".join(m for m in marks if m))
-    unsupported = "".join(f"<li>{html.escape(u)}</li>" for u in s.unsupported)
+    said = {u: [CHECK] for u in s.unsupported}
+    for u in s.judge_unsupported or ():
+        said.setdefault(u, []).append(judge)
+    unsupported = "".join(f"<li>{html.escape(u)} <span class='dim'>({html.escape(', '.join(by))})</span></li>"
+                          for u, by in said.items())  # fmt: skip
+    judged = f" · {judge}: ${s.judge_cost_usd:.4f}, {s.judge_tokens} tokens" if judge else ""
     return (
-        f"<div>{facts}</div><div class='dim'>${s.cost_usd:.4f} · {s.tokens} tokens · {s.seconds:.2f} s</div>"
+        f"<div>{facts}</div><div class='dim'>${s.cost_usd:.4f} · {s.tokens} tokens · {s.seconds:.2f} s"
+        f"{html.escape(judged)}</div>"
         f"<div class='draft'>{html.escape(s.draft)}</div>" + (f"<ul>{unsupported}</ul>" if unsupported else "")
     )
 
@@ -99,16 +130,24 @@ def render_html(report: ReplayReport, title: str = "Replay before a switch") -> 
     for b, c in zip(base.cases, cand.cases, strict=True):
         change = changes.get(b.number)
         why = "; ".join([*change.worse, *change.better]) if change else ""
-        rows.append([f"#{b.number}", _case_cell(b), _case_cell(c), html.escape(why)])
+        rows.append([f"#{b.number}", _case_cell(b, report.judge), _case_cell(c, report.judge), html.escape(why)])
         classes.append("worse" if b.number in worse_numbers else "")
-    verdict_class = "fail" if report.verdict == "worse" else "pass"
+    verdict_class = "pass" if report.verdict == "not worse" else "fail"
     return (
         f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{STYLE}</style></head><body><h1>{html.escape(title)}: set '{html.escape(report.set_name)}', "
         f"{report.cases} cases</h1>"
         f"<p class='verdict {verdict_class}' id='verdict'>{html.escape(verdict_line(report))}</p>"
         f"<p class='dim'>Unsupported sentences come from a built-in {CHECK} check: a sentence most of whose "
-        "content words appear neither in the cited articles, the suggested titles nor the thread (English drafts only).</p>"
+        "content words appear neither in the cited articles, the suggested titles nor the thread (English drafts only)."
+        + (
+            f" Beside it, {html.escape(report.judge)} read each draft with its cited articles and the thread; the "
+            "verdict counts the judge's, and a case the judge failed on is named, never counted as supported. "
+            "The judge's cost and tokens are its own figures, not the configuration's."
+            if report.judge
+            else ""
+        )
+        + "</p>"
         f"<h2>Figures</h2>{figures}<h2>Every case</h2>"
         + _table(["case", base.label, cand.label, "what changed"], rows, classes)
         + "</body></html>\n"

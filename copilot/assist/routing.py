@@ -16,7 +16,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from copilot.assist.providers import provider_key
-from copilot.assist.tasks import BY_NAME, PER_TICKET, Applied, Task, TaskInputs
+from copilot.assist.tasks import BY_NAME, PER_TICKET, ROUTABLE, Applied, Task, TaskInputs
 from copilot.assist.ticket_assist import assist_builtin, record_once
 from copilot.domain import AssistResult, Provenance, Role, Ticket
 from copilot.domain.tickets import content_key
@@ -73,11 +73,7 @@ def _setup(db: Database, services: Services) -> ModelSetup:
     }
     override = services.model_override
     if override is not None:
-        kind, name = "openai_compatible", override.model
-        if not override.api_base:  # "anthropic/claude-…": a cloud provider by its litellm name
-            prefix, _, rest = override.model.partition("/")
-            kind, name = (prefix, rest) if prefix in catalog.PROVIDER_KINDS and rest else ("openai", override.model)
-        providers["cli"] = Provider("cli", kind, f"{catalog.PROVIDER_KINDS[kind].label} (--model)", override.api_base)
+        providers["cli"], name = catalog.named_model(override, "cli")
         refs = {"cheap": [f"cli/{name}"], "frontier": [f"cli/{name}"]}
     else:
         table = catalog.table()
@@ -90,7 +86,7 @@ def _setup(db: Database, services: Services) -> ModelSetup:
         for tier, found in refs.items()
     }
     budget = Budget(s.budget.monthly_usd, usage.spent_this_month(db))
-    overrides = catalog.parse_task_overrides(s.routing.tasks, BY_NAME)
+    overrides = catalog.parse_task_overrides(s.routing.tasks, ROUTABLE)
     return ModelSetup(providers, tiers, overrides, budget)
 
 
@@ -289,7 +285,7 @@ class Rewritten:
     routed: RoutedOutput
 
 
-REWRITE_TASKS = tuple(task.name for task in BY_NAME.values() if not task.per_ticket)
+REWRITE_TASKS = ("rewrite", "translate")  # tools on the agent's reply (the judge is the replay's)
 
 
 async def rewrite_reply(

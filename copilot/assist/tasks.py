@@ -211,7 +211,10 @@ TASKS: tuple[Task, ...] = (
          context=_tag_candidates, builtin=builtin_tags,
          worth_asking=lambda result, inputs: bool(_tag_candidates(result, inputs))),
     Task("rewrite", "cheap", _not_per_ticket, per_ticket=False),
+    # The replay's judge of unsupported sentences (copilot.assist.judge): its model is chosen per replay.
+    Task("judge", "cheap", _not_per_ticket, schema={"verdicts": [str]}, per_ticket=False),
     Task("translate", "cheap", _not_per_ticket, per_ticket=False),
 )  # fmt: skip
 BY_NAME = {task.name: task for task in TASKS}
+ROUTABLE = tuple(name for name in BY_NAME if name != "judge")  # the judge's model is chosen per replay, not routed
 PER_TICKET = tuple(task for task in TASKS if task.per_ticket)

@@ -82,6 +82,12 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("--tolerance", type=float, default=0.05, help="share of cases allowed to get worse (0.05)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--html", type=Path, metavar="REPORT.html", help="also write the side-by-side report here")
+    judged = p.add_mutually_exclusive_group()
+    judged.add_argument("--judge", metavar="MODEL", help="a model that also judges unsupported sentences (its count "
+                        "decides; default: the models.judge setting); exit 3 when it failed on a case and nothing "
+                        "else was worse")  # fmt: skip
+    judged.add_argument("--no-judge", action="store_true", help="the lexical check alone, whatever models.judge says")
+    p.add_argument("--judge-api-base", default="", help="an OpenAI-compatible endpoint for --judge")
 
 
 def _add_case_parsers(ev: Any) -> None:
@@ -107,6 +113,16 @@ def _add_case_parsers(ev: Any) -> None:
     fl = c.add_parser("from-flag", help="a resolved flag with a correction becomes a case")
     fl.add_argument("--set", dest="set_name", required=True)
     fl.add_argument("flag", type=int)
+    ed = c.add_parser("edit", help="change a case's expectations (its next version); what is not given stays")
+    ed.add_argument("--set", dest="set_name", required=True)
+    ed.add_argument("number", type=int, help="the case's ticket number")
+    arts = ed.add_mutually_exclusive_group()
+    arts.add_argument("--articles", help="comma-separated article ids: the draft must cite one of them")
+    arts.add_argument("--no-article", action="store_true", help='"no good article" is the right answer')
+    arts.add_argument("--any-article", action="store_true", help="do not check the articles")
+    ed.add_argument("--must", action="append", metavar="TEXT", help="the draft must contain it (repeat; '' clears)")
+    ed.add_argument("--must-not", action="append", metavar="TEXT", help="the draft must not contain it (repeat)")
+    ed.add_argument("--intent", help="the right intent ('' clears)")
 
 
 def _cases(args: argparse.Namespace, out: TextIO) -> int:
@@ -144,6 +160,11 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
         elif action == "confirm":
             numbers = await regression.confirm_cases(services, args.set_name, args.numbers)
             out.write(f"Confirmed {len(numbers)} cases in '{args.set_name}'.\n")
+        elif action == "edit":
+            case = await regression.edit_case(services, args.set_name, args.number, await _edited(args, services))
+            out.write(
+                f"#{case.number} v{case.version} of '{args.set_name}' expects: {regression.describe(case.expect)}\n"
+            )
         else:
             case = await regression.add_flag_case(services, args.flag, args.set_name)
             out.write(f"Flag {args.flag} is case #{case.number} v{case.version} of '{args.set_name}'.\n")
@@ -152,7 +173,30 @@ def _cases(args: argparse.Namespace, out: TextIO) -> int:
     return with_services(args, work)
 
 
+async def _edited(args: argparse.Namespace, services: Any) -> Any:
+    """The case's expectations with the fields given on the command line replaced."""
+    from copilot.assist import regression
+    from copilot.errors import NotFoundError
+
+    case = next((c for c in await regression.list_cases(services, args.set_name) if c.number == args.number), None)
+    if case is None:
+        raise NotFoundError(f"'{args.set_name}' has no case #{args.number}.", "See `eval cases list --set NAME`.")
+    now = regression.Expectations.of(case.expect)
+    articles = now.articles
+    if args.articles is not None:
+        articles = tuple(a.strip() for a in args.articles.split(",") if a.strip())
+    elif args.no_article or args.any_article:
+        articles = () if args.no_article else None
+    return regression.Expectations(
+        articles,
+        now.must_include if args.must is None else tuple(args.must),
+        now.must_not_include if args.must_not is None else tuple(args.must_not),
+        now.intent if args.intent is None else args.intent,
+    )
+
+
 def _replay(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist.judge import Judge, configured_judge
     from copilot.assist.replay import Candidate, read_routing_file, replay
     from copilot.assist.replay_report import render_html, render_text
     from copilot.cli.common import with_services
@@ -165,7 +209,12 @@ def _replay(args: argparse.Namespace, out: TextIO) -> int:
         candidate = Candidate(model=args.model, api_base=args.api_base)
 
     async def work(services: Any) -> int:
-        report = await replay(services, args.set_name, candidate, baseline=args.baseline, tolerance=args.tolerance)
+        judge = Judge(args.judge, args.judge_api_base) if args.judge else None
+        if judge is None and not args.no_judge:
+            judge = configured_judge(services)
+        report = await replay(
+            services, args.set_name, candidate, baseline=args.baseline, tolerance=args.tolerance, judge=judge
+        )
         if args.html is not None:
             args.html.write_text(render_html(report), encoding="utf-8")
         if args.json:

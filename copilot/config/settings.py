@@ -102,6 +102,11 @@ class ModelsSettings:
         "Models for the frontier tier, best first (e.g. anthropic/claude-3-5-sonnet-20241022). Empty: the packaged table's list.",
         label="Frontier tier models",
     )
+    judge: str = setting(
+        "",
+        "A model (provider/model) that judges unsupported sentences in every replay, beside the built-in lexical check (Review → Try a model…, `eval replay`). Empty: the lexical check alone.",
+        label="Replay judge model",
+    )
 
 
 @dataclass(frozen=True)
@@ -166,7 +171,7 @@ SECTIONS: dict[str, type] = {
 _TYPES = {"str": str, "int": int, "float": float}
 ORDER = (
     "agent.name", "draft.tone", "suggest.count", "suggest.min_confidence", "draft.autosave_ms", "sync.interval_s",
-    "models.cheap", "models.frontier", "routing.tasks", "embeddings.model", "limits.article_bytes",
+    "models.cheap", "models.frontier", "models.judge", "routing.tasks", "embeddings.model", "limits.article_bytes",
     "limits.jsonl_line_bytes", "budget.monthly_usd",
 )  # fmt: skip
 

@@ -76,6 +76,7 @@ class TicketOutcome:
     tokens: int = 0
     intent_candidates: tuple[tuple[str, float], ...] = ()  # triage's best intents, however unsure
     confidences: tuple[float, ...] = ()  # of the suggested articles, in the same order
+    cited: tuple[str, ...] = ()  # the articles the draft cites (ids)
 
 
 def read_gold(path: Path) -> dict[int, dict[str, Any]]:
@@ -203,6 +204,7 @@ def outcome_of(result: AssistResult, min_confidence: float, cited_bodies: list[s
         ),
         intent_candidates=tuple(tr.candidates[:3]),
         confidences=tuple(round(s.confidence, 3) for s in result.suggestions),
+        cited=tuple(c.article_id for c in result.draft.citations),
     )
 
 

@@ -77,6 +77,17 @@ class ResolvedModel:
     api_base: str
 
 
+def named_model(override: ModelOverride, provider_id: str) -> tuple[Provider, str]:
+    """A model named on the command line (`--model M [--api-base URL]`) as a provider `provider_id` and the
+    model's name there: an OpenAI-compatible endpoint when an address is given, else a cloud provider by its
+    litellm prefix ("anthropic/claude-…"), else OpenAI."""
+    kind, name = "openai_compatible", override.model
+    if not override.api_base:
+        prefix, _, rest = override.model.partition("/")
+        kind, name = (prefix, rest) if prefix in PROVIDER_KINDS and rest else ("openai", override.model)
+    return Provider(provider_id, kind, f"{PROVIDER_KINDS[kind].label} (--model)", override.api_base), name
+
+
 def resolve(ref: str, providers: dict[str, Provider]) -> ResolvedModel | None:
     """'openai/gpt-4o-mini' -> litellm's model string and endpoint; None when that provider is not set up."""
     provider_id, _, model = ref.strip().partition("/")

@@ -15,6 +15,7 @@ from copilot.store.util import dumps, insert_row, now_iso
 
 CONFIRMED = "confirmed"
 CANDIDATE = "candidate"  # offered from an accepted reply; a lead confirms it before it is replayed
+DELETED = "deleted"  # a newest version that removes the case; the version before it is kept, so undo restores it
 
 
 @dataclass(frozen=True)
@@ -76,13 +77,19 @@ def kb_version(db: Database, workspace: str) -> str:
 
 
 def latest_cases(db: Database, set_name: str, status: str = "") -> list[RegressionCase]:
-    """The newest version of every case in the set (only those with `status` when given), by ticket number."""
+    """The newest version of every case in the set (only those with `status` when given; deleted cases only
+    when asked for), by ticket number."""
     sql = (
         f"SELECT {_COLUMNS} FROM regression_cases c WHERE set_name = :set AND version = "
         "(SELECT max(version) FROM regression_cases WHERE set_name = c.set_name AND number = c.number) "
-        "AND (:status = '' OR status = :status) ORDER BY number"
+        "AND (:status = '' AND status != :deleted OR status = :status) ORDER BY number"
     )
-    return [_case(r) for r in db.execute(sql, {"set": set_name, "status": status})]
+    return [_case(r) for r in db.execute(sql, {"set": set_name, "status": status, "deleted": DELETED})]
+
+
+def set_exists(db: Database, set_name: str) -> bool:
+    """Whether the set was ever written (even if every case in it is deleted now)."""
+    return db.execute("SELECT 1 FROM regression_cases WHERE set_name = ? LIMIT 1", [set_name]).fetchone() is not None
 
 
 def case_versions(db: Database, set_name: str, number: int) -> list[RegressionCase]:
@@ -95,7 +102,7 @@ def set_summaries(db: Database) -> list[tuple[str, int, int]]:
     sql = (
         "SELECT set_name, sum(status = 'confirmed'), sum(status = 'candidate') FROM regression_cases c "
         "WHERE version = (SELECT max(version) FROM regression_cases WHERE set_name = c.set_name "
-        "AND number = c.number) GROUP BY set_name ORDER BY set_name"
+        "AND number = c.number) AND status != 'deleted' GROUP BY set_name ORDER BY set_name"
     )
     return [(str(r[0]), int(r[1]), int(r[2])) for r in db.execute(sql)]
 
@@ -135,6 +142,33 @@ def add_cases(db: Database, set_name: str, cases: list[CaseInput], created_by: s
             )
             written += 1
     return written, unchanged
+
+
+def revise_case(
+    db: Database, set_name: str, number: int, *, expect: dict[str, Any] | None = None, status: str = "", by: str = ""
+) -> RegressionCase:
+    """A new version of a case with other expectations and/or another status (DELETED removes it). Returns the
+    newest version afterwards (the same one when nothing changed)."""
+    with transaction(db):
+        versions = case_versions(db, set_name, number)
+        if not versions:
+            raise KeyError(number)
+        case = versions[-1]
+        change = CaseInput(
+            case.workspace, number, case.ticket, case.expect if expect is None else expect, case.source,
+            case.kb_version, status or case.status, case.note,
+        )  # fmt: skip
+        add_cases(db, set_name, [change], by)
+        return case_versions(db, set_name, number)[-1]
+
+
+def restore_case(db: Database, set_name: str, number: int, version: int, by: str = "") -> RegressionCase:
+    """Undo: an earlier version's expectations and status become the case's next version."""
+    with transaction(db):
+        earlier = next((c for c in case_versions(db, set_name, number) if c.version == version), None)
+        if earlier is None:
+            raise KeyError(number)
+        return revise_case(db, set_name, number, expect=earlier.expect, status=earlier.status, by=by)
 
 
 def confirm_cases(db: Database, set_name: str, numbers: list[int]) -> list[int]:

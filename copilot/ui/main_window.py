@@ -150,6 +150,7 @@ class MainWindow(QMainWindow):
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
         action("&Review", "&Weekly review…", "Ctrl+Shift+Y", self.open_weekly_review)
         action("&Review", "&Try a model or prompt…", "", self.open_replay)
+        action("&Review", "Regression &set…", "Ctrl+Shift+X", self.open_regression_set)
         action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
         action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
@@ -308,6 +309,11 @@ class MainWindow(QMainWindow):
         from copilot.ui.dialogs.replay import ReplayDialog
 
         ReplayDialog(self, self.services, self.runner).show()
+
+    def open_regression_set(self) -> None:
+        from copilot.ui.dialogs.regression_set import RegressionSetDialog
+
+        RegressionSetDialog(self, self.services, self.runner).show()
 
     def open_weekly_review(self) -> None:
         from copilot.ui.dialogs.weekly_review import WeeklyReviewDialog

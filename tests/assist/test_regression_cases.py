@@ -150,3 +150,33 @@ def test_unsupported_sentences_are_those_whose_words_no_source_has() -> None:
     ]
     assert unsupported_sentences("You'll find the full guide here: Download an invoice (https://x.example/a).",
                                  ["Download an invoice"]) == []  # fmt: skip
+
+
+def test_eval_cases_edit_changes_only_what_is_given_and_a_deleted_case_stays_out() -> None:
+    code, out, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--no-article", "--must-not", "refund")
+    assert code == 0, err
+    assert (
+        out
+        == '#2 v2 of \'demo\' expects: no good article; says "Download invoice"; never "refund"; intent billing; also flags, sentiment\n'
+    )
+    code, out, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--articles", "invoice,nope")
+    assert code == 2 and "'nope' is not an article of 'demo'" in err
+    code, out, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--any-article", "--must", "", "--intent", "")
+    assert code == 0, err
+    code, out, _ = cli("eval", "cases", "list", "--set", "demo", "--json")
+    two = next(c for c in json.loads(out) if c["id"] == 2)
+    assert two["gold"] == {"must_not_include": ["refund"], "sentiment": "neutral", "flags": []}
+    assert two["case"]["version"] == 3 and two["case"]["source"] == "demo gold"
+
+
+async def test_a_deleted_case_leaves_the_set_and_undo_brings_it_back(services: Services) -> None:
+    await regression.list_cases(services, "demo")
+    gone = await regression.delete_case(services, "demo", 5)
+    assert gone.status == cases_store.DELETED and gone.version == 2
+    assert 5 not in [c.number for c in await regression.list_cases(services, "demo")]
+    assert await regression.case_sets(services) == [("demo", 65, 0)]  # not seeded again
+    with pytest.raises(Exception, match="has no case #5"):
+        await regression.edit_case(services, "demo", 5, regression.Expectations(()))
+    back = await regression.undo_case(services, "demo", 5, 1)
+    assert (back.version, back.status) == (3, "confirmed")
+    assert 5 in [c.number for c in await regression.list_cases(services, "demo")]

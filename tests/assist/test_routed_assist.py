@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ SUMMARY = {
 SIGNALS = {"sentiment": "negative", "urgency": "high", "reasons": ["third time asking"]}
 
 
-def _answer(body: dict[str, Any]) -> str:
+def answer(body: dict[str, Any]) -> str:
     system = body["messages"][0]["content"]
     if system.startswith("You summarise"):
         return json.dumps(SUMMARY)
@@ -51,14 +50,6 @@ def _answer(body: dict[str, Any]) -> str:
     if system.startswith("You translate"):
         return "Hola Marcus, sentimos el doble cargo [1]. Saludos, Sam"
     return "Hi Marcus, I'm sorry you were charged twice. If both charges have posted, send us the card's last four digits [1]. Best, Sam"
-
-
-@pytest.fixture
-def llm() -> Iterator[LLMServer]:
-    server = LLMServer()
-    server.responder = _answer
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -168,7 +159,7 @@ async def test_invalid_json_is_repaired_once_then_falls_back_to_built_in(routed:
     llm.responder = lambda body: (
         "Sure! Here is the summary: the customer is upset."
         if body["messages"][0]["content"].startswith("You summarise")
-        else _answer(body)
+        else answer(body)
     )
     result = await assist_ticket(routed, await _ticket(routed, 3))
     summary = result.routing["summary"]

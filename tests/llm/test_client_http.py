@@ -9,16 +9,15 @@ import pytest
 
 from copilot.llm.catalog import Provider, ResolvedModel, resolve
 from copilot.llm.client import Attempt, ModelCallError, ModelClient
-from tests.llm_server import LLMServer, Reply
+from tests.llm_server import LLMServer, Reply, serving
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Say hello"}]
 
 
 @pytest.fixture
 def server() -> Iterator[LLMServer]:
-    s = LLMServer()
-    yield s
-    s.close()
+    with serving() as s:
+        yield s
 
 
 def _model(server: LLMServer, name: str = "primary") -> ResolvedModel:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.assist.test_replay import _answer
+from tests.assist.test_replay import answer
 from tests.llm_server import LLMServer
 
 pytestmark = pytest.mark.perf
@@ -65,7 +65,7 @@ def test_replay_of_demo_cases_and_the_gui_loop_meanwhile(
     size: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     server = LLMServer()
-    server.responder = _answer
+    server.responder = answer
     try:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
         out = subprocess.run(

@@ -25,7 +25,7 @@ DRAFT = "Hi Marcus, sorry about the double charge. Send us the last four digits 
 SHOWN = DRAFT.replace(" [1]", "")  # the customer never gets citation markers; the agent sees the sources
 
 
-def _answer(body: dict[str, Any]) -> str:
+def answer(body: dict[str, Any]) -> str:
     system = body["messages"][0]["content"]
     if system.startswith("You summarise"):
         return json.dumps(
@@ -40,14 +40,6 @@ def _answer(body: dict[str, Any]) -> str:
     if system.startswith("You rewrite"):
         return FORMAL
     return DRAFT
-
-
-@pytest.fixture
-def llm() -> Iterator[LLMServer]:
-    server = LLMServer()
-    server.responder = _answer
-    yield server
-    server.close()
 
 
 @pytest.fixture
@@ -89,7 +81,7 @@ def test_model_draft_streams_in_after_the_built_in_one(qtbot: QtBot, window: Mai
 def test_stop_keeps_the_built_in_draft(qtbot: QtBot, window: MainWindow, llm: LLMServer) -> None:
     w = window
     slow = " ".join(["word"] * 200)
-    llm.responder = lambda body: _answer(body) if not body.get("stream") else slow
+    llm.responder = lambda body: answer(body) if not body.get("stream") else slow
     llm.chunk_delay_s = 0.05  # 200 words: 10 s of streaming
     _open(w, 3)
     qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 3, timeout=20_000)

@@ -74,3 +74,21 @@ def test_the_review_menu_offers_the_replay(qtbot: QtBot, window: MainWindow) -> 
     [action] = [a for a in window.findChildren(QAction) if a.text() == "&Try a model or prompt…"]
     action.trigger()
     qtbot.waitUntil(lambda: window.findChild(ReplayDialog) is not None, timeout=10_000)
+
+
+def test_the_replay_offers_a_judge_and_defaults_to_the_configured_one(qtbot: QtBot, window: MainWindow) -> None:
+    from copilot.ui.dialogs.replay import NO_JUDGE
+
+    store = window.services.store
+    store.run_sync(window.services.settings.set, store.db, "models.cheap", "local/small, local/big")
+    store.run_sync(window.services.settings.set, store.db, "models.judge", "local/strict")
+    dialog = ReplayDialog(window, window.services, window.runner)
+    qtbot.addWidget(dialog)
+    qtbot.waitUntil(lambda: dialog.judge.count() > 1, timeout=10_000)
+    assert dialog.judge.currentText() == "local/strict"
+    assert [dialog.judge.itemText(i) for i in range(dialog.judge.count())] == [
+        NO_JUDGE,
+        "local/strict",
+        "local/small",
+        "local/big",
+    ]

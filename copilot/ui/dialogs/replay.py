@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from copilot.assist import regression
+from copilot.assist.judge import Judge
 from copilot.assist.replay import Candidate, ReplayReport, replay
 from copilot.assist.replay_report import render_html, verdict_line
 from copilot.errors import as_copilot_error
@@ -28,6 +29,8 @@ from copilot.llm.catalog import model_list
 from copilot.services import Services
 from copilot.ui.runner import Runner
 from copilot.ui.widgets.safe_browser import SafeBrowser
+
+NO_JUDGE = "None (the lexical check alone)"
 
 
 class ReplayDialog(QDialog):
@@ -42,6 +45,7 @@ class ReplayDialog(QDialog):
         self.services, self.runner = services, runner
         self.report: ReplayReport | None = None
         self._stages: list[str] = []
+        self._stage_count = 2
         self.setWindowTitle("Try a model or prompt")
         self.setObjectName("replayDialog")
         self.sets = QComboBox()
@@ -52,6 +56,14 @@ class ReplayDialog(QDialog):
         self.candidate.setEditable(True)
         self.candidate.setCurrentText(model)
         self.candidate.setPlaceholderText("e.g. local/small, or a prompt version")
+        self.judge = QComboBox()
+        self.judge.setObjectName("replayJudge")
+        self.judge.setEditable(True)
+        self.judge.addItem(NO_JUDGE)
+        self.judge.setToolTip(
+            "A model that also reads every draft for sentences its sources do not support; its count decides "
+            "(Preferences: models.judge sets the default)"
+        )
         self.run_button = QPushButton("Replay")
         self.save_button = QPushButton("Save as HTML…")
         self.save_button.setEnabled(False)
@@ -65,6 +77,7 @@ class ReplayDialog(QDialog):
         form.addRow("Regression set", self.sets)
         form.addRow("Try", self.kind)
         form.addRow("Candidate", self.candidate)
+        form.addRow("Judge", self.judge)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.progress, 1)
@@ -93,6 +106,9 @@ class ReplayDialog(QDialog):
         typed = self.candidate.currentText()
         self.candidate.addItems([r for r in refs if r != typed])
         self.candidate.setCurrentText(typed)
+        configured = self.services.settings.models.judge.strip()
+        self.judge.addItems(list(dict.fromkeys([*([configured] if configured else []), *refs])))
+        self.judge.setCurrentText(configured or NO_JUDGE)
 
     def start(self) -> None:
         name = str(self.sets.currentData() or "")
@@ -102,24 +118,28 @@ class ReplayDialog(QDialog):
             return
         is_prompt = self.kind.currentData() == "prompt"
         candidate = Candidate(prompt_version=what) if is_prompt else Candidate(model=what)
+        judge_model = self.judge.currentText().strip()
+        judge = Judge(judge_model) if judge_model and judge_model != NO_JUDGE else None
+        self._stage_count = 4 if judge else 2
         self.run_button.setEnabled(False)
         self.progress.setVisible(True)
         self.progress.setValue(0)
         self._stages.clear()
         self.status.setText(f"Replaying '{name}'…")
         self.runner.run(
-            replay(self.services, name, candidate, progress=self._progress),
+            replay(self.services, name, candidate, progress=self._progress, judge=judge),
             self._show,
             "Replaying",
             on_error=self._failed,
         )
 
     def _progress(self, label: str, done: int, total: int) -> None:
-        # The baseline fills the first half of the bar, the candidate the second.
+        # Each stage (the baseline, the candidate, then the judge on each) fills its share of the bar.
         if label not in self._stages:
             self._stages.append(label)
-        stage = min(1, self._stages.index(label))
-        self.progress.setValue(50 * stage + int(50 * done / max(1, total)))
+        share = 100 // self._stage_count
+        stage = min(self._stage_count - 1, self._stages.index(label))
+        self.progress.setValue(share * stage + int(share * done / max(1, total)))
         self.status.setText(f"{label}: {done} of {total} cases")
 
     def _show(self, report: ReplayReport) -> None:

@@ -59,6 +59,7 @@ class ReviewDialog(QDialog):
         )
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)  # the detail shows one flag
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.detail = QLabel("Select a flag to see its details.")
         self.detail.setWordWrap(True)
