@@ -17,7 +17,7 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.assist.caches import EngineCaches
-from copilot.domain import AssistResult, Flag, Provenance, Ticket, Triage
+from copilot.domain import AssistResult, Flag, Provenance, Suggestion, Ticket, Triage
 from copilot.domain.tickets import content_key
 from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
@@ -250,11 +250,16 @@ def triage_result(
     vector: npt.NDArray[np.float32] | None,
     flags: list[Flag],
     sentiment_label: str,
+    article: Suggestion | None = None,
 ) -> Triage:
     """The ticket's intent (pure: the model and the vector were read and encoded before). A labelled ticket is
     judged by the classifier trained without its fold; `predict` trains that here, on the compute thread (seconds
     at 10,000 labelled tickets), never on the store thread."""
     pred = model.predict(triage_text(ticket), exclude_key=str(ticket.number), vector=vector)
+    named = model.article_intents.get(article.article_id) if article is not None else None
+    if pred is not None and article is not None and named:
+        # The best article names an intent (its title or tags say so): evidence as strong as the article is sure.
+        pred = triage.with_article(pred, named, article.confidence)
     priority, why = _priority(flags, sentiment_label)
     flag_tags = tuple(f.kind.replace("_", "-") for f in flags if f.kind != "negative_sentiment")
     if pred is None:
@@ -376,9 +381,10 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
     summary = summarize.summarize(ticket)
     flags = signals.detect_flags(ticket)
     sentiment_label, score, _, _ = signals.sentiment(ticket)
-    tri = triage_result(inputs.classifier, ticket, inputs.triage_vector, flags, sentiment_label)
     query = ticket_query(ticket)
     suggestions = retrieve.rank(retrieve.features_of(inputs.found), query, opts.suggestion_count)
+    best = suggestions[0] if suggestions else None
+    tri = triage_result(inputs.classifier, ticket, inputs.triage_vector, flags, sentiment_label, best)
     bodies = {h.article_id: h.body for h in (inputs.found.hits if inputs.found else [])}
     template = inputs.url_template
     agent = opts.agent_name

@@ -323,8 +323,10 @@ class IntentModel:
         nearest: NearestExamples,
         linear: LinearIntents | None = None,
         history: tuple[list[str], list[str], npt.NDArray[np.float32]] | None = None,  # keys, labels, vectors
+        article_intents: dict[str, str] | None = None,
     ) -> None:
         self.nearest, self.linear = nearest, linear
+        self.article_intents = article_intents or {}  # article id -> the one intent it names (day one)
         self._history = history
         self._fold_of = {key: i % FOLDS for i, key in enumerate(history[0])} if history else {}
         self._folds: dict[int, LinearIntents] = {}
@@ -379,11 +381,38 @@ def fit_intents(
     MIN_LINEAR_EXAMPLES examples and two labels."""
     nearest = NearestExamples(k=k).fit(examples, vectors)
     labels = [label for _k, _t, label in examples]
-    if not linear or vectors is None or len(examples) < MIN_LINEAR_EXAMPLES or len(set(labels)) < 2:
-        return IntentModel(nearest)
     keys = [key for key, _t, _l in examples]
+    named = article_intents(keys)
+    if not linear or vectors is None or len(examples) < MIN_LINEAR_EXAMPLES or len(set(labels)) < 2:
+        return IntentModel(nearest, article_intents=named)
     classifier = LinearIntents().fit(vectors, labels, always=[is_day_one(key) for key in keys])
-    return IntentModel(nearest, classifier, (keys, labels, vectors))
+    return IntentModel(nearest, classifier, (keys, labels, vectors), named)
+
+
+# How much the suggested article weighs in triage, times its calibrated confidence, when it names exactly one
+# intent (`day_one_examples`): the ticket's words may be like few labelled tickets while its article is sure.
+ARTICLE_SHARE = 0.5
+
+
+def article_intents(keys: Iterable[str]) -> dict[str, str]:
+    """Article id -> the intent it names, from the keys of `day_one_examples` ("article:ID:LABEL"); an article
+    that names several (equally specific) intents says nothing about which."""
+    found: dict[str, set[str]] = defaultdict(set)
+    for key in keys:
+        if key.startswith("article:"):
+            article_id, _, label = key[len("article:") :].rpartition(":")
+            found[article_id].add(label)
+    return {article_id: next(iter(labels)) for article_id, labels in found.items() if len(labels) == 1}
+
+
+def with_article(pred: Prediction, intent: str, confidence: float) -> Prediction:
+    """The prediction with the suggested article's evidence: its intent gets ARTICLE_SHARE x the article's
+    confidence, the rest is the prediction's (already damped by the open-set rule) scaled down to make room."""
+    weight = ARTICLE_SHARE * max(0.0, min(1.0, confidence))
+    scores = {label: (1.0 - weight) * share for label, share in pred.ranking}
+    scores[intent] = scores.get(intent, 0.0) + weight
+    ranking = tuple((label, round(v, 3)) for label, v in sorted(scores.items(), key=lambda kv: -kv[1]))[:RANKING_SIZE]
+    return Prediction(ranking[0][0], ranking[0][1], ranking, pred.neighbours, pred.shares)
 
 
 def intent_phrase(label: str) -> str:

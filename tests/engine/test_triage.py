@@ -185,3 +185,17 @@ def test_the_classifier_is_mixed_with_the_neighbours_vote_and_the_mix_stays_cali
     mixed = model.mix(model.probabilities(test), test_shares)
     right = [model.labels[int(i)] == label for i, label in zip(mixed.argmax(axis=1), test_labels, strict=True)]
     assert calibration_error([float(x) for x in mixed.max(axis=1)], right) < 0.15
+
+
+def test_the_suggested_article_is_evidence_for_the_intent_it_names() -> None:
+    from copilot.engine.triage import ARTICLE_SHARE, Prediction, article_intents, with_article
+
+    keys = ["12", "intent:refund", "article:refund-policy:refund", "article:faq:billing", "article:faq:refund"]
+    assert article_intents(keys) == {"refund-policy": "refund"}  # "faq" names two: it says nothing
+    unsure = Prediction("shipping", 0.3, (("shipping", 0.3), ("refund", 0.2)), ())
+    sure_article = with_article(unsure, "refund", 0.9)
+    assert sure_article.label == "refund"
+    assert sure_article.confidence == round(0.2 * (1 - ARTICLE_SHARE * 0.9) + ARTICLE_SHARE * 0.9, 3)
+    assert sum(share for _label, share in sure_article.ranking) <= 1.0  # the rest is still "none of these"
+    # A weak article moves little: the classifier's answer stays.
+    assert with_article(Prediction("shipping", 0.8, (("shipping", 0.8),), ()), "refund", 0.2).label == "shipping"
