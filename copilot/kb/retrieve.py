@@ -573,7 +573,11 @@ def features_of(found: Gathered | None) -> Candidates:
     passage_w: list[float] = []
     passage_l: list[float] = []
     title_w: list[float] = []
-    weighted, focused, every = _Terms.of(query.weights, idf), _Terms.of(latest.weights, idf), _Terms.of(plain.weights, idf)
+    weighted, focused, every = (
+        _Terms.of(query.weights, idf),
+        _Terms.of(latest.weights, idf),
+        _Terms.of(plain.weights, idf),
+    )
     for h in hits:
         whole = f"{h.title}\n{h.body}"
         # An article for special cases ("only when support asks you to") must not win on word overlap: it keeps
