@@ -37,6 +37,8 @@ FIELD_WEIGHT = 1.5  # a help-desk field (tag, product) that names an entity coun
 CANDIDATES = 30
 SELECTIVE_TERMS = 32
 COMMON_SHARE = 0.1
+WIDER_SHARE = 0.5  # a workspace with at least this part of all articles ranks the matches before reading theirs
+WIDER = 4  # how many more matches than wanted it ranks when other workspaces' may be among them
 
 
 @dataclass(frozen=True)
@@ -136,20 +138,53 @@ def turns_from_transcript(text: str) -> list[tuple[str, str]]:
     return turns
 
 
-def _fts_candidates(
-    db: Database, workspace: str | None, query: WeightedQuery, limit: int, entity: str = "", title_weight: float = 3.0
-) -> list[Hit]:
+def _fts_ids(
+    db: Database,
+    workspace: str | None,
+    query: WeightedQuery,
+    limit: int,
+    *,
+    entity: str = "",
+    title_weight: float = 3.0,
+    share: float = 0.0,
+) -> list[str]:
+    """The ids of the workspace's `limit` best bm25 matches (of the named entity's articles, when given), best
+    first, equal scores in row order. share: the part of all articles the workspace holds (1: every one)."""
     if query.is_empty():
         return []
     match = fts_any_query([query.surface[t] for t in query.weights])
+    score = f"bm25(articles_fts, {title_weight}, 1.0)"
+    if not entity and share >= WIDER_SHARE:
+        # Joining every match to its article (to read its workspace) costs as much as ranking the matches: rank
+        # them alone and keep the workspace's among the best few, which are its best unless too few are.
+        wider = limit if share >= 1 else limit * WIDER
+        rows = db.execute(
+            f"SELECT rowid FROM articles_fts WHERE articles_fts MATCH :q ORDER BY {score}, rowid LIMIT :n",
+            {"q": match, "n": wider},
+        ).fetchall()
+        ids = _ids_in_workspace(db, [int(r[0]) for r in rows], workspace)
+        if len(ids) >= limit or len(rows) < wider:
+            return ids[:limit]
     ws_clause = ("AND a.workspace = :ws " if workspace else "") + ("AND a.entity = :entity" if entity else "")
     sql = (
-        f"SELECT a.id, a.title, a.body, a.version, bm25(articles_fts, {title_weight}, 1.0) AS score "
-        "FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
-        f"WHERE articles_fts MATCH :q {ws_clause} ORDER BY score LIMIT :limit"
+        f"SELECT a.id FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid "
+        f"WHERE articles_fts MATCH :q {ws_clause} ORDER BY {score}, articles_fts.rowid LIMIT :limit"
     )
     rows = db.execute(sql, {"q": match, "ws": workspace, "entity": entity, "limit": limit}).fetchall()
-    return [Hit(r[0], r[1], r[2], r[3], -float(r[4])) for r in rows]
+    return [str(r[0]) for r in rows]
+
+
+def _ids_in_workspace(db: Database, rowids: list[int], workspace: str | None) -> list[str]:
+    """The ids of these articles (by row) that are in the workspace, in the order given. Looked up by row: a
+    workspace condition in SQL would have SQLite walk the workspace's every article instead."""
+    if not rowids:
+        return []
+    rows = db.execute(
+        "SELECT rowid, id, workspace FROM articles WHERE rowid IN (SELECT value FROM json_each(?))",
+        [json.dumps(rowids)],
+    ).fetchall()
+    found = {int(r[0]): str(r[1]) for r in rows if workspace is None or r[2] == workspace}
+    return [found[r] for r in rowids if r in found]
 
 
 @functools.lru_cache(maxsize=8192)
@@ -175,19 +210,28 @@ class TermCounts:
     change (the caller keeps one)."""
 
     def __init__(self) -> None:
-        self._version: tuple[int, str] | None = None
+        self._version: int | None = None
         self._df: dict[str, int] = {}
         self._entities: dict[str | None, EntityIndex] = {}
+        self._in_workspace: dict[str | None, int] = {}
         self._average = 0.0
         self.articles = 0
 
     def refresh(self, db: Database) -> None:
-        """Forget what it knows if the articles changed (once per search)."""
-        row = db.execute("SELECT count(*), coalesce(max(updated_at), '') FROM articles").fetchone()
-        version = (int(row[0]), str(row[1]))
+        """Forget what it knows if the articles changed (once per search: one row, which triggers keep)."""
+        version = int(db.execute("SELECT version FROM articles_version").fetchone()[0])
         if version != self._version:
-            self._version, self._df, self._entities, self.articles = version, {}, {}, max(1, version[0])
-            self._average = 0.0
+            total = int(db.execute("SELECT count(*) FROM articles").fetchone()[0])
+            self._version, self._df, self._entities, self.articles = version, {}, {}, max(1, total)
+            self._in_workspace, self._average = {}, 0.0
+
+    def in_workspace(self, db: Database, workspace: str | None) -> int:
+        """How many articles the workspace holds (every article for None)."""
+        if workspace not in self._in_workspace:
+            where = " WHERE workspace = ?" if workspace else ""
+            row = db.execute(f"SELECT count(*) FROM articles{where}", [workspace] if workspace else []).fetchone()
+            self._in_workspace[workspace] = int(row[0])
+        return self._in_workspace[workspace]
 
     def average_length(self, db: Database) -> float:
         """The mean article length in content words (bm25's length normalisation)."""
@@ -265,6 +309,7 @@ _CAVEAT = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=16384)  # every search asks it of each candidate, and candidates come up again
 def has_caveat(body: str) -> bool:
     """The article says it is for special cases only: what support asks for, or a last resort."""
     return _CAVEAT.search(body) is not None
@@ -313,12 +358,25 @@ def passages(body: str) -> tuple[str, ...]:
     return tuple(out) or (body,)
 
 
-def _bm25(weights: dict[str, float], idf: dict[str, float], text: str, average: float) -> float:
+@dataclass(frozen=True)
+class _Terms:
+    """A query's words with their weight times idf, and their order (bm25's sum adds them in the query's order)."""
+
+    scaled: dict[str, float]
+    position: dict[str, int]
+
+    @classmethod
+    def of(cls, weights: dict[str, float], idf: dict[str, float]) -> _Terms:
+        scaled = {t: w * idf.get(t, 0.0) for t, w in weights.items()}
+        return cls(scaled, {t: i for i, t in enumerate(scaled)})
+
+
+def _bm25(terms: _Terms, text: str, average: float) -> float:
     counts, length = _term_counts(text)
     norm = K1 * (1 - B + B * length / max(average, 1.0))
-    return sum(
-        w * idf.get(t, 0.0) * counts[t] * (K1 + 1) / (counts[t] + norm) for t, w in weights.items() if t in counts
-    )
+    # Only the words the text holds (found by a set operation, not a loop over the query's up to 200 words).
+    present = sorted(terms.scaled.keys() & counts.keys(), key=terms.position.__getitem__)
+    return sum(terms.scaled[t] * counts[t] * (K1 + 1) / (counts[t] + norm) for t in present)
 
 
 def _scaled(values: list[float]) -> npt.NDArray[np.float64]:
@@ -392,6 +450,17 @@ def _query_vectors(
         return unit, vectors[-1]
     known = [t for t, _w in texts]
     return unit, (vectors[known.index(whole)] if whole in known else unit)
+
+
+def _nearest(values: npt.NDArray[np.float32], n: int) -> list[int]:
+    """Positions of the n largest values, largest first (equal values: the lower position first). Only the values
+    at or above the n-th largest are sorted, not all of them."""
+    if len(values) > n:
+        nth = values[np.argpartition(values, len(values) - n)[len(values) - n]]
+        top = np.flatnonzero(values >= nth)
+    else:
+        top = np.arange(len(values))
+    return [int(i) for i in top[np.lexsort((top, -values[top]))][:n]]
 
 
 def _hits_by_id(db: Database, ids: list[str], workspace: str | None) -> dict[str, Hit]:
@@ -472,20 +541,19 @@ def gather(
     # article has add FTS5 work and little signal; they still count in the scores).
     common = max(COMMON_SHARE * counts.articles, 20)  # a small knowledge base keeps every word
     selective = query.heaviest(SELECTIVE_TERMS, lambda word: counts.frequency(db, word) <= common)
-    pool = [h.article_id for h in _fts_candidates(db, workspace, selective, CANDIDATES)]
+    share = counts.in_workspace(db, workspace) / counts.articles if workspace else 1.0
+    pool = _fts_ids(db, workspace, selective, CANDIDATES, share=share)
     plain = query.plain(PLAIN_TERMS)
-    pool += [h.article_id for h in _fts_candidates(db, workspace, plain, POOL, title_weight=1.0)]
+    pool += _fts_ids(db, workspace, plain, POOL, title_weight=1.0, share=share)
     about_entity: set[str] = set()
     if entity:
-        pool += [
-            h.article_id for h in _fts_candidates(db, workspace, query.focused().without(entity), CANDIDATES, entity)
-        ]
+        pool += _fts_ids(db, workspace, query.focused().without(entity), CANDIDATES, entity=entity)
         where = "workspace = ? AND entity = ?" if workspace else "entity = ?"
         rows = db.execute(f"SELECT id FROM articles WHERE {where}", [*([workspace] if workspace else []), entity])
         about_entity = {str(r[0]) for r in rows}
         pool += sorted(about_entity)[:ENTITY_POOL]
     sims: tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]] | None = None
-    if dense is not None and _covers_all(db, workspace, dense.index) and reads_meaning(query):
+    if dense is not None and _covers_all(db, workspace, dense.index, counts) and reads_meaning(query):
         try:
             latest_vector, whole_vector = _query_vectors(dense.encoder, query)
         except CopilotError as exc:  # a provider's embedding model is unreachable: keywords alone this time
@@ -493,7 +561,7 @@ def gather(
         else:
             sims = (dense.index.similarities(latest_vector), dense.index.similarities(whole_vector))
             for values in sims:
-                pool += [dense.index.ids[int(i)] for i in np.argsort(-values)[:POOL]]
+                pool += [dense.index.ids[i] for i in _nearest(values, POOL)]
     skip = exclude or set()
     order = [a for a in dict.fromkeys(pool) if a not in skip]
     by_id = _hits_by_id(db, order, workspace)
@@ -531,18 +599,23 @@ def features_of(found: Gathered | None) -> Candidates:
     passage_w: list[float] = []
     passage_l: list[float] = []
     title_w: list[float] = []
+    weighted, focused, every = (
+        _Terms.of(query.weights, idf),
+        _Terms.of(latest.weights, idf),
+        _Terms.of(plain.weights, idf),
+    )
     for h in hits:
         whole = f"{h.title}\n{h.body}"
         # An article for special cases ("only when support asks you to") must not win on word overlap: it keeps
         # a third of it, and still comes up when the ticket means it (its meaning similarity is untouched).
         share = CAVEAT_SHARE if has_caveat(h.body) else 1.0
-        weighted_bm25.append(share * _bm25(query.weights, idf, whole, average))
-        latest_bm25.append(share * _bm25(latest.weights, idf, whole, average))
-        plain_bm25.append(share * _bm25(plain.weights, idf, whole, average))
-        sections = passages(h.body)
-        passage_w.append(share * max(_bm25(query.weights, idf, f"{h.title}\n{p}", average) for p in sections))
-        passage_l.append(share * max(_bm25(latest.weights, idf, f"{h.title}\n{p}", average) for p in sections))
-        title_w.append(share * _bm25(query.weights, idf, h.title, average))
+        weighted_bm25.append(share * _bm25(weighted, whole, average))
+        latest_bm25.append(share * _bm25(focused, whole, average))
+        plain_bm25.append(share * _bm25(every, whole, average))
+        sections = [f"{h.title}\n{p}" for p in passages(h.body)]
+        passage_w.append(share * max(_bm25(weighted, section, average) for section in sections))
+        passage_l.append(share * max(_bm25(focused, section, average) for section in sections))
+        title_w.append(share * _bm25(weighted, h.title, average))
     in_entity = np.array([1.0 if h.article_id in found.about_entity else 0.0 for h in hits]) * found.entity_share**2
     zeros = np.zeros(len(hits))
     features = {
@@ -575,15 +648,13 @@ def how_ranked(db: Database, query: WeightedQuery, workspace: str | None, dense:
     return "keywords and meaning"
 
 
-def _covers_all(db: Database, workspace: str | None, index: DenseIndex) -> bool:
+def _covers_all(db: Database, workspace: str | None, index: DenseIndex, counts: TermCounts | None = None) -> bool:
     """Meaning similarity only once every article has its vectors: while a new knowledge base is still being
     indexed, the keyword ranking (fitted for keywords alone) is the fair one; an article without vectors would
-    otherwise look unrelated in meaning."""
+    otherwise look unrelated in meaning. counts: refreshed word statistics, which remember the article count."""
     if not index.ids:
         return False
-    where = " WHERE workspace = ?" if workspace else ""
-    total = db.execute(f"SELECT count(*) FROM articles{where}", [workspace] if workspace else []).fetchone()[0]
-    return len(index.ids) >= int(total)
+    return len(index.ids) >= (counts or TermCounts()).in_workspace(db, workspace)
 
 
 def rank(found: Candidates, query: WeightedQuery, limit: int = 5) -> list[Suggestion]:

@@ -360,6 +360,25 @@ def _outbox_error_kind(db: Database) -> None:
     )
 
 
+def _articles_version(db: Database) -> None:
+    # One number that changes with every write to the articles (insert, edit, delete, in any workspace), kept by
+    # triggers in the writing transaction: a search asks it instead of scanning every article to see whether its
+    # remembered word counts still hold (5-6 ms at 30,000 articles, on every search).
+    db.execute("CREATE TABLE articles_version (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL)")
+    db.execute("INSERT INTO articles_version (id, version) VALUES (1, 0)")
+    for event in ("INSERT", "UPDATE", "DELETE"):
+        db.execute(
+            f"CREATE TRIGGER articles_version_{event.lower()} AFTER {event} ON articles "
+            "BEGIN UPDATE articles_version SET version = version + 1 WHERE id = 1; END"
+        )
+
+
+def _inbox_order_index(db: Database) -> None:
+    # The inbox lists a workspace's tickets by latest change (urgent ones first, read apart): with this index its
+    # first page is read in order and stops there, instead of sorting every ticket of the workspace each time.
+    db.execute("CREATE INDEX tickets_inbox_order ON tickets(workspace, updated_at DESC, number)")
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -375,6 +394,8 @@ MIGRATIONS: list[Migration] = [
     ("0012_article_ids_by_workspace", _article_ids_by_workspace),
     ("0013_sync_skipped", _sync_skipped),
     ("0014_outbox_error_kind", _outbox_error_kind),
+    ("0015_articles_version", _articles_version),
+    ("0016_inbox_order_index", _inbox_order_index),
 ]
 
 
