@@ -9,7 +9,7 @@ from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine import injection
 from copilot.engine.text import fold, sentences, words
 
-PROMPT_VERSION = "signals-rules-2"
+PROMPT_VERSION = "signals-rules-3"
 
 
 @dataclass(frozen=True)
@@ -35,6 +35,8 @@ RULES: tuple[Rule, ...] = (
             r"\b(lawyer|attorney|solicitor|legal action|lawsuit|sue you|small claims|court)\b",
             r"\bcharge\s?back\b",
             r"\bdispute (the|this|that) (charge|payment|transaction)\b",
+            r"\bdisput(e|ing) (it|this|that)( charge| payment)? (with|through) (my|the) (bank|card)",
+            r"\b(i'll|i will|going to) report (you|this|your company)\b",
             r"\b(consumer protection|ombudsman|trading standards|better business bureau)\b",
             r"\b(abogado|demanda|anwalt|klage|avocat|plainte)\b",
         ),
@@ -51,6 +53,8 @@ RULES: tuple[Rule, ...] = (
             r"\b(switch|switching|move|moving) to (a |another )?(competitor|different provider|\w+ instead)",
             r"\bclose (my|our) account\b",
             r"\b(won't|will not|not going to) renew\b",
+            r"\b(stop|end) (it|my \w+|the \w+) before (the |my )?(next )?renewal\b",
+            r"\b(stop|end) (my|the|our) (lumen plus |plus )?(subscription|membership|plan)\b",
             r"\b(done with|leaving) (you|this company|your service)\b",
             r"\blooking (for|at) alternatives\b",
             r"\bcancelar (mi|la) (suscripción|cuenta)\b",
@@ -81,6 +85,8 @@ RULES: tuple[Rule, ...] = (
             r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
             r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing|can't|cannot|doesn't|isn't|won't)\b",
             r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst)\b",
+            r"\b(scam|rip-?off|disgraceful)\b",
+            r"\bnobody (answers|replies|responds|helps)\b",
             r"\bnobody (has )?(answered|replied|responded|helped)\b",
             r"\b(again and again|over and over)\b",
             r"!{2,}",
@@ -120,6 +126,9 @@ _REPEAT = _rx(
     r"\b(as i said|like i said)\b",
     r"\b(emailed|wrote|written|contacted|called|asked) (you |about this |about it )?(last week|yesterday|already|before)\b",
     r"\b(second|third|fourth|fifth) time (i'm|i am|i've|i have) (asking|writing|contacting|called|written)",
+    r"\b(asked|emailed|written|wrote|contacted|called) (you )?(twice|three times|several times|many times)\b",
+    r"\b(second|third|fourth|fifth) (message|email|request)\b",
+    r"\bnobody (replies|answers|responds|has replied|has answered) to (my|our) (emails|messages)\b",
 )
 
 # Words that say how the customer feels. Words that only name the topic ("refund", "cancel", "charged",

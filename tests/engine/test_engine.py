@@ -37,6 +37,19 @@ def test_each_flag_quotes_its_evidence() -> None:
     assert "repeated_contact" in found
 
 
+def test_everyday_wordings_of_disputes_renewals_and_chasing_are_flagged() -> None:
+    found = kinds(ticket(("c", "I've asked twice already. Third message. If this isn't sorted I'm disputing it "
+                                "with my bank.")))  # fmt: skip
+    assert "disputing it with my bank" in found["legal_threat"] and "repeated_contact" in found
+    found = kinds(ticket(("c", "This is a scam. I want my money back today or I'll report you.")))
+    assert "scam" in found["frustration"] and "report you" in found["legal_threat"]
+    found = kinds(ticket(("c", "I subscribed through Google Play. I want to stop it before the next renewal. How?")))
+    assert set(found) == {"churn_risk"}
+    assert "repeated_contact" in kinds(ticket(("c", "Tracking hasn't moved and nobody replies to my emails.")))
+    # Not a threat or a complaint: a question about disputes, and a renewal asked about.
+    assert kinds(ticket(("c", "How do I dispute a charge on an invoice? When is my next renewal date?"))) == {}
+
+
 def test_calm_question_raises_no_flags() -> None:
     t = ticket(("c", "Hello! How long does shipping to Manchester take? Thanks a lot, love the bulbs."))
     assert kinds(t) == {}
