@@ -24,6 +24,7 @@ from copilot.domain import Suggestion
 from copilot.engine.text import asks_nothing, detect_language, english_equivalents, key_terms, sentences, stem
 from copilot.errors import CopilotError
 from copilot.kb.entities import EntityIndex
+from copilot.kb.passages import passages
 from copilot.kb.ranking import load_ranking, ranked
 from copilot.kb.vectors import DenseIndex, TextEncoder
 from copilot.store.util import fts_any_query
@@ -323,39 +324,6 @@ def _term_counts(text: str) -> tuple[dict[str, int], int]:
         s = stem(term)
         counts[s] = counts.get(s, 0) + 1
     return counts, sum(counts.values())
-
-
-PASSAGE_WORDS = 80  # a block longer than this is read as overlapping windows of whole sentences about this long
-
-
-@functools.lru_cache(maxsize=4096)
-def passages(body: str) -> tuple[str, ...]:
-    """The article's paragraphs, sections and list items: what a long article is found by. A block longer than
-    PASSAGE_WORDS (a manual's section written as one paragraph) becomes windows of whole sentences, each starting
-    half a window after the last, so the sentences that answer are found together wherever they fall."""
-    blocks = [b.strip() for b in re.split(r"\n\s*\n|\n(?=#)|\n(?=[*-] )|\n(?=\d+\. )", body) if b.strip()]
-    out: list[str] = []
-    for block in blocks:
-        if len(block.split()) <= PASSAGE_WORDS:
-            out.append(block)
-            continue
-        sents = sentences(block)
-        lengths = [len(x.split()) for x in sents]
-        start = 0
-        while start < len(sents):
-            end, size = start, 0
-            while end < len(sents) and (size == 0 or size + lengths[end] <= PASSAGE_WORDS):
-                size += lengths[end]
-                end += 1
-            out.append(" ".join(sents[start:end]))
-            if end >= len(sents):
-                break
-            half, step = 0, start
-            while step < end - 1 and half + lengths[step] <= size // 2:
-                half += lengths[step]
-                step += 1
-            start = max(step, start + 1)
-    return tuple(out) or (body,)
 
 
 @dataclass(frozen=True)

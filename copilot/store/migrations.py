@@ -379,6 +379,19 @@ def _inbox_order_index(db: Database) -> None:
     db.execute("CREATE INDEX tickets_inbox_order ON tickets(workspace, updated_at DESC, number)")
 
 
+def _article_windows(db: Database) -> None:
+    # A long paragraph's windows get a vector each (kb/passages.py). `windows` says how many an article's current
+    # vectors include; NULL for vectors made before, so those articles get their windows on the next indexing
+    # (only the windows are encoded for them: their own vectors are still current).
+    db.execute("ALTER TABLE article_embeddings ADD COLUMN windows INTEGER")
+    db.execute(
+        "CREATE TABLE article_window_vectors (workspace TEXT NOT NULL, article_id TEXT NOT NULL, model TEXT NOT NULL, "
+        "version INTEGER NOT NULL, n INTEGER NOT NULL, vector BLOB NOT NULL, "
+        "PRIMARY KEY (workspace, article_id, model, n), "
+        "FOREIGN KEY (workspace, article_id) REFERENCES articles(workspace, id))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -396,6 +409,7 @@ MIGRATIONS: list[Migration] = [
     ("0014_outbox_error_kind", _outbox_error_kind),
     ("0015_articles_version", _articles_version),
     ("0016_inbox_order_index", _inbox_order_index),
+    ("0017_article_windows", _article_windows),
 ]
 
 

@@ -92,6 +92,7 @@ def remove_workspace(db: Database, workspace: str, *, force: bool = False) -> No
             f"DELETE FROM messages WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM article_feedback WHERE ticket_id IN ({ticket_ids})",
             "DELETE FROM tickets WHERE workspace = :ws",
+            "DELETE FROM article_window_vectors WHERE workspace = :ws",
             "DELETE FROM article_embeddings WHERE workspace = :ws",
             "DELETE FROM article_versions WHERE workspace = :ws",
             "DELETE FROM articles WHERE workspace = :ws",

@@ -83,3 +83,36 @@ def test_each_article_has_a_body_vector_and_old_stores_get_one(tmp_path: Path) -
     db.execute("UPDATE article_embeddings SET body_vector = NULL WHERE article_id = 'net'")
     assert load_index(db, "ws", enc.name).ids == ["animals", "money"]
     assert refresh_embeddings(db, enc, "ws") == 1 and len(load_index(db, "ws", enc.name).ids) == 3
+
+
+def test_a_long_paragraph_is_found_by_the_window_that_matches(tmp_path: Path) -> None:
+    from copilot.kb.passages import PASSAGE_WORDS
+    from copilot.kb.vectors import stale_articles
+
+    db = _db(tmp_path)
+    far = " ".join(f"Sentence {i} says the box joins your wifi network by itself." for i in range(20))
+    near = " ".join(f"Sentence {i} is about the remote and its many buttons." for i in range(12))
+    manual = f"{far} {near} To bring back the picture do a reset of the box. {near} {far}"
+    assert len(manual.split()) > 2 * PASSAGE_WORDS
+    articles.import_articles(db, "ws", [articles.ArticleInput("manual", "Remote manual", manual)], "test")
+    encoder = CountingEncoder()
+    assert refresh_embeddings(db, encoder, "ws") == 4
+    # Only the long paragraph's windows got vectors of their own (a few dozen words each), not the short articles.
+    windows = [t for t in encoder.encoded if t.startswith("Remote manual\n") and t != f"Remote manual\n{manual}"]
+    assert windows and all(len(w.split()) <= PASSAGE_WORDS + 2 for w in windows)
+    assert db.execute("SELECT count(*) FROM article_window_vectors").fetchone()[0] == len(windows)
+    index = load_index(db, "ws", encoder.name)
+    query = encoder.encode(["reset"])[0]
+    sims = dict(zip(index.ids, index.similarities(query), strict=True))
+    # The whole manual is about wifi and a reset; its window around the reset is about nothing else.
+    assert sims["manual"] > 0.99 and float((index.mixed @ query)[index.position["manual"]]) < 0.8
+    # Vectors made before windows existed: only the windows are encoded again, and the index key changes.
+    key = index_key(db, "ws", encoder.name)
+    db.execute("UPDATE article_embeddings SET windows = NULL")
+    db.execute("DELETE FROM article_window_vectors")
+    stale = stale_articles(db, encoder.name, "ws")
+    assert len(stale) == 4 and all(s.current for s in stale)
+    encoder.encoded.clear()
+    refresh_embeddings(db, encoder, "ws")
+    assert encoder.encoded == windows  # nothing but the windows
+    assert index_key(db, "ws", encoder.name) == key and not stale_articles(db, encoder.name, "ws")

@@ -34,7 +34,15 @@ from copilot.evaluation.vector_cache import with_vector_cache
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
 from copilot.kb.encoder import load_embedder
-from copilot.kb.vectors import PreEncoded, StaleArticle, article_text, load_index, stale_articles, store_vectors
+from copilot.kb.vectors import (
+    ArticleVectors,
+    PreEncoded,
+    StaleArticle,
+    article_text,
+    load_index,
+    stale_articles,
+    store_vectors,
+)
 from copilot.store.db import open_database
 from tests.perf.test_under_load import cpu_burners
 
@@ -150,7 +158,7 @@ def test_kb_at_30000_articles(eval_dir: Path, tmp_path: Path, capsys: pytest.Cap
     stale = {s.id: s for s in stale_articles(db, encoder.name, WORKSPACE)}
     ordered: list[StaleArticle] = [stale[i.id] for i in items]
     t0 = time.perf_counter()
-    store_vectors(db, encoder.name, ordered, (whole, body))
+    store_vectors(db, encoder.name, ordered, ArticleVectors(whole, body, None))
     figures["store_vectors_s"] = round(time.perf_counter() - t0, 2)
 
     tracemalloc.start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from copilot.kb.retrieve import PASSAGE_WORDS, passages
+from copilot.kb.passages import PASSAGE_WORDS, passages
 
 
 def test_paragraphs_and_list_items_are_passages() -> None:
