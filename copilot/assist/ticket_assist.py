@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -38,6 +38,7 @@ from copilot.services import Services
 from copilot.store import outputs
 from copilot.store import tickets as ticket_store
 from copilot.store.transaction import transaction
+from copilot.store.triage_models import add_triage_models, save_triage_models, saved_triage_models
 from copilot.store.util import dumps
 from copilot.threads import return_freed_memory
 
@@ -135,12 +136,21 @@ def _hash(*parts: Any) -> str:
 
 @dataclass(frozen=True)
 class TriageInputs:
-    """What fitting a workspace's triage model needs from the store: its labelled examples and the vectors
-    stored for them earlier (by text hash)."""
+    """What fitting a workspace's triage model needs from the store: its labelled examples, the vectors stored
+    for them earlier (by text hash), and the classifiers saved after training on exactly these examples with this
+    encoder (by part, see WHOLE; `fit_key` is `triage.training_key`, "" without an encoder)."""
 
     key: str
     examples: list[tuple[str, str, str]]  # (key, text, label)
     known: dict[str, npt.NDArray[np.float32]]
+    workspace: str
+    fit_key: str
+    saved: dict[str, bytes]
+
+
+# The parts of a saved triage model (store/triage_models.py): the classifier of the whole history, and those
+# that leave one fold out ("fold:N"), trained when a labelled ticket is first judged.
+WHOLE, FOLD = "whole", "fold:"
 
 
 def _triage_key(db: Database, workspace: str, encoder: TextEncoder | None) -> str:
@@ -184,23 +194,65 @@ def triage_inputs(db: Database, workspace: str, encoder: TextEncoder | None, key
     ]
     examples += triage.day_one_examples([label for _k, _t, label in examples], articles)
     known = stored_text_vectors(db, encoder.name, [t for _k, t, _l in examples]) if encoder and examples else {}
-    return TriageInputs(key, examples, known)
+    fit_key = triage.training_key(examples, encoder.name) if encoder and examples else ""
+    saved = saved_triage_models(db, workspace, fit_key) if fit_key else {}
+    return TriageInputs(key, examples, known, workspace, fit_key, saved)
 
 
-def fit_triage(
-    inputs: TriageInputs, encoder: TextEncoder | None
-) -> tuple[triage.IntentModel, dict[str, npt.NDArray[np.float32]], bool]:
-    """Compute thread: (the model, vectors new since the last run, whether the model may be cached). With the local
-    encoder, neighbours are found by meaning; only texts without a stored vector are encoded."""
+@dataclass(frozen=True)
+class FittedTriage:
+    """A workspace's triage model as `fit_triage` made it, and what the store should keep of the work."""
+
+    model: triage.IntentModel
+    new_vectors: dict[str, npt.NDArray[np.float32]]  # encoded now, by text hash
+    cacheable: bool  # False while a provider's encoder is unreachable (a model by words, for now)
+    to_save: dict[str, bytes] = field(default_factory=dict)  # classifiers trained now, by part (see WHOLE)
+
+
+def fit_triage(inputs: TriageInputs, encoder: TextEncoder | None) -> FittedTriage:
+    """Compute thread. With the local encoder, neighbours are found by meaning; only texts without a stored vector
+    are encoded, and the classifier saved for these examples is read back instead of trained again."""
     examples = inputs.examples
     if encoder is None or not examples:
-        return triage.fit_intents(examples, None, k=7), {}, True
+        return FittedTriage(triage.fit_intents(examples, None, k=7), {}, True)
     try:
         vectors, new = encode_missing(encoder, [text for _k, text, _l in examples], inputs.known)
     except CopilotError as exc:  # a provider's embedding model is unreachable: neighbours by words, for now
         log.warning("triage by words: %s", exc.message)
-        return triage.fit_intents(examples, None, k=7), {}, False
-    return triage.fit_intents(examples, vectors, k=7), new, True
+        return FittedTriage(triage.fit_intents(examples, None, k=7), {}, False)
+    saved = _read_saved(inputs.saved)
+    model = triage.fit_intents(examples, vectors, k=7, trained=saved, fitted_on=inputs.fit_key)
+    trained_now = model.linear is not None and (saved is None or model.linear is not saved.linear)
+    return FittedTriage(model, new, True, {WHOLE: model.linear.to_bytes()} if model.linear and trained_now else {})
+
+
+def _read_saved(parts: dict[str, bytes]) -> triage.TrainedIntents | None:
+    """The saved classifiers that can be read; a damaged one is left out (and trained again), never an error."""
+    if not parts:
+        return None
+
+    def read(part: str, blob: bytes) -> triage.LinearIntents | None:
+        try:
+            return triage.LinearIntents.from_bytes(blob)
+        except ValueError as exc:
+            log.warning("the saved triage classifier %s is trained again: %s", part, exc)
+            return None
+
+    whole = read(WHOLE, parts[WHOLE]) if WHOLE in parts else None
+    folds = {
+        int(part[len(FOLD) :]): model
+        for part, blob in parts.items()
+        if part.startswith(FOLD) and part[len(FOLD) :].isdigit() and (model := read(part, blob)) is not None
+    }
+    return triage.TrainedIntents(whole, folds)
+
+
+def keep_fitted(db: Database, inputs: TriageInputs, encoder: TextEncoder | None, fitted: FittedTriage) -> None:
+    """Store thread: the vectors encoded and the classifiers trained for the fit, for the next start."""
+    if fitted.new_vectors and encoder is not None:
+        store_text_vectors(db, encoder.name, fitted.new_vectors)
+    if fitted.to_save:
+        save_triage_models(db, inputs.workspace, inputs.fit_key, fitted.to_save)
 
 
 async def prepare_triage(services: Services, workspace: str) -> None:
@@ -211,11 +263,11 @@ async def prepare_triage(services: Services, workspace: str) -> None:
     inputs = await services.store.run(stale_triage, db, workspace, encoder, caches)
     if inputs is None:
         return
-    model, new, cacheable = await services.run_compute(fit_triage, inputs, encoder)
-    if new and encoder is not None:
-        await services.store.run(store_text_vectors, db, encoder.name, new)
-    if cacheable:
-        caches.keep_triage_model(inputs.key, model)
+    fitted = await services.run_compute(fit_triage, inputs, encoder)
+    if fitted.new_vectors or fitted.to_save:
+        await services.store.run(keep_fitted, db, inputs, encoder, fitted)
+    if fitted.cacheable:
+        caches.keep_triage_model(inputs.key, fitted.model)
 
 
 def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:
@@ -225,12 +277,12 @@ def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.Int
     cached = cache.triage_model(key)
     if cached is not None:
         return cached
-    model, new, cacheable = fit_triage(triage_inputs(db, workspace, encoder, key), encoder)
-    if new and encoder is not None:
-        store_text_vectors(db, encoder.name, new)
-    if cacheable:
-        cache.keep_triage_model(key, model)
-    return model
+    inputs = triage_inputs(db, workspace, encoder, key)
+    fitted = fit_triage(inputs, encoder)
+    keep_fitted(db, inputs, encoder, fitted)
+    if fitted.cacheable:
+        cache.keep_triage_model(key, fitted.model)
+    return fitted.model
 
 
 def _priority(flags: list[Flag], sentiment_label: str) -> tuple[str, str]:
@@ -371,6 +423,8 @@ class BuiltinOutputs:
     result: AssistResult
     thread_key: str
     payloads: dict[str, dict[str, Any]]
+    triage_fit_key: str = ""  # what the triage model was trained on (`triage.training_key`)
+    triage_folds: dict[str, bytes] = field(default_factory=dict)  # its fold classifiers trained for this ticket
 
 
 def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutputs:
@@ -385,6 +439,9 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
     suggestions = retrieve.rank(retrieve.features_of(inputs.found), query, opts.suggestion_count)
     best = suggestions[0] if suggestions else None
     tri = triage_result(inputs.classifier, ticket, inputs.triage_vector, flags, sentiment_label, best)
+    # A labelled ticket is judged by a fold's classifier, trained just now on first need: saved with the result.
+    new_folds = inputs.classifier.take_new_folds()
+    folds = {f"{FOLD}{fold}": model.to_bytes() for fold, model in new_folds.items()}
     bodies = {h.article_id: h.body for h in (inputs.found.hits if inputs.found else [])}
     template = inputs.url_template
     agent = opts.agent_name
@@ -424,7 +481,7 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
         "draft": asdict(draft),
     }
     result = AssistResult(ticket, summary, tuple(flags), sentiment_label, tri, tuple(suggestions), draft, {}, provs)
-    return BuiltinOutputs(result, thread_key, payloads)
+    return BuiltinOutputs(result, thread_key, payloads, inputs.classifier.fitted_on, folds)
 
 
 def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:
@@ -437,6 +494,8 @@ def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:
         ids = {
             task: record_once(db, r.ticket.id, task, prov, out.payloads[task]) for task, prov in r.provenance.items()
         }
+        if out.triage_folds and out.triage_fit_key:
+            add_triage_models(db, r.ticket.workspace, out.triage_fit_key, out.triage_folds)
     return replace(r, output_ids=ids)
 
 

@@ -3,7 +3,10 @@ confidence, and the nearest labelled examples as evidence (or alone, by words, w
 
 from __future__ import annotations
 
+import hashlib
+import io
 import itertools
+import json
 import math
 import re
 from collections import Counter, defaultdict
@@ -221,6 +224,11 @@ def _power_normalised(mixed: Matrix, power: float) -> Matrix:
     return out
 
 
+# The saved form of a trained LinearIntents (`to_bytes`): bump it whenever the class, its training or what its
+# state means changes, so a classifier saved by an older version is trained again instead of read.
+LINEAR_FORMAT = "linear-intents-1"
+
+
 class LinearIntents:
     """Multinomial logistic regression on sentence vectors, with a calibrated confidence.
 
@@ -293,6 +301,60 @@ class LinearIntents:
         self._train(vectors, targets)
         return self
 
+    def suits(self, dimensions: int, labels: Iterable[str]) -> bool:
+        """Whether this classifier was trained for vectors of this size and exactly these labels (a saved copy
+        is checked before it stands in for training)."""
+        return self.labels == sorted(set(labels)) and self._weights.shape == (dimensions + 1, len(self.labels))
+
+    def to_bytes(self) -> bytes:
+        """All of its state as an uncompressed NumPy archive (no pickle): `from_bytes` gives back a classifier
+        whose probabilities are identical, bit for bit."""
+        out = io.BytesIO()
+        settings = [self.l2, self.steps, self.learning_rate, self.temperature, self.mix_power]
+        np.savez(
+            out,
+            format=np.array(LINEAR_FORMAT),
+            labels=np.array(self.labels, dtype=np.str_),
+            settings=np.array(settings, dtype=np.float64),
+            # Fitted, the temperature and power are NumPy scalars, and NumPy raises float32 numbers to a NumPy
+            # float64 power in double precision but to a Python float in single: the kind is kept, so are the numbers.
+            fitted=np.array([isinstance(x, np.floating) for x in (self.temperature, self.mix_power)]),
+            mean=self._mean,
+            scale=self._scale,
+            weights=self._weights,
+        )
+        return out.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> LinearIntents:
+        """The classifier `to_bytes` saved; ValueError when the blob is not one (damaged, or another format)."""
+        try:
+            with np.load(io.BytesIO(blob), allow_pickle=False) as saved:
+                version = str(saved["format"])
+                labels = [str(label) for label in saved["labels"]]
+                l2, steps, learning_rate, temperature, mix_power = (float(x) for x in saved["settings"])
+                fitted = [bool(x) for x in saved["fitted"]]
+                mean, scale, weights = saved["mean"], saved["scale"], saved["weights"]
+        except Exception as exc:  # a damaged archive fails in many ways (zip, npy header, CRC): all mean "not one"
+            raise ValueError(f"not a saved classifier: {exc!r}") from exc
+        if version != LINEAR_FORMAT:
+            raise ValueError(f"a saved classifier of format {version}, not {LINEAR_FORMAT}")
+        dims = mean.shape[0] if mean.ndim == 1 else -1
+        if (
+            not labels
+            or len(fitted) != 2
+            or {mean.dtype, scale.dtype, weights.dtype} != {np.dtype(np.float32)}
+            or scale.shape != (dims,)
+            or weights.shape != (dims + 1, len(labels))
+        ):
+            raise ValueError("a saved classifier with inconsistent shapes")
+        model = cls(l2, int(steps), learning_rate)
+        model.labels = labels
+        model.temperature = np.float64(temperature) if fitted[0] else temperature
+        model.mix_power = np.float64(mix_power) if fitted[1] else mix_power
+        model._mean, model._scale, model._weights = mean, scale, weights
+        return model
+
     def probabilities(self, vectors: Matrix) -> Matrix:
         return _softmax((self._design(vectors) @ self._weights) / np.float32(self.temperature))
 
@@ -307,6 +369,16 @@ class LinearIntents:
 MIN_LINEAR_EXAMPLES = 30  # fewer labelled tickets than this: the nearest examples decide alone
 RANKING_SIZE = 10
 FOLDS = 5
+
+
+@dataclass(frozen=True)
+class TrainedIntents:
+    """Classifiers trained earlier on the same examples and vectors (read back from the store, say): the whole
+    history's, and the folds' that leave a fifth out (by fold). `fit_intents` uses each one that suits instead of
+    training it again."""
+
+    linear: LinearIntents | None
+    folds: dict[int, LinearIntents]
 
 
 class IntentModel:
@@ -324,12 +396,22 @@ class IntentModel:
         linear: LinearIntents | None = None,
         history: tuple[list[str], list[str], npt.NDArray[np.float32]] | None = None,  # keys, labels, vectors
         article_intents: dict[str, str] | None = None,
+        folds: dict[int, LinearIntents] | None = None,  # trained earlier on this history (those that suit are used)
+        fitted_on: str = "",
     ) -> None:
         self.nearest, self.linear = nearest, linear
+        self.fitted_on = fitted_on  # what it was trained on, as the caller names it (`training_key`), or ""
         self.article_intents = article_intents or {}  # article id -> the one intent it names (day one)
         self._history = history
         self._fold_of = {key: i % FOLDS for i, key in enumerate(history[0])} if history else {}
-        self._folds: dict[int, LinearIntents] = {}
+        self._folds = {fold: model for fold, model in (folds or {}).items() if self._suits(fold, model)}
+        self._new_folds: set[int] = set()  # trained here, not yet handed out by `take_new_folds`
+
+    def _suits(self, fold: int, model: LinearIntents) -> bool:
+        if self._history is None or fold not in range(FOLDS):
+            return False
+        keys, labels, vectors = self._history
+        return model.suits(vectors.shape[1], [labels[i] for i in range(len(keys)) if i % FOLDS != fold])
 
     @property
     def method(self) -> str:
@@ -347,7 +429,14 @@ class IntentModel:
             keep = [i for i in range(len(keys)) if i % FOLDS != fold]
             always = [is_day_one(keys[i]) for i in keep]
             self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep], always=always)
+            self._new_folds.add(fold)
         return self._folds[fold]
+
+    def take_new_folds(self) -> dict[int, LinearIntents]:
+        """The fold classifiers trained since the model was made or last asked (each handed out once, for the
+        caller to save). Call it on the thread that predicts: that is where folds are trained."""
+        new, self._new_folds = self._new_folds, set()
+        return {fold: self._folds[fold] for fold in sorted(new)}
 
     def prepare_for(self, key: str) -> None:
         """Train now the classifier that leaves this example's fold out (what `predict` with this key uses):
@@ -374,19 +463,46 @@ class IntentModel:
         return Prediction(ranking[0][0], ranking[0][1], ranking, near.neighbours)
 
 
+def training_key(examples: Iterable[tuple[str, str, str]], encoder: str) -> str:
+    """A hash of everything the trained classifiers depend on: the examples (key, text, label) in their order, the
+    encoder that turns them into vectors, the saved form (LINEAR_FORMAT) and the constants of training. A saved
+    classifier stands in for training only under the same key."""
+    default = LinearIntents()
+    constants = [LINEAR_FORMAT, encoder, default.l2, default.steps, default.learning_rate, FOLDS, DENSE_K]
+    constants += [NEIGHBOUR_SHARE, NEIGHBOUR_POWER, MIN_LINEAR_EXAMPLES]
+    digest = hashlib.sha256(json.dumps(constants).encode())
+    for example in examples:
+        digest.update(json.dumps(example, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 def fit_intents(
-    examples: list[tuple[str, str, str]], vectors: npt.NDArray[np.float32] | None, *, linear: bool = True, k: int = 12
+    examples: list[tuple[str, str, str]],
+    vectors: npt.NDArray[np.float32] | None,
+    *,
+    linear: bool = True,
+    k: int = 12,
+    trained: TrainedIntents | None = None,
+    fitted_on: str = "",
 ) -> IntentModel:
     """examples: (key, text, label). The linear classifier is trained when there are vectors, at least
-    MIN_LINEAR_EXAMPLES examples and two labels."""
+    MIN_LINEAR_EXAMPLES examples and two labels; `trained`: classifiers trained earlier on exactly these examples
+    and vectors (the caller vouches for that), used instead of training when they suit them; `fitted_on`: the
+    caller's name for those examples and vectors (`training_key`), kept on the model for saving it."""
     nearest = NearestExamples(k=k).fit(examples, vectors)
     labels = [label for _k, _t, label in examples]
     keys = [key for key, _t, _l in examples]
     named = article_intents(keys)
     if not linear or vectors is None or len(examples) < MIN_LINEAR_EXAMPLES or len(set(labels)) < 2:
-        return IntentModel(nearest, article_intents=named)
-    classifier = LinearIntents().fit(vectors, labels, always=[is_day_one(key) for key in keys])
-    return IntentModel(nearest, classifier, (keys, labels, vectors), named)
+        return IntentModel(nearest, article_intents=named, fitted_on=fitted_on)
+    saved = trained.linear if trained is not None else None
+    if saved is not None and saved.suits(vectors.shape[1], labels):
+        classifier = saved
+    else:
+        classifier = LinearIntents().fit(vectors, labels, always=[is_day_one(key) for key in keys])
+    folds = trained.folds if trained is not None else None
+    return IntentModel(nearest, classifier, (keys, labels, vectors), named, folds, fitted_on)
 
 
 # How much the suggested article weighs in triage, times its calibrated confidence, when it names exactly one

@@ -392,6 +392,15 @@ def _article_windows(db: Database) -> None:
     )
 
 
+def _triage_models(db: Database) -> None:
+    # A workspace's trained triage classifiers (the whole history's and the folds', `part`), as saved by the
+    # engine, with the hash of what they were trained on: a restart reads them instead of training again.
+    db.execute(
+        "CREATE TABLE triage_models (workspace TEXT NOT NULL, part TEXT NOT NULL, fit_key TEXT NOT NULL, "
+        "model BLOB NOT NULL, saved_at TEXT NOT NULL, PRIMARY KEY (workspace, part))"
+    )
+
+
 MIGRATIONS: list[Migration] = [
     ("0001_initial_schema", _initial_schema),
     ("0002_workspace_article_urls", _workspace_article_urls),
@@ -410,6 +419,7 @@ MIGRATIONS: list[Migration] = [
     ("0015_articles_version", _articles_version),
     ("0016_inbox_order_index", _inbox_order_index),
     ("0017_article_windows", _article_windows),
+    ("0018_triage_models", _triage_models),
 ]
 
 

@@ -97,6 +97,7 @@ def remove_workspace(db: Database, workspace: str, *, force: bool = False) -> No
             "DELETE FROM article_versions WHERE workspace = :ws",
             "DELETE FROM articles WHERE workspace = :ws",
             "DELETE FROM sync_skipped WHERE workspace = :ws",
+            "DELETE FROM triage_models WHERE workspace = :ws",
             "DELETE FROM workspaces WHERE id = :ws",
         ):
             db.execute(sql, {"ws": workspace})

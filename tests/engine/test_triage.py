@@ -199,3 +199,83 @@ def test_the_suggested_article_is_evidence_for_the_intent_it_names() -> None:
     assert sum(share for _label, share in sure_article.ranking) <= 1.0  # the rest is still "none of these"
     # A weak article moves little: the classifier's answer stays.
     assert with_article(Prediction("shipping", 0.8, (("shipping", 0.8),), ()), "refund", 0.2).label == "shipping"
+
+
+def test_a_saved_classifier_gives_identical_probabilities() -> None:
+    train, labels = _clusters(30, 4, spread=1.0)  # enough to fit the temperature and the mix on a held-out fifth
+    model = LinearIntents().fit(train, labels, always=[i % 7 == 0 for i in range(len(labels))])
+    assert model.temperature != 1.0 and model.mix_power != 1.0
+    again = LinearIntents.from_bytes(model.to_bytes())
+    test, _ = _clusters(30, 4, spread=1.0, noise_seed=9)
+    shares = np.random.default_rng(3).dirichlet(np.ones(4), size=len(test)).astype(np.float32)
+    assert again.labels == model.labels and again.temperature == model.temperature
+    assert np.array_equal(again.probabilities(test), model.probabilities(test))
+    assert np.array_equal(again.mix(again.probabilities(test), shares), model.mix(model.probabilities(test), shares))
+    small = LinearIntents().fit(train[:40], labels[:40])  # too few to fit the temperature: the defaults are kept
+    assert np.array_equal(
+        LinearIntents.from_bytes(small.to_bytes()).mix(small.probabilities(test), shares[:, :2]),
+        small.mix(small.probabilities(test), shares[:, :2]),
+    )
+
+
+def test_a_model_rebuilt_from_saved_classifiers_predicts_the_same_without_training(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from copilot.engine.triage import LinearIntents as Linear
+    from copilot.engine.triage import TrainedIntents
+
+    many, labels = _clusters(20, 3, spread=0.6)
+    examples = [(str(i), f"text {i}", label) for i, label in enumerate(labels)]
+    model = fit_intents(examples, many, fitted_on="key-1")
+    assert model.take_new_folds() == {}  # nothing trained beyond the whole history's classifier yet
+    judged = model.predict("text 7", exclude_key="7", vector=many[7])  # trains the fold leaving 7 out
+    folds = model.take_new_folds()
+    assert list(folds) == [7 % 5] and model.take_new_folds() == {}  # each fold is handed out once
+    assert model.linear is not None and model.fitted_on == "key-1"
+    saved = TrainedIntents(
+        Linear.from_bytes(model.linear.to_bytes()), {f: Linear.from_bytes(m.to_bytes()) for f, m in folds.items()}
+    )
+
+    def no_training(*_args: object, **_kwargs: object) -> LinearIntents:
+        raise AssertionError("trained again")
+
+    with monkeypatch.context() as m:
+        m.setattr(LinearIntents, "fit", no_training)
+        restored = fit_intents(examples, many, trained=saved)
+        assert restored.predict("text 7", exclude_key="7", vector=many[7]) == judged
+        assert restored.predict("new", vector=many[3]) == model.predict("new", vector=many[3])
+    assert restored.take_new_folds() == {}  # read back, not trained: nothing new to save
+    # Classifiers that do not suit these examples (other labels) are trained again, not used.
+    other = [(key, text, "intent_9" if key == "0" else label) for key, text, label in examples]
+    refitted = fit_intents(other, many, trained=saved)
+    assert refitted.linear is not saved.linear and refitted.linear is not None and "intent_9" in refitted.linear.labels
+    refitted.predict("text 7", exclude_key="7", vector=many[7])
+    assert list(refitted.take_new_folds()) == [7 % 5]
+
+
+def test_a_damaged_or_older_saved_classifier_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from copilot.engine import triage
+
+    train, labels = _clusters(20, 3, spread=0.6)
+    blob = LinearIntents().fit(train, labels).to_bytes()
+    flipped = blob[:200] + bytes([blob[200] ^ 0xFF]) + blob[201:]
+    for damaged in (b"", b"not numpy", blob[: len(blob) // 2], flipped):
+        with pytest.raises(ValueError, match="not a saved classifier"):
+            LinearIntents.from_bytes(damaged)
+    assert LinearIntents.from_bytes(blob).labels == sorted(set(labels))
+    monkeypatch.setattr(triage, "LINEAR_FORMAT", "linear-intents-next")  # saved by an older version
+    with pytest.raises(ValueError, match="of format linear-intents-1, not linear-intents-next"):
+        LinearIntents.from_bytes(blob)
+
+
+def test_the_training_key_changes_with_any_example_and_the_encoder() -> None:
+    from copilot.engine.triage import training_key
+
+    examples = [("1", "card lost", "lost_card"), ("2", "refund please", "refund")]
+    key = training_key(examples, "enc-a")
+    assert training_key(list(examples), "enc-a") == key
+    assert training_key(examples, "enc-b") != key
+    assert training_key([examples[0], ("2", "refund please", "billing")], "enc-a") != key
+    assert training_key([examples[0], ("2", "refund please!", "refund")], "enc-a") != key
+    assert training_key([examples[0], ("3", "refund please", "refund")], "enc-a") != key
+    assert training_key(examples[::-1], "enc-a") != key  # the order decides the folds and the held-out fifth
