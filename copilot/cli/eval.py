@@ -178,7 +178,10 @@ async def _edited(args: argparse.Namespace, services: Any) -> Any:
     from copilot.assist import regression
     from copilot.errors import NotFoundError
 
-    case = next((c for c in await regression.list_cases(services, args.set_name) if c.number == args.number), None)
+    cases = await regression.list_cases(services, args.set_name)
+    if not cases:
+        raise NotFoundError(f"There is no regression set '{args.set_name}'.", "See `support-copilot eval cases list`.")
+    case = next((c for c in cases if c.number == args.number), None)
     if case is None:
         raise NotFoundError(f"'{args.set_name}' has no case #{args.number}.", "See `eval cases list --set NAME`.")
     now = regression.Expectations.of(case.expect)
