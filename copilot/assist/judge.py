@@ -135,7 +135,7 @@ async def ready_judge(services: Services, judge: Judge, timeout_s: float = JUDGE
     if not judge.api_base and provider_id in providers:
         model = catalog.resolve(judge.model, providers)
     else:
-        provider, name = catalog.named_model(ModelOverride(judge.model.strip(), judge.api_base), "judge")
+        provider, name = catalog.named_model(ModelOverride(judge.model.strip(), judge.api_base), "judge", "the judge")
         providers = {"judge": provider}
         model = catalog.resolve(f"judge/{name}", providers)
     if model is None:

@@ -40,6 +40,7 @@ def test_the_thread_and_the_draft_cannot_close_their_fences() -> None:
 
 async def test_garbage_a_timeout_and_a_good_answer(services: Services, llm: LLMServer) -> None:
     judge = await ready_judge(services, Judge("strict", llm.api_base), timeout_s=0.5)
+    assert judge.model.provider.label.endswith("(the judge)")  # its errors must not blame --model
     passages = [("Invoices", "Open Billing > Invoices.")]
     llm.script = [Reply("Looks fine.")]
     garbage = await judge.judge_draft(" ".join(SAID), passages, "Subject: invoice")
