@@ -97,8 +97,9 @@ class ReplayDialog(QDialog):
 
     def _show_example(self) -> None:
         # An editable combo box shows its line edit's placeholder: the combo box's own is never seen.
-        example = _EXAMPLES[str(self.kind.currentData())]
-        self.candidate.lineEdit().setPlaceholderText(example)
+        line = self.candidate.lineEdit()
+        if line is not None:  # always, as the combo box is editable
+            line.setPlaceholderText(_EXAMPLES[str(self.kind.currentData())])
 
     def _fill_sets(self, sets: list[tuple[str, int, int]]) -> None:
         for name, confirmed, candidates in sets:
