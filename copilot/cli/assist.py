@@ -17,7 +17,7 @@ COMMANDS = ("assist",)
 def add_parsers(sub: Any) -> None:
     a = sub.add_parser("assist", help="summary, flags, triage, suggestions and a draft for one ticket")
     a.add_argument("ticket", type=int, help="the ticket number")
-    a.add_argument("--workspace", default=DEMO_WORKSPACE)
+    a.add_argument("--workspace", default=DEMO_WORKSPACE, help="the ticket's workspace (default: the demo)")
     a.add_argument("--tone", choices=("friendly", "concise", "formal"))
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument(

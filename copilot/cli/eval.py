@@ -91,9 +91,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def _add_case_parsers(ev: Any) -> None:
-    c = ev.add_parser("cases", help="regression cases: list, export, import, offer, confirm").add_subparsers(
-        dest="cases_command", metavar="ACTION", required=True
-    )
+    c = ev.add_parser(
+        "cases", help="regression cases: list, export, import, offer, confirm, from-flag, edit"
+    ).add_subparsers(dest="cases_command", metavar="ACTION", required=True)
     ls = c.add_parser("list", help="the sets, or one set's cases")
     ls.add_argument("--set", dest="set_name", default="")
     ls.add_argument("--json", action="store_true")
