@@ -157,3 +157,12 @@ def test_html_bodies_become_text_and_requester_ids_match_as_text(tmp_path: Path)
     assert (first.role, first.body, first.body_format) == (Role.CUSTOMER, "My hub is offline.\n\nPlease help", "text")
     assert second.role is Role.AGENT
     assert (demo_shape.messages[0].body, demo_shape.messages[0].body_format) == ("Hi", "text")
+
+
+async def test_the_demo_help_desk_turns_html_mail_into_text() -> None:
+    from copilot.helpdesk.demo import DemoHelpdesk
+
+    ticket = await DemoHelpdesk(REPO / "resources" / "demo").fetch_ticket(22)  # its mail is HTML with a script
+    body = ticket.messages[0]
+    assert body.body_format == "text" and body.body.startswith("Hi team,\n\nThe app crashes")
+    assert "<" not in body.body and "evil.example" not in body.body and "tracker.example" not in body.body
