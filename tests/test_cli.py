@@ -215,3 +215,19 @@ def test_eval_on_a_malformed_file_is_a_clear_error(tmp_path: Path) -> None:
     bad.write_text('{"id": 1, "text": "x"}\n')
     code, _, err = run("eval", "triage", "--examples", str(bad), "--test", str(bad))
     assert code == 2 and "line 1: needs the fields id, text, label" in err
+
+
+def test_eval_help_names_every_cases_action() -> None:
+    """`eval --help` is where a new user looks first: its one-line summary of `cases` must not fall behind."""
+    import argparse
+
+    from copilot.cli import _parser
+
+    def choices(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+        return next(a.choices for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+
+    eval_group = choices(_parser())["eval"]
+    summaries = {a.dest: a.help for a in next(
+        a for a in eval_group._actions if isinstance(a, argparse._SubParsersAction))._choices_actions}  # fmt: skip
+    actions = choices(choices(eval_group)["cases"])
+    assert all(name in str(summaries["cases"]) for name in actions), summaries["cases"]

@@ -5,7 +5,7 @@ check; a malformed, incomplete or timed-out answer is a failure of the judge for
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlite_utils import Database
 
@@ -16,7 +16,7 @@ from copilot.errors import ValidationError
 from copilot.llm import catalog, prompts, schema
 from copilot.llm.calls import AccountedCalls, cache_key
 from copilot.llm.catalog import ModelOverride, Provider, ResolvedModel
-from copilot.llm.client import ModelCallError, ModelClient
+from copilot.llm.client import Attempt, ModelCallError, ModelClient
 from copilot.llm.router import Route
 from copilot.services import Services
 from copilot.store import usage
@@ -27,6 +27,9 @@ TASK = BY_NAME["judge"]
 SUPPORTED, UNSUPPORTED = "supported", "unsupported"
 PASSAGE_CHARS = 4000  # of each cited article: enough for any demo article, bounded for a long one
 JUDGE_TIMEOUT_S = 60.0
+
+
+JUDGE_DOWN = frozenset({"unreachable", "bad_key", "no_keyring", "unknown_model"})  # no retry will help
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,9 @@ class ReadyJudge:
     model: ResolvedModel
     client: ModelClient
     log: StoreCallLog
+    # Why the judge cannot answer at all (its endpoint unreachable, its key or model refused), once a call has
+    # found out: every later draft fails at once with that reason instead of retrying (a dead port cost minutes).
+    down: list[str] = field(default_factory=list)
 
     async def judge_draft(self, draft: str, passages: list[tuple[str, str]], thread: str) -> Judgement:
         """`passages`: (title, text) of each cited article; `thread`: the ticket as text (untrusted)."""
@@ -75,12 +81,24 @@ class ReadyJudge:
         hit = await calls.from_cache(key)
         if hit is not None:
             return _judged(said, hit[0], 0.0, 0, time.perf_counter() - started)  # a hit spends nothing (as logged)
+        if self.down:
+            return Judgement((), self.down[0], 0.0, 0, time.perf_counter() - started)
+        outcomes: list[str] = []
+        account = calls.accountant()
+
+        async def on_attempt(attempt: Attempt) -> None:
+            outcomes.append(attempt.outcome)
+            await account(attempt)
+
         try:
             completion = await self.client.complete(
-                [self.model], messages, on_attempt=calls.accountant(), max_tokens=40 + 12 * len(said)
+                [self.model], messages, on_attempt=on_attempt, max_tokens=40 + 12 * len(said)
             )
         except ModelCallError as exc:
-            return Judgement((), f"judge failed: {exc.message}", 0.0, 0, time.perf_counter() - started)
+            failed = f"judge failed: {exc.message}"
+            if outcomes and set(outcomes) <= JUDGE_DOWN:
+                self.down.append(failed)
+            return Judgement((), failed, 0.0, 0, time.perf_counter() - started)
         spent = completion.cost_usd, completion.tokens_in + completion.tokens_out
         try:
             value = verdicts(completion.text, len(said))
@@ -135,7 +153,7 @@ async def ready_judge(services: Services, judge: Judge, timeout_s: float = JUDGE
     if not judge.api_base and provider_id in providers:
         model = catalog.resolve(judge.model, providers)
     else:
-        provider, name = catalog.named_model(ModelOverride(judge.model.strip(), judge.api_base), "judge")
+        provider, name = catalog.named_model(ModelOverride(judge.model.strip(), judge.api_base), "judge", "the judge")
         providers = {"judge": provider}
         model = catalog.resolve(f"judge/{name}", providers)
     if model is None:

@@ -5,6 +5,7 @@ Cases are exported and imported as the JSON Lines `eval assist` reads (the ticke
 from __future__ import annotations
 
 import asyncio
+import difflib
 import json
 import re
 from dataclasses import dataclass, replace
@@ -274,9 +275,11 @@ async def edit_case(services: Services, set_name: str, number: int, edited: Expe
         known = {str(r[0]) for r in db.execute("SELECT id FROM articles WHERE workspace = ?", [case.workspace])}
         unknown = [a for a in expect.get("articles", []) if a not in known]
         if unknown:
+            close = difflib.get_close_matches(unknown[0], sorted(known), n=3, cutoff=0.6)
+            guess = f"Did you mean {' or '.join(close)}? " if close else ""
             raise ValidationError(
                 f"'{unknown[0]}' is not an article of '{case.workspace}'.",
-                "Give the article's id, as `kb list` shows it.",
+                f"{guess}`support-copilot kb search WORDS` shows each article's id in [brackets].",
             )
         if not expect:
             raise ValidationError(

@@ -8,9 +8,10 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
-from copilot.assist.local_copy import ensure_registered, refresh_badges
+from copilot.assist.local_copy import refresh_badges
 from copilot.assist.regression import add_import_gold
 from copilot.domain.events import TicketDidChange
+from copilot.errors import ValidationError
 from copilot.helpdesk.ticket_file import TicketRecord, read_ticket_file
 from copilot.services import Services
 from copilot.store import tickets as ticket_store
@@ -21,10 +22,16 @@ FILE_KIND = "file"  # a workspace whose tickets came from files, with no help de
 async def import_tickets(services: Services, path: Path, workspace: str, regression_set: str = "") -> int:
     """Read every ticket in `path` (nothing is stored when any line is bad), then store them all in one
     transaction; a ticket already there with the same number is replaced. Tickets with a `gold` line become
-    regression cases of `regression_set` (default: the workspace's name). Returns how many were stored."""
+    regression cases of `regression_set` (default: the workspace's name). Returns how many were stored.
+    A workspace with a help desk behind it (the demo included) is refused: its tickets come from `sync`, and an
+    import would overwrite them by number (and, in a new data folder, keep the demo from ever being filled)."""
+    connector = services.connectors.find(workspace)
+    if connector is not None:
+        raise ValidationError(
+            f"'{workspace}' gets its tickets from its help desk ({connector.display_name}), not from files.",
+            "Import into a workspace of its own, e.g. --workspace imported (it is made for the file).",
+        )
     records = read_ticket_file(path)
-    if services.connectors.find(workspace) is not None:
-        await ensure_registered(services, workspace)
     count = await services.store.run(store_records, services.store.db, workspace, records)
     await services.store.run(refresh_badges, services.store.db, workspace)
     await add_import_gold(services, regression_set or workspace, workspace, records)

@@ -17,7 +17,7 @@ COMMANDS = ("assist",)
 def add_parsers(sub: Any) -> None:
     a = sub.add_parser("assist", help="summary, flags, triage, suggestions and a draft for one ticket")
     a.add_argument("ticket", type=int, help="the ticket number")
-    a.add_argument("--workspace", default=DEMO_WORKSPACE)
+    a.add_argument("--workspace", default=DEMO_WORKSPACE, help="the ticket's workspace (default: the demo)")
     a.add_argument("--tone", choices=("friendly", "concise", "formal"))
     a.add_argument("--json", action="store_true", help="print JSON")
     a.add_argument(
@@ -32,11 +32,13 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.assist.indexing import refresh_vectors
     from copilot.assist.routing import assist_ticket
     from copilot.assist.ticket_assist import result_json
+    from copilot.assist.tickets_import import is_file_workspace
     from copilot.assist.workspace import open_workspace
     from copilot.store.tickets import find_ticket
 
     async def work(services: Services) -> int:
-        await open_workspace(services, args.workspace)
+        if not await is_file_workspace(services, args.workspace):  # imported tickets have no help desk to open
+            await open_workspace(services, args.workspace)
         await refresh_vectors(services, args.workspace)
         ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
         result = await assist_ticket(services, ticket.id, tone=args.tone)

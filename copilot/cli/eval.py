@@ -91,9 +91,9 @@ def add_parsers(sub: Any) -> None:
 
 
 def _add_case_parsers(ev: Any) -> None:
-    c = ev.add_parser("cases", help="regression cases: list, export, import, offer, confirm").add_subparsers(
-        dest="cases_command", metavar="ACTION", required=True
-    )
+    c = ev.add_parser(
+        "cases", help="regression cases: list, export, import, offer, confirm, from-flag, edit"
+    ).add_subparsers(dest="cases_command", metavar="ACTION", required=True)
     ls = c.add_parser("list", help="the sets, or one set's cases")
     ls.add_argument("--set", dest="set_name", default="")
     ls.add_argument("--json", action="store_true")
@@ -178,7 +178,10 @@ async def _edited(args: argparse.Namespace, services: Any) -> Any:
     from copilot.assist import regression
     from copilot.errors import NotFoundError
 
-    case = next((c for c in await regression.list_cases(services, args.set_name) if c.number == args.number), None)
+    cases = await regression.list_cases(services, args.set_name)
+    if not cases:
+        raise NotFoundError(f"There is no regression set '{args.set_name}'.", "See `support-copilot eval cases list`.")
+    case = next((c for c in cases if c.number == args.number), None)
     if case is None:
         raise NotFoundError(f"'{args.set_name}' has no case #{args.number}.", "See `eval cases list --set NAME`.")
     now = regression.Expectations.of(case.expect)

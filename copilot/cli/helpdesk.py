@@ -286,7 +286,7 @@ def _import_tickets(args: argparse.Namespace, out: TextIO) -> int:
         if args.json:
             out.write(json.dumps({"workspace": args.workspace, "imported": count}) + "\n")
         else:
-            out.write(f"Imported {count} tickets into '{args.workspace}'.\n")
+            out.write(f"Imported {count} ticket{'' if count == 1 else 's'} into '{args.workspace}'.\n")
         return 0
 
     return with_services(args, work)

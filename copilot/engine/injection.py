@@ -29,6 +29,7 @@ _ALTERNATIVES = (
     r"\b(?:role-?play|roleplay)\s+(?:as|that)\b",
     r"\bplay\s+the\s+role\s+of\b",
     rf"\b{_AI}\s*[,:]\s*(?:please\s+)?{_DO}\b",
+    rf"\b(?:note|message|memo|instructions?)\s+(?:to|for)\s+(?:the\s+)?{_AI}\s*:",  # "SYSTEM NOTE TO THE ASSISTANT:"
     r"\b(?:reveal|print|show|repeat|output|leak)\s+(?:me\s+)?(?:your\s+(?:system\s+|hidden\s+|initial\s+)?|the\s+(?:system\s+|hidden\s+|initial\s+))(?:prompt|instructions)\b",
     r"\brepeat\s+the\s+instructions\s+you\s+were\s+given\b",
     r"\b(?:enable|activate|enter|switch\s+to|turn\s+on)\s+(?:the\s+)?(?:developer|god|dan)\s+mode\b",

@@ -13,6 +13,7 @@ from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.engine.text import detect_language
 from copilot.errors import HelpdeskError, HelpdeskRejected
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
+from copilot.helpdesk.html_text import html_to_text
 from copilot.kb.articles import ArticleInput
 from copilot.kb.importer import read_articles
 
@@ -97,8 +98,10 @@ class DemoHelpdesk:
             role = Role.CUSTOMER if who == "customer" else Role.AGENT
             author = raw["customer"]["name"] if who == "customer" else m.get("author", "Sam Rivera")
             visibility = Visibility.INTERNAL if who == "note" else Visibility.PUBLIC
-            fmt = m.get("format", "text")
-            messages.append(Message(0, 0, author, role, visibility, m["body"], fmt, _iso(created + step * i)))
+            body, fmt = m["body"], m.get("format", "text")
+            if fmt == "html":  # as every help desk's HTML mail: plain text, scripts and tracking images dropped
+                body, fmt = html_to_text(body), "text"
+            messages.append(Message(0, 0, author, role, visibility, body, fmt, _iso(created + step * i)))
         customer_text = " ".join(m.body for m in messages if m.role is Role.CUSTOMER)
         return Ticket(
             id=0,

@@ -3,9 +3,10 @@ JSON ticket export converted to it. Every line is checked before anything is use
 
 The demo's shape: `id` (or `number`), `subject`, `customer {name, email}`, optional `language`, `status`,
 `tags`, `messages [{from: customer|agent|note, body, internal?}]`, optional `intent` and `gold` (what the
-evaluation scores against). Zendesk's export: `id`, `subject`, `status`, `tags`, `requester_id` (or a
-`requester {name, email}` object) and `comments [{author_id, body | plain_body, public}]`; a comment by the
-requester is the customer's, any other is an agent's, and a private one is an internal note."""
+evaluation scores against); a message with `format: html` is read as plain text (scripts dropped), as a help
+desk's is. Zendesk's export: `id`, `subject`, `status`, `tags`, `requester_id` (or a `requester {id, name,
+email}` object) and `comments [{author_id, plain_body | body | html_body, public}]`; a comment by the requester
+is the customer's, any other is an agent's, and a private one is an internal note."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from typing import Any
 from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.engine.text import detect_language
 from copilot.errors import ImportFileError
+from copilot.helpdesk.html_text import html_to_text
 
 _NOTHING = "Nothing was imported."
 GOLD_KEYS = frozenset({"articles", "intent", "sentiment", "flags", "must_include", "must_not_include"})
@@ -138,11 +140,21 @@ def _message(raw: Any, index: int, where: str, customer: str, at: datetime) -> M
     body = raw.get("body")
     if not isinstance(body, str) or not body.strip():
         raise ImportFileError(f"{here}: 'body' must be non-empty text.", _NOTHING)
+    body_format = str(raw.get("format") or "text")
+    if body_format not in _FORMATS:
+        raise ImportFileError(f"{here}: 'format' must be {', '.join(_FORMATS)}.", _NOTHING)
+    if body_format == "html":  # the engine reads text: markup would reach the summary and the draft
+        body, body_format = html_to_text(body), "text"
+        if not body:
+            raise ImportFileError(f"{here}: the HTML 'body' holds no text.", _NOTHING)
     internal = who == "note" or bool(raw.get("internal"))
     role = Role.CUSTOMER if who == "customer" else Role.AGENT
     author = customer if role is Role.CUSTOMER else str(raw.get("author") or "Agent")
     visibility = Visibility.INTERNAL if internal else Visibility.PUBLIC
-    return Message(0, 0, author, role, visibility, body, str(raw.get("format") or "text"), _iso(at))
+    return Message(0, 0, author, role, visibility, body, body_format, _iso(at))
+
+
+_FORMATS = ("text", "markdown", "html")
 
 
 def _from_zendesk(obj: dict[str, Any], where: str) -> dict[str, Any]:
@@ -156,17 +168,23 @@ def _from_zendesk(obj: dict[str, Any], where: str) -> dict[str, Any]:
     given = obj.get("requester")
     requester: dict[str, Any] = given if isinstance(given, dict) else {}
     requester_id = obj.get("requester_id", requester.get("id"))
+    if requester_id is None and not requester.get("name"):
+        raise ImportFileError(
+            f"{where}: a Zendesk ticket needs 'requester_id' (or a 'requester' object with id and name).", _NOTHING
+        )
     messages: list[dict[str, Any]] = []
     for i, comment in enumerate(comments, start=1):
         if not isinstance(comment, dict):
             raise ImportFileError(f"{where}, comment {i}: expected an object.", _NOTHING)
-        body = comment.get("plain_body") or comment.get("body") or comment.get("value")
-        by_customer = comment.get("author_id") == requester_id
+        body, body_format = _comment_body(comment, f"{where}, comment {i}")
+        # Exports mix 123 and "123" for the same person: compare ids as text.
+        by_customer = str(comment.get("author_id")) == str(requester_id)
         public = comment.get("public", True) is not False
         messages.append(
             {
                 "from": "customer" if by_customer else ("agent" if public else "note"),
                 "body": body,
+                "format": body_format,
                 "author": "" if by_customer else f"Agent {comment.get('author_id', '')}".strip(),
             }
         )
@@ -183,6 +201,18 @@ def _from_zendesk(obj: dict[str, Any], where: str) -> dict[str, Any]:
         if key in obj:
             converted[key] = obj[key]
     return converted
+
+
+def _comment_body(comment: dict[str, Any], where: str) -> tuple[str, str]:
+    """A Zendesk comment's text and its format: `plain_body`, `body` or `value`, else `html_body`."""
+    for key in ("plain_body", "body", "value"):
+        text = comment.get(key)
+        if isinstance(text, str) and text.strip():
+            return text, "text"
+    markup = comment.get("html_body")
+    if isinstance(markup, str) and markup.strip():
+        return markup, "html"
+    raise ImportFileError(f"{where}: needs text in 'plain_body', 'body' or 'html_body'.", _NOTHING)
 
 
 _ZENDESK_STATUS = {

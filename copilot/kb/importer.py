@@ -117,7 +117,10 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
         try:
             end = lines.index("---", 1)
         except ValueError as exc:
-            raise ImportFileError(f"{where}: front matter opened with --- is never closed.") from exc
+            raise ImportFileError(
+                f"{where}: front matter opened with --- is never closed.",
+                "End it with a line of --- before the '# Title' line. Nothing was imported.",
+            ) from exc
         tags, product = _front_matter("\n".join(lines[1:end]), where)
         lines = lines[end + 1 :]
     while lines and not lines[0].strip():
@@ -131,12 +134,24 @@ def parse_markdown_article(article_id: str, text: str, where: str) -> ArticleInp
     return ArticleInput(article_id, title, body, tags, product)
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's problem and where it is, on one line: its own text quotes the source over several lines."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not problem:
+        return str(exc).splitlines()[0]
+    # The front matter starts on the file's second line (after ---); marks count from 0.
+    return f"line {mark.line + 2}: {problem}" if mark is not None else str(problem)
+
+
 def _front_matter(text: str, where: str) -> tuple[tuple[str, ...], str]:
     """The tags and product in an article's front matter, read as YAML (other keys are ignored)."""
     try:
         meta = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise ImportFileError(f"{where}: the front matter is not valid YAML ({exc}).", "Nothing was imported.") from exc
+        raise ImportFileError(
+            f"{where}: the front matter is not valid YAML ({_yaml_problem(exc)}).", "Nothing was imported."
+        ) from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

@@ -77,15 +77,15 @@ class ResolvedModel:
     api_base: str
 
 
-def named_model(override: ModelOverride, provider_id: str) -> tuple[Provider, str]:
-    """A model named on the command line (`--model M [--api-base URL]`) as a provider `provider_id` and the
-    model's name there: an OpenAI-compatible endpoint when an address is given, else a cloud provider by its
-    litellm prefix ("anthropic/claude-…"), else OpenAI."""
+def named_model(override: ModelOverride, provider_id: str, option: str = "--model") -> tuple[Provider, str]:
+    """A model named on the command line (`--model M [--api-base URL]`, or `option`) as a provider `provider_id`
+    and the model's name there: an OpenAI-compatible endpoint when an address is given, else a cloud provider by
+    its litellm prefix ("anthropic/claude-…"), else OpenAI."""
     kind, name = "openai_compatible", override.model
     if not override.api_base:
         prefix, _, rest = override.model.partition("/")
         kind, name = (prefix, rest) if prefix in PROVIDER_KINDS and rest else ("openai", override.model)
-    return Provider(provider_id, kind, f"{PROVIDER_KINDS[kind].label} (--model)", override.api_base), name
+    return Provider(provider_id, kind, f"{PROVIDER_KINDS[kind].label} ({option})", override.api_base), name
 
 
 def resolve(ref: str, providers: dict[str, Provider]) -> ResolvedModel | None:

@@ -103,7 +103,7 @@ ERROR_TABLE: dict[str, ErrorRule] = {
     "NotFoundError": ErrorRule("unknown_model", False, "{provider} does not know the model {model}."),
     "RateLimitError": ErrorRule("rate_limit", True, "{provider} is rate-limiting us."),
     "Timeout": ErrorRule("timeout", True, "{model} did not answer in time."),
-    "APIConnectionError": ErrorRule("unreachable", True, "{provider} cannot be reached."),
+    "APIConnectionError": ErrorRule("unreachable", True, "{provider} cannot be reached{at}."),
     "InternalServerError": ErrorRule("server", True, "{provider} had an error."),
     "ServiceUnavailableError": ErrorRule("server", True, "{provider} is unavailable."),
     "BadGatewayError": ErrorRule("server", True, "{provider} is unavailable (bad gateway)."),
@@ -168,11 +168,25 @@ def classify(exc: BaseException) -> ErrorRule:
         return ERROR_TABLE["TruncatedStream"]
     if isinstance(exc, _Empty):
         return ERROR_TABLE["EmptyAnswer"]
-    for cls in type(exc).__mro__:
-        rule = ERROR_TABLE.get(cls.__name__)
-        if rule is not None:
-            return rule
-    return DEFAULT_RULE
+    rule = next((ERROR_TABLE[c.__name__] for c in type(exc).__mro__ if c.__name__ in ERROR_TABLE), DEFAULT_RULE)
+    if rule.kind in ("server", "error"):  # litellm reports a refused connection as InternalServerError
+        return _cause_rule(exc) or rule
+    return rule
+
+
+def _cause_rule(exc: BaseException) -> ErrorRule | None:
+    """Unreachable or timed out, when that is what lies under a generic error (its cause chain)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        names = {c.__name__ for c in type(cause).__mro__}
+        if "APITimeoutError" in names or isinstance(cause, TimeoutError):
+            return ERROR_TABLE["Timeout"]
+        if "APIConnectionError" in names or isinstance(cause, ConnectionError):
+            return ERROR_TABLE["APIConnectionError"]
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def retry_after(exc: BaseException) -> float | None:
@@ -241,7 +255,8 @@ class ModelClient:
                     raise
                 except Exception as exc:
                     rule = classify(exc)
-                    note = rule.message.format(model=model.ref, provider=model.provider.label)
+                    at = f" at {model.api_base}" if model.api_base else ""
+                    note = rule.message.format(model=model.ref, provider=model.provider.label, at=at)
                     if rule is DEFAULT_RULE:  # not in the table: say what it was, and keep the traceback in the log
                         logging.getLogger(__name__).warning("model call to %s failed", model.ref, exc_info=exc)
                         detail = str(exc).splitlines()[0][:160] if str(exc) else ""

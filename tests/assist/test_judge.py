@@ -4,6 +4,7 @@ how its answers are read (one verdict per sentence, or "judge failed")."""
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -40,6 +41,7 @@ def test_the_thread_and_the_draft_cannot_close_their_fences() -> None:
 
 async def test_garbage_a_timeout_and_a_good_answer(services: Services, llm: LLMServer) -> None:
     judge = await ready_judge(services, Judge("strict", llm.api_base), timeout_s=0.5)
+    assert judge.model.provider.label.endswith("(the judge)")  # its errors must not blame --model
     passages = [("Invoices", "Open Billing > Invoices.")]
     llm.script = [Reply("Looks fine.")]
     garbage = await judge.judge_draft(" ".join(SAID), passages, "Subject: invoice")
@@ -53,3 +55,15 @@ async def test_garbage_a_timeout_and_a_good_answer(services: Services, llm: LLMS
     asked = len(llm.requests)
     again = await judge.judge_draft(" ".join(SAID), passages, "Subject: invoice")
     assert again.unsupported == (SAID[1],) and len(llm.requests) == asked  # from the cache
+
+
+async def test_an_unreachable_judge_is_asked_once_then_every_draft_fails_at_once(services: Services) -> None:
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        base = f"http://127.0.0.1:{probe.getsockname()[1]}/v1"
+    judge = await ready_judge(services, Judge("strict", base), timeout_s=0.5)
+    passages = [("Invoices", "Open Billing > Invoices.")]
+    first = await judge.judge_draft(" ".join(SAID), passages, "Subject: invoice")
+    assert first.failed.startswith("judge failed: ") and f"cannot be reached at {base}" in first.failed
+    second = await judge.judge_draft("Open Billing today. Then tap Download.", passages, "Subject: invoice")
+    assert second.failed == first.failed and second.seconds < 0.2  # not asked again: no retries, no backoff

@@ -160,13 +160,17 @@ def test_eval_cases_edit_changes_only_what_is_given_and_a_deleted_case_stays_out
         == '#2 v2 of \'demo\' expects: no good article; says "Download invoice"; never "refund"; intent billing; also flags, sentiment\n'
     )
     code, out, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--articles", "invoice,nope")
-    assert code == 2 and "'nope' is not an article of 'demo'" in err
+    assert code == 2 and "'nope' is not an article of 'demo'" in err and "Did you mean" not in err
     code, out, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--any-article", "--must", "", "--intent", "")
     assert code == 0, err
     code, out, _ = cli("eval", "cases", "list", "--set", "demo", "--json")
     two = next(c for c in json.loads(out) if c["id"] == 2)
     assert two["gold"] == {"must_not_include": ["refund"], "sentiment": "neutral", "flags": []}
     assert two["case"]["version"] == 3 and two["case"]["source"] == "demo gold"
+    code, _, err = cli("eval", "cases", "edit", "--set", "demo", "2", "--articles", "invoices")
+    assert code == 2 and "Did you mean invoice?" in err and "kb search" in err
+    code, _, err = cli("eval", "cases", "edit", "--set", "nosuch", "2", "--must", "x")
+    assert code == 2 and "There is no regression set 'nosuch'" in err
 
 
 async def test_a_deleted_case_leaves_the_set_and_undo_brings_it_back(services: Services) -> None:

@@ -32,6 +32,8 @@ def test_import_then_list_then_reimport_replaces(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(_ticket(1) + "\n" + _ticket(2) + "\n", encoding="utf-8")
     assert run("tickets", "import", str(path), "--workspace", "acme") == (0, "Imported 2 tickets into 'acme'.\n", "")
+    code, out, _ = run("assist", "2", "--workspace", "acme", "--json")  # a file workspace has no help desk to open
+    assert code == 0 and json.loads(out)["summary"][0]["text"] == "Where do I download the invoice for my order?"
     code, out, _ = run("tickets", "acme", "--json")
     assert code == 0 and sorted(t["number"] for t in json.loads(out)) == [1, 2]
     path.write_text(_ticket(2, "Changed my mind, where is my order?") + "\n", encoding="utf-8")
@@ -52,3 +54,18 @@ def test_import_needs_a_workspace(tmp_path: Path) -> None:
     path.write_text(_ticket(1) + "\n", encoding="utf-8")
     code, _, err = run("tickets", "import", str(path))
     assert code == 2 and "--workspace" in err
+
+
+def test_a_help_desk_workspace_is_refused_and_nothing_is_stored(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1, "Overwrite the demo's first ticket") + "\n", encoding="utf-8")
+    code, _, err = run("tickets", "import", str(path), "--workspace", "demo")
+    assert code == 2 and "gets its tickets from its help desk" in err and "--workspace" in err
+    # Nothing stored: the demo is still empty, so its first open fills it from the demo help desk.
+    assert run("tickets", "demo", "--json")[:2] == (0, "[]\n")
+
+
+def test_one_ticket_is_counted_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1) + "\n", encoding="utf-8")
+    assert run("tickets", "import", str(path), "--workspace", "acme")[1] == "Imported 1 ticket into 'acme'.\n"

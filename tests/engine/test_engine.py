@@ -295,3 +295,11 @@ def test_a_step_the_customer_already_did_is_left_out(step: str, said: str, done:
     from copilot.engine.text import sentences
 
     assert _already_done(step, sentences(said)) is done
+
+
+def test_a_greeting_to_the_team_on_its_own_line_is_not_the_ask() -> None:
+    t = ticket(("c", "Hi team,\n\nThe app crashes every time I open the Energy tab on my plug.\n\nI'm on Android 14."))
+    wants = next(line.text for line in summarize(t).lines if line.label == "Wants")
+    assert wants.startswith("The app crashes every time I open the Energy tab")
+    t = ticket(("c", "Hi there is a problem with my hub: it blinks red every night."))  # "there" is not addressed
+    assert next(line.text for line in summarize(t).lines if line.label == "Wants").startswith("There is a problem")

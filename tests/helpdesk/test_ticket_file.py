@@ -107,3 +107,62 @@ def test_the_shipped_demo_and_held_out_files_read() -> None:
     assert len(demo) == 66 and len(held_out) == 20
     assert all(r.gold for r in held_out)
     assert not {r.ticket.number for r in demo} & {r.ticket.number for r in held_out}
+
+
+def _zendesk(**overrides: object) -> str:
+    ticket: dict[str, object] = {
+        "id": 501,
+        "subject": "Lights off",
+        "requester_id": 7,
+        "comments": [{"author_id": 7, "body": "My lights went off.", "public": True}],
+    }
+    ticket.update(overrides)
+    return json.dumps(ticket)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (_zendesk(requester_id=None), r"line 1: a Zendesk ticket needs 'requester_id'"),
+        (
+            _zendesk(comments=[{"author_id": 7, "body": 42}]),
+            r"line 1, comment 1: needs text in 'plain_body', 'body' or 'html_body'",
+        ),
+        (_line(messages=[{"from": "customer", "body": "x", "format": "rtf"}]), r"line 1, message 1: 'format' must be"),
+        (
+            _line(messages=[{"from": "customer", "body": "<script>x()</script>", "format": "html"}]),
+            r"line 1, message 1: the HTML 'body' holds no text",
+        ),
+    ],
+)
+def test_a_zendesk_ticket_or_message_missing_its_text_or_requester_is_named(
+    tmp_path: Path, line: str, message: str
+) -> None:
+    path = tmp_path / "t.jsonl"
+    path.write_text(line + "\n", encoding="utf-8")
+    with pytest.raises(ImportFileError, match=message):
+        read_ticket_file(path)
+
+
+def test_html_bodies_become_text_and_requester_ids_match_as_text(tmp_path: Path) -> None:
+    comments = [
+        {"author_id": 7, "html_body": "<p>My hub is offline.</p><script>steal()</script><p>Please help</p>"},
+        {"author_id": 9, "body": "Which colour is the ring?"},
+    ]
+    html_line = _line(id=8, messages=[{"from": "customer", "body": "<b>Hi</b><script>x()</script>", "format": "html"}])
+    path = tmp_path / "t.jsonl"
+    path.write_text(_zendesk(requester_id="7", comments=comments) + "\n" + html_line + "\n", encoding="utf-8")
+    zendesk, demo_shape = (r.ticket for r in read_ticket_file(path))
+    first, second = zendesk.messages
+    assert (first.role, first.body, first.body_format) == (Role.CUSTOMER, "My hub is offline.\n\nPlease help", "text")
+    assert second.role is Role.AGENT
+    assert (demo_shape.messages[0].body, demo_shape.messages[0].body_format) == ("Hi", "text")
+
+
+async def test_the_demo_help_desk_turns_html_mail_into_text() -> None:
+    from copilot.helpdesk.demo import DemoHelpdesk
+
+    ticket = await DemoHelpdesk(REPO / "resources" / "demo").fetch_ticket(22)  # its mail is HTML with a script
+    body = ticket.messages[0]
+    assert body.body_format == "text" and body.body.startswith("Hi team,\n\nThe app crashes")
+    assert "<" not in body.body and "evil.example" not in body.body and "tracker.example" not in body.body

@@ -183,8 +183,12 @@ def test_front_matter_is_read_as_yaml() -> None:
     assert block.tags == ("setup", "hub")
     plain = parse_markdown_article("c", "---\ntags: returns, orders\n---\n# T\nBody", "c.md")
     assert plain.tags == ("returns", "orders")
-    with pytest.raises(ImportFileError, match="not valid YAML"):
-        parse_markdown_article("d", "---\ntags: [unclosed\n---\n# T\nBody", "d.md")
+    with pytest.raises(ImportFileError, match="not valid YAML") as bad:
+        parse_markdown_article("d", "---\ntags: a\ntitle: [unclosed\n---\n# T\nBody", "d.md")
+    assert "\n" not in bad.value.message and "(line 3: " in bad.value.message  # one line, counted in the file
+    with pytest.raises(ImportFileError, match="never closed") as unclosed:
+        parse_markdown_article("e", "---\ntags: a\n# T\nBody", "e.md")
+    assert "Nothing was imported" in unclosed.value.hint
 
 
 def test_article_ids_are_scoped_by_workspace(tmp_path: Path) -> None:

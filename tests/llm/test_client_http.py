@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from collections.abc import Iterator
 
@@ -139,3 +140,23 @@ async def test_nothing_is_fetched_from_the_internet(server: LLMServer, monkeypat
     model = _model(server, "llama-3.3-70b-instruct")
     done = await _client().complete([model], MESSAGES, on_delta=lambda piece: None)
     assert done.text == "hello from llama" and set(asked) <= {"127.0.0.1", "localhost"}
+
+
+async def test_a_closed_port_is_said_to_be_unreachable_with_its_address() -> None:
+    """litellm reports a refused connection as an InternalServerError ("Connection error."): the note must say
+    the endpoint cannot be reached, and where, not that it "had an error"."""
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    base = f"http://127.0.0.1:{port}/v1"
+    model = resolve("local/m", {"local": Provider("local", "openai_compatible", "Local test server", base)})
+    assert model is not None
+    attempts: list[Attempt] = []
+
+    async def log(a: Attempt) -> None:
+        attempts.append(a)
+
+    with pytest.raises(ModelCallError) as failed:
+        await _client().complete([model], MESSAGES, on_attempt=log)
+    assert f"Local test server cannot be reached at {base}." in failed.value.message
+    assert {a.outcome for a in attempts} == {"unreachable"}

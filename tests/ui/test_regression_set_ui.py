@@ -91,3 +91,15 @@ def test_edit_delete_and_undo_a_case_from_the_keyboard(qtbot: QtBot, window: Mai
     )
     assert not dialog.undo_button.isEnabled()
     assert not window.presenter.shown
+
+
+def test_enter_in_the_form_saves_and_never_deletes(qtbot: QtBot, window: MainWindow) -> None:
+    dialog = RegressionSetDialog(window, window.services, window.runner)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 66, timeout=10_000)
+    dialog.table.selectRow([c.number for c in dialog.cases].index(2))
+    dialog.intent.setCurrentText("account")
+    qtbot.keyClick(dialog.articles, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: dialog.status.text() == "Saved #2 as version 2.", timeout=10_000)
+    assert dialog.table.rowCount() == 66 and _newest(window, 2).expect["intent"] == "account"

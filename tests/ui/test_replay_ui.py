@@ -92,3 +92,12 @@ def test_the_replay_offers_a_judge_and_defaults_to_the_configured_one(qtbot: QtB
         "local/small",
         "local/big",
     ]
+
+
+def test_the_candidate_shows_an_example_for_what_is_tried(qtbot: QtBot, window: MainWindow) -> None:
+    dialog = ReplayDialog(window, window.services, window.runner)
+    qtbot.addWidget(dialog)
+    line = dialog.candidate.lineEdit()
+    assert line.text() == "" and line.placeholderText().startswith("e.g. local/small")
+    dialog.kind.setCurrentIndex(dialog.kind.findData("prompt"))
+    assert "<data folder>/prompts" in line.placeholderText()

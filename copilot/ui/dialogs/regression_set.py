@@ -81,6 +81,11 @@ class RegressionSetDialog(QDialog):
         self.undo_button = QPushButton("&Undo")
         self.undo_button.setShortcut(QKeySequence.StandardKey.Undo)
         self.undo_button.setToolTip("Undo the last delete or save (Ctrl+Z)")
+        # Enter in the form saves. Left to Qt, the first button (Delete case) became the dialog's default, so
+        # Enter in the Articles field deleted the case.
+        self.delete_button.setAutoDefault(False)
+        self.undo_button.setAutoDefault(False)
+        self.save_button.setDefault(True)
         self.status = QLabel("")
         self.status.setObjectName("regressionSetStatus")
         self.status.setWordWrap(True)

@@ -55,7 +55,8 @@ class ReplayDialog(QDialog):
         self.candidate = QComboBox()
         self.candidate.setEditable(True)
         self.candidate.setCurrentText(model)
-        self.candidate.setPlaceholderText("e.g. local/small, or a prompt version")
+        self.kind.currentIndexChanged.connect(self._show_example)
+        self._show_example()
         self.judge = QComboBox()
         self.judge.setObjectName("replayJudge")
         self.judge.setEditable(True)
@@ -93,6 +94,12 @@ class ReplayDialog(QDialog):
         self._wanted_set = set_name
         self.runner.run(regression.case_sets(services), self._fill_sets, "Loading regression sets")
         self.runner.run(_model_refs(services), self._fill_models, "")
+
+    def _show_example(self) -> None:
+        # An editable combo box shows its line edit's placeholder: the combo box's own is never seen.
+        line = self.candidate.lineEdit()
+        if line is not None:  # always, as the combo box is editable
+            line.setPlaceholderText(_EXAMPLES[str(self.kind.currentData())])
 
     def _fill_sets(self, sets: list[tuple[str, int, int]]) -> None:
         for name, confirmed, candidates in sets:
@@ -164,6 +171,12 @@ class ReplayDialog(QDialog):
         if path:
             html_text = render_html(self.report)
             self.runner.run(_write(Path(path), html_text), lambda _n: self.status.setText(f"Saved {path}."), "")
+
+
+_EXAMPLES = {
+    "model": "e.g. local/small: a provider's model (Models → Providers… adds one), or a litellm name",
+    "prompt": "e.g. draft-v3: a folder of prompt files in <data folder>/prompts",
+}
 
 
 async def _model_refs(services: Services) -> list[str]:

@@ -26,6 +26,8 @@ COLUMNS = ("", "#", "Subject", "Customer", "Age", "Status")
 ROLES = frozenset(
     (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole, Qt.ItemDataRole.ForegroundRole, Qt.ItemDataRole.UserRole)
 )
+FILTERED_EMPTY = "No tickets match. Clear the search or the filters."
+NOTHING_YET = "No tickets here yet. Workspace → Sync now (F5) fetches them from the help desk."
 PAGE = 100  # rows read from the store at a time as the table scrolls
 SENTIMENT_BADGE = {"negative": "☹", "positive": "☺", "neutral": ""}
 
@@ -210,7 +212,7 @@ class InboxPane(QWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         for col, width in ((0, 40), (1, 32), (3, 104), (4, 36), (5, 58)):
             self.table.setColumnWidth(col, width)
-        self.empty = QLabel("No tickets match. Clear the search or the filters.")
+        self.empty = QLabel(FILTERED_EMPTY)
         self.empty.setObjectName("emptyState")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.hide()
@@ -259,6 +261,8 @@ class InboxPane(QWidget):
             self.model.fetchMore(QModelIndex())
         n = page.total
         self.count.setText(f"{n:,} ticket{'s' if n != 1 else ''}")
+        filtered = self.current_filter() != InboxFilter()
+        self.empty.setText(FILTERED_EMPTY if filtered else NOTHING_YET)
         self.empty.setVisible(not n)
         self._keep = keep_ticket
         self._show_kept()
