@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from pytestqt.qtbot import QtBot
 from sqlite_utils import Database
@@ -54,6 +55,9 @@ def test_a_resolved_flag_goes_to_the_regression_set_in_one_click(qtbot: QtBot, w
     rows = {f.is_resolved: i for i, f in enumerate(dialog.flags)}
     dialog.table.selectRow(rows[False])
     assert not dialog.case_button.isEnabled()  # open, without a correction: not a case yet
+    qtbot.keyClick(dialog.case_set, Qt.Key.Key_Return)  # Enter in the set's name resolves nothing
+    qtbot.wait(200)
+    assert dialog.resolve_button.isEnabled() and not dialog.flags[rows[False]].is_resolved
     dialog.table.selectRow(rows[True])
     assert dialog.case_button.isEnabled()
     dialog.case_set.setCurrentText("week-48")

@@ -77,6 +77,8 @@ class ReviewDialog(QDialog):
         self.case_button.setToolTip("A resolved flag with a correction becomes a case every replay checks")
         self.case_button.setEnabled(False)
         self.try_button = QPushButton("Try a model or prompt…")
+        for button in (self.resolve_button, self.case_button, self.try_button):
+            button.setAutoDefault(False)  # Enter in the set's name must not resolve the selected flag
         self.empty = QLabel("No flags match. Flags appear here when someone marks an AI output as wrong (⚑).")
         self.empty.setObjectName("emptyState")
 
