@@ -35,10 +35,10 @@ _GOES_ON = re.compile(
     re.IGNORECASE,
 )
 _GREETING = re.compile(
-    r"^(hi|hello|hey|dear [^,]+|good (morning|afternoon|evening)|hola|bonjour|hallo)"
-    r"(( (the )?(team|all|there|everyone|everybody|folks|support|support team|equipo|l'[ée]quipe))[,!.]|\b[,!.]?)\s*",
-    re.I,
-)  # "Hi team," alone was summarised as "Team,"
+    r"^(?i:hi|hello|hey|dear [^,]+|good (?:morning|afternoon|evening)|hola|bonjour|hallo)"
+    r"(( (?i:(the )?(team|all|there|everyone|everybody|folks|support|support team|equipo|l'[ée]quipe)))[,!.]"
+    r"|( [A-Z][\w'-]*){1,3}( (?i:team|support))?[,!.]|\b[,!.]?)\s*",
+)  # "Hi team," alone was summarised as "Team,"; "Hi Theresa," as "Theresa,"
 _ASKS_FOR_HUMAN = next(rule.pattern for rule in RULES if rule.kind == "asks_for_human")
 _LEGAL = next(rule.pattern for rule in RULES if rule.kind == "legal_threat")
 

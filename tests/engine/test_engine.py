@@ -103,6 +103,9 @@ def test_a_vague_ask_keeps_the_sentence_that_says_what_it_is_about() -> None:
     lines = {line.label: line.text for line in summarize(t).lines}
     assert lines["Wants"] == "The ring light keeps blinking amber. What am I doing wrong?"
     assert lines["Tried"] == "Nothing yet: no one has replied."  # unboxing is not a step tried
+    t = ticket(("c", "Hi Theresa, the Hub keeps dropping off the wifi every night. Can you help me fix it?"))
+    lines = {line.label: line.text for line in summarize(t).lines}
+    assert lines["Wants"] == "The Hub keeps dropping off the wifi every night. Can you help me fix it?"
     t = ticket(("c", "I was charged twice. This is the third time I'm asking. I want to speak to a manager."))
     lines = {line.label: line.text for line in summarize(t).lines}
     assert lines["Next"].startswith("Reply to Ana, who asks for a person or a manager")
