@@ -50,10 +50,24 @@ LOCKS_ENV = "COPILOT_TEST_LOCKS"
 _held: dict[str, Any] = {}
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if "rt_server" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("rt"))
+        # `--dist loadgroup` sends tests whose id ends in @group to one worker. xdist 3.8's worker adds that suffix
+        # by setting `item._nodeid`, which pytest 9.2 no longer reads (ids live in `item._id`): add it here.
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if groups and hasattr(config, "workerinput") and "@" not in item.nodeid.rsplit("::", 1)[-1]:
+            grouped = f"{item.nodeid}@{'_'.join(groups)}"
+            if hasattr(item, "_id"):
+                from _pytest.nodeid import coerce_node_id
+
+                item._id = coerce_node_id(grouped)
+            else:
+                item._nodeid = grouped
 
 
 def _locks() -> Path | None:
