@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
-from collections.abc import Iterator
+import shutil
+import signal
+import tempfile
+from collections import Counter
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import keyring
 import keyring.backend
@@ -29,6 +35,108 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ.setdefault("COPILOT_MODEL_CACHE", str(cache.mkdir("copilot-models")))
         # Encoded evaluation sets, keyed by the encoder's hash: a rerun encodes only what changed.
         os.environ.setdefault("COPILOT_EVAL_VECTORS", str(cache.mkdir("copilot-eval-vectors")))
+    if not hasattr(config, "workerinput") and not os.environ.get(LOCKS_ENV):  # the run itself, not an xdist worker
+        folder = tempfile.mkdtemp(prefix="copilot-test-locks-")
+        os.environ[LOCKS_ENV] = folder  # the workers start after this and inherit it
+        config.add_cleanup(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+
+# --- Two workers (pytest-xdist, `-n 2 --dist loadgroup` in pyproject) -------------------------------------------
+# Tests that use the Request Tracker server run on one worker (one server for them all, as in a serial run). A perf
+# test measures alone: every test holds a shared lock while it runs, and a perf test's call (where it measures;
+# its fixtures are set up and torn down under the shared lock like any test's) holds the exclusive one, so its
+# figures and its own CPU burners never compete with the other worker. A turnstile lets a waiting perf test in
+# ahead of the next test's shared lock. Without xdist nothing is locked.
+LOCKS_ENV = "COPILOT_TEST_LOCKS"
+_held: dict[str, Any] = {}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "rt_server" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("rt"))
+        # `--dist loadgroup` sends tests whose id ends in @group to one worker. xdist 3.8's worker adds that suffix
+        # by setting `item._nodeid`, which pytest 9.2 no longer reads (ids live in `item._id`): add it here.
+        groups = sorted(
+            {str(m.args[0] if m.args else m.kwargs.get("name", "default")) for m in item.iter_markers("xdist_group")}
+        )
+        if groups and hasattr(config, "workerinput") and "@" not in item.nodeid.rsplit("::", 1)[-1]:
+            grouped = f"{item.nodeid}@{'_'.join(groups)}"
+            if hasattr(item, "_id"):
+                from _pytest.nodeid import coerce_node_id
+
+                item._id = coerce_node_id(grouped)
+            else:
+                item._nodeid = grouped
+
+
+def _locks() -> Path | None:
+    folder = os.environ.get(LOCKS_ENV, "")
+    return Path(folder) if folder and os.environ.get("PYTEST_XDIST_WORKER") else None
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outside pytest-timeout: waiting for the lock is not the test's time
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None, object, object]:
+    folder = _locks()
+    if folder is None:
+        return (yield)
+    with open(folder / "turnstile", "a") as turnstile, open(folder / "machine", "a") as machine:
+        fcntl.flock(turnstile, fcntl.LOCK_EX)
+        fcntl.flock(machine, fcntl.LOCK_SH)
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+        _held.update(turnstile=turnstile, machine=machine)
+        try:
+            return (yield)
+        finally:
+            _held.clear()
+            fcntl.flock(machine, fcntl.LOCK_UN)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
+    if item.get_closest_marker("perf") is None or not _held:
+        return (yield)
+    turnstile, machine = _held["turnstile"], _held["machine"]
+    paused = signal.setitimer(signal.ITIMER_REAL, 0)  # pytest-timeout's alarm: the wait is not the test's time
+    fcntl.flock(machine, fcntl.LOCK_UN)  # holding nothing while waiting: no cycle with the other worker
+    fcntl.flock(turnstile, fcntl.LOCK_EX)
+    fcntl.flock(machine, fcntl.LOCK_EX)
+    if paused[0]:
+        signal.setitimer(signal.ITIMER_REAL, *paused)
+    try:
+        return (yield)
+    finally:
+        fcntl.flock(machine, fcntl.LOCK_SH)  # back to shared for the teardown; nobody else can hold it now
+        fcntl.flock(turnstile, fcntl.LOCK_UN)
+
+
+# A worker's stdout is /dev/null: the perf figures (tests/perf/conftest.py) and the reliability figures
+# (tests/reliability/conftest.py) come back on the test reports as user properties and are printed here.
+RELIABILITY: Counter[str] = Counter()
+_terminal: list[Any] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _terminal[:] = [session.config.pluginmanager.get_plugin("terminalreporter")]
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "teardown":
+        return
+    for name, value in report.user_properties:
+        if name == "reliability_figures":
+            RELIABILITY.update(value)
+        elif name == "perf_output" and value and _terminal and _terminal[0] is not None:
+            _terminal[0].write_line(f"\n{report.nodeid}:{value.rstrip()}")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not RELIABILITY:
+        return
+    terminalreporter.section("reliability figures")
+    for name in sorted(RELIABILITY):
+        terminalreporter.write_line(f"{name}: {RELIABILITY[name]}")
 
 
 @pytest.fixture(autouse=True)

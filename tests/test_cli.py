@@ -16,6 +16,7 @@ from tests.conftest import REPO
 # Measured 0.933 with the linear classifier (2026-11-23); 0.929 once an "unsure" answer counts as wrong, 0.927
 # with the open-set rule (2026-11-28: two more right answers of the 1,001 are "unsure").
 BANKING77_DENSE_FLOOR = 0.92
+BANKING77, DSTC11_BANKING = pytest.mark.xdist_group("banking77"), pytest.mark.xdist_group("dstc11-banking")
 
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -143,9 +144,25 @@ def test_eval_retrieval_floor(
         ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", True, "top_accuracy", 0.89),
         # With the local encoder: the linear classifier (measured macro-F1 0.972 / 0.995 / 0.967). Same file as
         # examples and test: 5-fold, each item scored by a model that never saw it.
-        ("triage-banking77-examples.jsonl", "triage-banking77-dev.jsonl", False, "accuracy", BANKING77_DENSE_FLOOR),
+        # Tests that encode the same set share an xdist group: one worker encodes it, the next test reads it from
+        # the vector cache instead of encoding it again at the same time on the other worker.
+        pytest.param(
+            "triage-banking77-examples.jsonl",
+            "triage-banking77-dev.jsonl",
+            False,
+            "accuracy",
+            BANKING77_DENSE_FLOOR,
+            marks=BANKING77,
+        ),
         ("triage-dstc11-insurance-dev.jsonl", "triage-dstc11-insurance-dev.jsonl", False, "macro_f1", 0.96),
-        ("triage-dstc11-banking-dev.jsonl", "triage-dstc11-banking-dev.jsonl", False, "macro_f1", 0.98),
+        pytest.param(
+            "triage-dstc11-banking-dev.jsonl",
+            "triage-dstc11-banking-dev.jsonl",
+            False,
+            "macro_f1",
+            0.98,
+            marks=DSTC11_BANKING,
+        ),
         ("triage-dstc11-finance-dev.jsonl", "triage-dstc11-finance-dev.jsonl", False, "macro_f1", 0.955),
     ],
 )
@@ -177,7 +194,7 @@ def test_eval_triage_floor(
         ("hint3-sofmattress", {"accuracy": 0.72, "out_of_scope_recall": 0.69, "in_scope_accuracy": 0.72}),
         ("hint3-curekart", {"accuracy": 0.74, "out_of_scope_recall": 0.74, "in_scope_accuracy": 0.72}),
         ("hint3-powerplay11", {"accuracy": 0.67, "out_of_scope_recall": 0.72, "in_scope_accuracy": 0.56}),
-        ("banking77-10shot", {"accuracy": 0.83}),
+        pytest.param("banking77-10shot", {"accuracy": 0.83}, marks=BANKING77),
     ],
 )
 def test_eval_triage_few_examples_and_out_of_scope_floor(eval_dir: Path, name: str, floors: dict[str, float]) -> None:
@@ -198,6 +215,7 @@ def test_eval_triage_few_examples_and_out_of_scope_floor(eval_dir: Path, name: s
 
 
 @pytest.mark.slow
+@DSTC11_BANKING
 def test_eval_compares_two_configurations_side_by_side(eval_dir: Path) -> None:
     data = str(eval_dir / "triage-dstc11-banking-dev.jsonl")
     code, out, _ = run("eval", "triage", "--examples", data, "--test", data, "--compare", "words")

@@ -1,15 +1,23 @@
-"""Print the reliability figures (faults, kills, cases, lost, doubled, crashes) at the end of the run."""
+"""Each test's reliability figures (faults, kills, cases, lost, doubled, crashes) go on its report; tests/conftest.py
+adds them up and prints them at the end of the run (from every xdist worker)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
 from tests.reliability.summary import FIGURES
 
 
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    if not FIGURES:
-        return
-    terminalreporter.section("reliability figures")
-    for name in sorted(FIGURES):
-        terminalreporter.write_line(f"{name}: {FIGURES[name]}")
+@pytest.fixture(autouse=True)
+def _figures(request: pytest.FixtureRequest) -> Iterator[None]:
+    before = FIGURES.copy()
+    yield
+    added = {
+        name: FIGURES[name] - before.get(name, 0)
+        for name in FIGURES
+        if name not in before or FIGURES[name] != before[name]
+    }
+    if added:
+        request.node.user_properties.append(("reliability_figures", added))

@@ -25,6 +25,9 @@ from copilot.store import open_database
 from copilot.store import tickets as ticket_store
 from tests.reliability.summary import FIGURES
 
+# One xdist worker runs the whole module, in order: the last test adds up the cases the others ran.
+pytestmark = pytest.mark.xdist_group("fuzz")
+
 CASES = 2000  # x 5 properties = 10,000 cases
 FUZZ = settings(max_examples=CASES, deadline=None, suppress_health_check=list(HealthCheck))
 

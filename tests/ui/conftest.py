@@ -3,6 +3,9 @@
 qasync's `already_running=True` registers the loop as asyncio's running loop. That is right during a UI test
 and wrong outside one (a later CLI test's `asyncio.run()` would refuse to start), so each UI test registers
 it on entry and clears it on exit.
+
+Waits are generous (15-60 s): they end as soon as the condition holds, and the suite runs on two xdist workers
+on a busy 2-core machine, where the first copilot result can take over 10 s.
 """
 
 from __future__ import annotations
@@ -57,7 +60,7 @@ def demo_window(qtbot: QtBot, loop: qasync.QEventLoop, services: Services) -> It
     qtbot.addWidget(w)
     w.show()
     w.start()
-    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=10_000)
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=30_000)
     runner = w.runner
     yield w
     # pytest-qt has already closed (and scheduled the deletion of) the window; let its work finish

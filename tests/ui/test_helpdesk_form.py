@@ -50,4 +50,4 @@ def test_the_form_follows_the_chosen_kind(
     assert dialog.status.text() == "✘ Fill in Site: this kind of help desk needs it."
     dialog.fields["site"].setEditText("eu-1")
     assert dialog.config().options["site"] == "eu-1" and "queues" not in dialog.config().options
-    qtbot.waitUntil(lambda: runner.idle, timeout=10_000)
+    qtbot.waitUntil(lambda: runner.idle, timeout=30_000)

@@ -49,8 +49,8 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
     assert dialog.fields["queues"].findText("Support") >= 0
     dialog.fields["queues"].setEditText("Support")
     dialog.save_button.click()
-    qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=10_000)
-    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=10_000)  # the list reloads in the background
+    qtbot.waitUntil(lambda: dialog.status.text().startswith("Saved"), timeout=30_000)
+    qtbot.waitUntil(lambda: dialog.list.count() == 1, timeout=30_000)  # the list reloads in the background
     assert not dialog.token.text() and dialog.name.isReadOnly()
 
     w.switch_workspace("acme")
@@ -66,7 +66,7 @@ def test_add_help_desk_sync_and_send_while_it_is_down(
         w.panel.editor.setPlainText("Please update the display driver.")
         w.session.send(False)
         qtbot.waitUntil(lambda: "in the outbox" in w.statusBar().currentMessage(), timeout=20_000)
-        qtbot.waitUntil(lambda: "waiting to send" in w.conversation.thread_view.toPlainText(), timeout=10_000)
+        qtbot.waitUntil(lambda: "waiting to send" in w.conversation.thread_view.toPlainText(), timeout=30_000)
         w.sync.sync_now(background=True)
         qtbot.waitUntil(lambda: w.sync_label.text().startswith("⚠ Offline since"), timeout=20_000)
         assert "1 waiting to send" in w.sync_label.text()

@@ -51,7 +51,7 @@ def test_a_resolved_flag_goes_to_the_regression_set_in_one_click(qtbot: QtBot, w
     dialog = ReviewDialog(w, w.services, w.runner)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 2, timeout=30_000)
     rows = {f.is_resolved: i for i, f in enumerate(dialog.flags)}
     dialog.table.selectRow(rows[False])
     assert not dialog.case_button.isEnabled()  # open, without a correction: not a case yet
@@ -62,14 +62,14 @@ def test_a_resolved_flag_goes_to_the_regression_set_in_one_click(qtbot: QtBot, w
     assert dialog.case_button.isEnabled()
     dialog.case_set.setCurrentText("week-48")
     dialog.case_button.click()
-    qtbot.waitUntil(lambda: dialog.detail.text().startswith("Added ticket #5"), timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.detail.text().startswith("Added ticket #5"), timeout=30_000)
     [case] = store.run_sync(cases_store.latest_cases, store.db, "week-48")
     assert case.expect["must_not_include"] == ["Check around your home."]
     assert case.expect["must_include"] == ["investigation"] and case.expect["articles"] == ["lost-package"]
     dialog.try_button.click()
-    qtbot.waitUntil(lambda: dialog.findChild(ReplayDialog) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.findChild(ReplayDialog) is not None, timeout=30_000)
     replay = dialog.findChild(ReplayDialog)
-    qtbot.waitUntil(lambda: replay.sets.findData("week-48") >= 0, timeout=10_000)
+    qtbot.waitUntil(lambda: replay.sets.findData("week-48") >= 0, timeout=30_000)
     assert replay.sets.findData("demo") >= 0
     assert not w.presenter.shown
 
@@ -77,7 +77,7 @@ def test_a_resolved_flag_goes_to_the_regression_set_in_one_click(qtbot: QtBot, w
 def test_the_review_menu_offers_the_replay(qtbot: QtBot, window: MainWindow) -> None:
     [action] = [a for a in window.findChildren(QAction) if a.text() == "&Try a model or prompt…"]
     action.trigger()
-    qtbot.waitUntil(lambda: window.findChild(ReplayDialog) is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: window.findChild(ReplayDialog) is not None, timeout=30_000)
 
 
 def test_the_replay_offers_a_judge_and_defaults_to_the_configured_one(qtbot: QtBot, window: MainWindow) -> None:
@@ -88,7 +88,7 @@ def test_the_replay_offers_a_judge_and_defaults_to_the_configured_one(qtbot: QtB
     store.run_sync(window.services.settings.set, store.db, "models.judge", "local/strict")
     dialog = ReplayDialog(window, window.services, window.runner)
     qtbot.addWidget(dialog)
-    qtbot.waitUntil(lambda: dialog.judge.count() > 1, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.judge.count() > 1, timeout=30_000)
     assert dialog.judge.currentText() == "local/strict"
     assert [dialog.judge.itemText(i) for i in range(dialog.judge.count())] == [
         NO_JUDGE,

@@ -46,7 +46,7 @@ def test_weekly_review_draws_and_opens_the_worst_ticket(qtbot: QtBot, window: Ma
     qtbot.addWidget(dialog)
     dialog.open_ticket_number.connect(w.select_ticket_number)
     dialog.show()
-    qtbot.waitUntil(lambda: dialog.review is not None, timeout=10_000)
+    qtbot.waitUntil(lambda: dialog.review is not None, timeout=30_000)
     assert dialog.table.rowCount() == 8 and dialog.table.item(0, 2).text() == "1"  # newest week first
     acceptance = dialog.charts[0]
     assert acceptance.title.startswith("Acceptance") and len(acceptance.points()) == 1
@@ -56,4 +56,4 @@ def test_weekly_review_draws_and_opens_the_worst_ticket(qtbot: QtBot, window: Ma
     row = dialog.worst.item(0)
     assert row.text().startswith("most edited: #12")
     dialog.worst.itemDoubleClicked.emit(row)
-    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 12, timeout=10_000)
+    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == 12, timeout=30_000)

@@ -41,7 +41,7 @@ def test_removing_a_workspace_with_a_draft_asks_and_names_it(
     dialog = helpdesks.WorkspacesDialog(None, services, runner)
     qtbot.addWidget(dialog)
     dialog.show()
-    qtbot.waitUntil(lambda: "acme" in dialog.configs, timeout=10_000)
+    qtbot.waitUntil(lambda: "acme" in dialog.configs, timeout=30_000)
     asked: list[str] = []
     answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
 
@@ -52,14 +52,14 @@ def test_removing_a_workspace_with_a_draft_asks_and_names_it(
     monkeypatch.setattr(helpdesks.QMessageBox, "question", question)
     dialog.name.setText("acme")
     dialog.remove()
-    qtbot.waitUntil(lambda: len(asked) == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=30_000)
     assert "a draft on ticket #41" in asked[0] and "never delivered" in asked[0]
     qtbot.wait(200)  # "No": nothing is removed
     assert "acme" in [w.id for w in services.store.run_sync(ws_store.list_workspaces, services.store.db)]
     dialog.name.setText("acme")
     dialog.remove()
-    qtbot.waitUntil(lambda: len(asked) == 2, timeout=10_000)
+    qtbot.waitUntil(lambda: len(asked) == 2, timeout=30_000)
     qtbot.waitUntil(
         lambda: "acme" not in [w.id for w in services.store.run_sync(ws_store.list_workspaces, services.store.db)],
-        timeout=10_000,
+        timeout=30_000,
     )
