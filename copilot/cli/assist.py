@@ -33,6 +33,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.assist.routing import assist_ticket
     from copilot.assist.ticket_assist import result_json
     from copilot.assist.workspace import open_workspace
+    from copilot.kb.articles import count_articles
     from copilot.store.tickets import find_ticket
 
     async def work(services: Services) -> int:
@@ -58,6 +59,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"Suggested tags: {', '.join(result.extras['tags'].get('tags', [])) or 'none new'}\n")
         out.write("\nSuggested articles\n")
         out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
+        if not await services.store.run(count_articles, services.store.db, args.workspace):
+            out.write(
+                f"  none: '{args.workspace}' has no knowledge-base articles. Import some: "
+                f"support-copilot kb import FOLDER-OR-FILE --workspace {args.workspace}\n"
+            )
         out.write(
             f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
         )

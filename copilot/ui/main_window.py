@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         """Sync, Send and Set status need a help desk: without one they are disabled and say why."""
         reason = "" if has_helpdesk else no_helpdesk_reason(self.workspace)
         self.sync_action.setEnabled(has_helpdesk)
+        self.sync_action.setText("&Sync now" if has_helpdesk else "Sync now (no help desk: tickets from a file)")
         self.no_sync_action.setEnabled(not has_helpdesk)
         self.sync_action.setToolTip(reason or "Pull changes from the help desk and send the outbox (F5)")
         for act in self.status_actions:

@@ -132,9 +132,9 @@ class SectionRenderer:
 
     def _articles_html(self, result: AssistResult, min_confidence: float) -> str:
         parts = []
-        if self.empty_kb_note:
-            parts.append(f"<p class='nogood'><b>{html.escape(self.empty_kb_note)}</b></p>")
-        elif not result.suggestions or result.suggestions[0].confidence < min_confidence:
+        if self.empty_kb_note:  # nothing to rank: how the ranking was done would only confuse
+            return f"<p class='nogood'><b>{html.escape(self.empty_kb_note)}</b></p>"
+        if not result.suggestions or result.suggestions[0].confidence < min_confidence:
             parts.append(
                 "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
                 "consider writing one.</p>"
