@@ -12,6 +12,7 @@ from sqlite_utils import Database
 
 from copilot.domain import Role, Visibility
 from copilot.domain.events import DraftDidUpdate, TicketDidChange
+from copilot.domain.workspaces import no_helpdesk_reason
 from copilot.engine.text import edit_ratio
 from copilot.errors import (
     CopilotError,
@@ -34,6 +35,13 @@ from copilot.store.transaction import transaction
 log = logging.getLogger(__name__)
 
 
+def _needs_helpdesk(services: Services, workspace: str) -> None:
+    """Nothing is queued for a workspace with no help desk to deliver it (one made by a ticket import):
+    the draft stays where it is."""
+    if workspace not in services.connectors:
+        raise ValidationError("There is no help desk to send this to.", no_helpdesk_reason(workspace))
+
+
 async def queue_message(
     services: Services,
     ticket_id: int,
@@ -50,6 +58,7 @@ async def queue_message(
         raise ValidationError("The reply is empty.", "Write a reply, or regenerate the draft, then send.")
     store = services.store
     ticket = await store.run(ticket_store.get_ticket, store.db, ticket_id)
+    _needs_helpdesk(services, ticket.workspace)
     sender = author or services.agent_name(ticket.workspace)
     kind = OutboxKind.NOTE if internal else OutboxKind.REPLY
 
@@ -79,6 +88,7 @@ async def queue_status(services: Services, ticket_id: int, status: str) -> Outbo
     """Change a ticket's status here at once, and in the help desk through the outbox."""
     store = services.store
     ticket = await store.run(ticket_store.get_ticket, store.db, ticket_id)
+    _needs_helpdesk(services, ticket.workspace)
 
     def _enqueue(db: Database) -> OutboxItem:
         with transaction(db):

@@ -11,12 +11,12 @@ from sqlite_utils import Database
 from copilot.assist.local_copy import refresh_badges
 from copilot.assist.regression import add_import_gold
 from copilot.domain.events import TicketDidChange
+from copilot.domain.workspaces import FILE_KIND
 from copilot.errors import ValidationError
 from copilot.helpdesk.ticket_file import TicketRecord, read_ticket_file
 from copilot.services import Services
 from copilot.store import tickets as ticket_store
-
-FILE_KIND = "file"  # a workspace whose tickets came from files, with no help desk behind it
+from copilot.store import workspaces as ws_store
 
 
 async def import_tickets(services: Services, path: Path, workspace: str, regression_set: str = "") -> int:
@@ -49,9 +49,4 @@ def store_records(db: Database, workspace: str, records: list[TicketRecord]) -> 
 
 async def is_file_workspace(services: Services, workspace: str) -> bool:
     """Whether the workspace was made by a ticket import (it has no help desk to check against)."""
-
-    def _kind(db: Database) -> str:
-        row = db.execute("SELECT kind FROM workspaces WHERE id = ?", [workspace]).fetchone()
-        return str(row[0]) if row else ""
-
-    return await services.store.run(_kind, services.store.db) == FILE_KIND
+    return await services.store.run(ws_store.kind_of, services.store.db, workspace) == FILE_KIND

@@ -10,15 +10,35 @@ from sqlite_utils import Database
 from copilot.assist.local_copy import ensure_registered, refresh_badges
 from copilot.config.secrets import HELPDESK_TOKEN_ENV, delete_secret, helpdesk_key, set_secret
 from copilot.domain.events import TicketDidChange
-from copilot.domain.workspaces import SyncState, WorkspaceConfig
+from copilot.domain.workspaces import FILE_KIND, SyncState, WorkspaceConfig
 from copilot.errors import ValidationError
 from copilot.helpdesk.base import ConnectionInfo
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 from copilot.helpdesk.registry import KINDS, make_connector
+from copilot.kb.articles import count_articles
 from copilot.services import Services
 from copilot.store import workspaces as ws_store
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class WorkspaceChoice:
+    """A workspace the app can open, as the Workspace menu lists it."""
+
+    id: str
+    name: str
+    has_helpdesk: bool  # False for one made by a ticket import: no sync, no sending
+
+
+@dataclass(frozen=True)
+class OpenedWorkspace:
+    """What the window shows once a workspace is open."""
+
+    choice: WorkspaceChoice
+    tickets: int
+    articles: int  # in its knowledge base; 0 means nothing can be suggested
+    choices: list[WorkspaceChoice]  # every workspace the Workspace menu offers
 
 
 @dataclass(frozen=True)
@@ -34,9 +54,14 @@ def _count(db: Database, workspace: str) -> int:
 
 
 async def open_workspace(services: Services, workspace: str) -> int:
-    """Show what the local store has at once; the demo is filled on first open (help desks sync separately)."""
+    """Show what the local store has at once; the demo is filled on first open (help desks sync separately).
+    A workspace made by a ticket import has no connector: its row in the store is all there is."""
     store = services.store
-    await ensure_registered(services, workspace)
+    imported = services.connectors.find(workspace) is None and (
+        await store.run(ws_store.kind_of, store.db, workspace) == FILE_KIND
+    )
+    if not imported:
+        await ensure_registered(services, workspace)  # an unknown workspace is named here (NotFoundError)
     if workspace == DEMO_WORKSPACE and await store.run(_count, store.db, workspace) == 0:
         from copilot.assist.sync import sync_workspace
 
@@ -44,6 +69,24 @@ async def open_workspace(services: Services, workspace: str) -> int:
     await store.run(refresh_badges, store.db, workspace)
     services.bus.emit(TicketDidChange(ticket_id=0))
     return await store.run(_count, store.db, workspace)
+
+
+async def workspace_choices(services: Services) -> list[WorkspaceChoice]:
+    """Every workspace the app can open: the help desks (the demo first), then those made by a ticket import."""
+    choices = [WorkspaceChoice(name, c.display_name, True) for name, c in services.connectors.items()]
+    configs = await services.store.run(ws_store.list_workspaces, services.store.db)
+    imported = [c for c in configs if c.kind == FILE_KIND and c.id not in services.connectors]
+    return choices + [WorkspaceChoice(c.id, f"{c.name} (imported tickets)", False) for c in imported]
+
+
+async def open_for_window(services: Services, workspace: str) -> OpenedWorkspace:
+    """`open_workspace`, with what the window needs beside the count: the workspace's name, whether a help desk
+    is behind it, how many articles its knowledge base holds, and the other workspaces to switch to."""
+    tickets = await open_workspace(services, workspace)
+    choices = await workspace_choices(services)
+    articles = await services.store.run(count_articles, services.store.db, workspace)
+    choice = next((c for c in choices if c.id == workspace), WorkspaceChoice(workspace, workspace, False))
+    return OpenedWorkspace(choice, tickets, articles, choices)
 
 
 def validate_config(config: WorkspaceConfig) -> None:

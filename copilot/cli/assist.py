@@ -32,13 +32,12 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     from copilot.assist.indexing import refresh_vectors
     from copilot.assist.routing import assist_ticket
     from copilot.assist.ticket_assist import result_json
-    from copilot.assist.tickets_import import is_file_workspace
     from copilot.assist.workspace import open_workspace
+    from copilot.kb.articles import count_articles
     from copilot.store.tickets import find_ticket
 
     async def work(services: Services) -> int:
-        if not await is_file_workspace(services, args.workspace):  # imported tickets have no help desk to open
-            await open_workspace(services, args.workspace)
+        await open_workspace(services, args.workspace)  # a ticket import's workspace opens without a help desk
         await refresh_vectors(services, args.workspace)
         ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
         result = await assist_ticket(services, ticket.id, tone=args.tone)
@@ -60,6 +59,11 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
             out.write(f"Suggested tags: {', '.join(result.extras['tags'].get('tags', [])) or 'none new'}\n")
         out.write("\nSuggested articles\n")
         out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
+        if not await services.store.run(count_articles, services.store.db, args.workspace):
+            out.write(
+                f"  none: '{args.workspace}' has no knowledge-base articles. Import some: "
+                f"support-copilot kb import FOLDER-OR-FILE --workspace {args.workspace}\n"
+            )
         out.write(
             f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
         )

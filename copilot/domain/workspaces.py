@@ -5,6 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+FILE_KIND = "file"  # a workspace whose tickets came from files (`tickets import`), with no help desk behind it
+
+
+def no_helpdesk_reason(workspace: str) -> str:
+    """Why a workspace made by a ticket import cannot sync or send, and what to do instead."""
+    return (
+        f"'{workspace}' has no help desk: its tickets came from a file, so there is nothing to sync and replies "
+        f"cannot be sent from here (drafts are kept). To refresh the tickets, import the file again: "
+        f"support-copilot tickets import FILE --workspace {workspace}"
+    )
+
 
 @dataclass(frozen=True)
 class WorkspaceConfig:

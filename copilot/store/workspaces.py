@@ -38,6 +38,12 @@ def list_workspaces(db: Database) -> list[WorkspaceConfig]:
     return [_config(r) for r in db.query("SELECT * FROM workspaces ORDER BY created_at, id")]
 
 
+def kind_of(db: Database, workspace: str) -> str:
+    """The workspace's kind as stored ('demo', 'rt', 'file' for a ticket import …); "" when it is not there."""
+    row = db.execute("SELECT kind FROM workspaces WHERE id = ?", [workspace]).fetchone()
+    return str(row[0]) if row else ""
+
+
 def get_workspace(db: Database, workspace: str) -> WorkspaceConfig:
     rows = list(db.query("SELECT * FROM workspaces WHERE id = ?", [workspace]))
     if not rows:

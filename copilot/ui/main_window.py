@@ -29,8 +29,9 @@ from copilot.assist.maintenance import DatabaseCheck, check_database
 from copilot.assist.outbox import set_status
 from copilot.assist.preferences import load_window_state, save_window_state
 from copilot.assist.providers import budget_status
-from copilot.assist.workspace import open_workspace
+from copilot.assist.workspace import OpenedWorkspace, WorkspaceChoice, open_for_window
 from copilot.domain import AssistResult, Suggestion, Ticket
+from copilot.domain.workspaces import no_helpdesk_reason
 from copilot.services import Services
 from copilot.store.outbox import OutboxItem
 from copilot.ui.bridge import EventBridge
@@ -63,6 +64,7 @@ class MainWindow(QMainWindow):
         self.runner = Runner(self.presenter, loop)
         self.bridge = EventBridge(services.bus)
         self._asking_token = False
+        self._choices: dict[str, WorkspaceChoice] = {}  # every workspace there was at the last open
 
         self.inbox = InboxPane()
         self.conversation = ConversationPane()
@@ -143,8 +145,10 @@ class MainWindow(QMainWindow):
         action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
         menus["&Ticket"].addSeparator()
-        for status, word in STATUS_WORDS.items():  # without sending anything (Send and set… sends first)
+        self.status_actions = [  # without sending anything (Send and set… sends first)
             action("&Ticket", f"Set status: {word}", "", partial(self.set_status, status))
+            for status, word in STATUS_WORDS.items()
+        ]
         action("&Knowledge", "&Open article…", "Ctrl+K", self._open_article_by_search)
         action("&Knowledge", "&Gaps in the knowledge base…", "Ctrl+Shift+G", self.open_gaps)
         action("&Review", "Review &flags…", "Ctrl+Shift+R", self.open_review)
@@ -154,12 +158,18 @@ class MainWindow(QMainWindow):
         action("&Models", "&Providers…", "Ctrl+Shift+M", self.open_providers)
         action("&Models", "&Usage and cost…", "Ctrl+Shift+U", self.open_usage)
         self.workspace_menu = self.menuBar().addMenu("&Workspace")
+        self.workspace_menu.setToolTipsVisible(True)  # a disabled Sync says why
         self.workspace_menu.aboutToShow.connect(self._fill_workspace_menu)
         self.sync_action = QAction("&Sync now", self, shortcut=QKeySequence("F5"))
         self.sync_action.triggered.connect(lambda: self.sync.sync_now(background=False))
         self.helpdesks_action = QAction("&Help desks…", self, shortcut=QKeySequence("Ctrl+Shift+W"))
         self.helpdesks_action.triggered.connect(self.open_workspaces)
-        self.addActions([self.sync_action, self.helpdesks_action])  # shortcuts work before the menu is opened
+        # F5 in a workspace with no help desk (Sync disabled) says why instead of doing nothing.
+        self.no_sync_action = QAction("Sync now", self, shortcut=QKeySequence("F5"), enabled=False)
+        self.no_sync_action.triggered.connect(lambda: self.sync.sync_now(background=False))
+        self.addActions(
+            [self.sync_action, self.no_sync_action, self.helpdesks_action]
+        )  # shortcuts work before the menu is opened
         action("&Help", "Check the &database…", "", self._check_database)
         action("&Help", "&About", "", self._about)
 
@@ -201,18 +211,41 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage("Opening workspace…")
         self.session.workspace = self.workspace
         self.inbox_model.set_workspace(self.workspace)
-        self.runner.run(open_workspace(self.services, self.workspace), self._workspace_open, "Opening workspace")
+        self.runner.run(open_for_window(self.services, self.workspace), self._workspace_open, "Opening workspace")
 
-    def _workspace_open(self, count: int) -> None:
-        name = self.services.connector(self.workspace).display_name
+    def _workspace_open(self, opened: OpenedWorkspace) -> None:
+        self._choices = {c.id: c for c in opened.choices}
+        name, count = opened.choice.name, opened.tickets
         self.setWindowTitle(f"Support Copilot — {name}")
-        self.statusBar().showMessage(f"{name}: {count} tickets. Everything runs on this computer (built-in engine).")
+        self._show_helpdesk(opened.choice.has_helpdesk)
+        self.panel.set_empty_kb(
+            ""
+            if opened.articles
+            else f"This workspace has no knowledge-base articles, so none can be suggested. Import some: "
+            f"support-copilot kb import FOLDER-OR-FILE --workspace {self.workspace}"
+        )
+        where = "" if opened.choice.has_helpdesk else " imported from a file (no help desk: no sync, no sending)"
+        self.statusBar().showMessage(
+            f"{name}: {count} tickets{where}. Everything runs on this computer (built-in engine)."
+        )
         self.inbox_model.refresh(select_first=True)
         self.sync.set_workspace(self.workspace)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
         # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
         QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
         self.refresh_budget()
+
+    def _show_helpdesk(self, has_helpdesk: bool) -> None:
+        """Sync, Send and Set status need a help desk: without one they are disabled and say why."""
+        reason = "" if has_helpdesk else no_helpdesk_reason(self.workspace)
+        self.sync_action.setEnabled(has_helpdesk)
+        self.sync_action.setText("&Sync now" if has_helpdesk else "Sync now (no help desk: tickets from a file)")
+        self.no_sync_action.setEnabled(not has_helpdesk)
+        self.sync_action.setToolTip(reason or "Pull changes from the help desk and send the outbox (F5)")
+        for act in self.status_actions:
+            act.setEnabled(has_helpdesk)
+        self.session.send_blocked = reason
+        self.panel.set_send_blocked(reason)
 
     def refresh_budget(self) -> None:
         """Show the budget banner at 80% of the monthly model budget, and say so plainly at 100%."""
@@ -375,18 +408,24 @@ class MainWindow(QMainWindow):
         menu = self.workspace_menu
         menu.clear()
         group = QActionGroup(menu)
-        for name, connector in self.services.connectors.items():
-            act = menu.addAction(connector.display_name)
+        for choice in self._menu_choices():
+            act = menu.addAction(choice.name)
             act.setCheckable(True)
-            act.setChecked(name == self.workspace)
-            act.triggered.connect(lambda _checked=False, n=name: self.switch_workspace(n))
+            act.setChecked(choice.id == self.workspace)
+            act.triggered.connect(lambda _checked=False, n=choice.id: self.switch_workspace(n))
             group.addAction(act)
         menu.addSeparator()
         menu.addAction(self.sync_action)
         menu.addAction(self.helpdesks_action)
 
+    def _menu_choices(self) -> list[WorkspaceChoice]:
+        """The help desks as they are now (the Help desks dialog changes them), then the workspaces made by a
+        ticket import as of the last open."""
+        helpdesks = [WorkspaceChoice(n, c.display_name, True) for n, c in self.services.connectors.items()]
+        return helpdesks + [c for c in self._choices.values() if not c.has_helpdesk]
+
     def switch_workspace(self, name: str) -> None:
-        if name == self.workspace or name not in self.services.connectors:
+        if name == self.workspace or name not in {c.id for c in self._menu_choices()}:
             return
         self.sync.stop()
         self.session.clear()

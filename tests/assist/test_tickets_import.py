@@ -34,6 +34,8 @@ def test_import_then_list_then_reimport_replaces(tmp_path: Path) -> None:
     assert run("tickets", "import", str(path), "--workspace", "acme") == (0, "Imported 2 tickets into 'acme'.\n", "")
     code, out, _ = run("assist", "2", "--workspace", "acme", "--json")  # a file workspace has no help desk to open
     assert code == 0 and json.loads(out)["summary"][0]["text"] == "Where do I download the invoice for my order?"
+    code, out, _ = run("assist", "2", "--workspace", "acme")
+    assert code == 0 and "none: 'acme' has no knowledge-base articles" in out
     code, out, _ = run("tickets", "acme", "--json")
     assert code == 0 and sorted(t["number"] for t in json.loads(out)) == [1, 2]
     path.write_text(_ticket(2, "Changed my mind, where is my order?") + "\n", encoding="utf-8")

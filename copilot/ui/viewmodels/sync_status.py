@@ -11,12 +11,14 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from copilot.assist import outbox
 from copilot.assist.sync import SyncReport, SyncStatus, sync_status, sync_workspace
 from copilot.assist.workspace import set_token
+from copilot.domain.workspaces import no_helpdesk_reason
 from copilot.errors import HelpdeskAuthError
 from copilot.services import Services
 from copilot.ui.runner import Runner
 
 log = logging.getLogger(__name__)
 DEMO_TEXT = "Demo workspace · built in, works offline"
+IMPORTED_TEXT = "Imported tickets · no help desk: nothing to sync"
 
 
 class SyncStatusViewModel(QObject):
@@ -34,7 +36,12 @@ class SyncStatusViewModel(QObject):
         self.timer.timeout.connect(lambda: self.sync_now(background=True))
 
     def _is_demo(self) -> bool:
-        return self.services.connector(self.workspace).kind == "demo"
+        connector = self.services.connectors.find(self.workspace)
+        return connector is not None and connector.kind == "demo"
+
+    def has_helpdesk(self) -> bool:
+        """False for a workspace made by a ticket import: its tickets came from a file."""
+        return self.workspace in self.services.connectors
 
     def set_workspace(self, workspace: str) -> None:
         """The workspace opened: show its state, sync it now and then every `sync.interval_s`."""
@@ -42,6 +49,9 @@ class SyncStatusViewModel(QObject):
         self.timer.stop()
         if self._is_demo():
             self.text_changed.emit(DEMO_TEXT, "")
+            return
+        if not self.has_helpdesk():
+            self.text_changed.emit(IMPORTED_TEXT, no_helpdesk_reason(workspace))
             return
         self.show_state()
         self.sync_now(background=True)
@@ -53,7 +63,7 @@ class SyncStatusViewModel(QObject):
     def settings_changed(self) -> None:
         interval = self.services.settings.sync.interval_s
         self.timer.stop()
-        if interval > 0 and self.workspace and not self._is_demo():
+        if interval > 0 and self.has_helpdesk() and not self._is_demo():
             self.timer.start(interval * 1000)
 
     def sync_now(self, background: bool) -> None:
@@ -62,6 +72,10 @@ class SyncStatusViewModel(QObject):
         if self._is_demo():
             if not background:
                 self.message.emit("The demo workspace has nothing to sync: it is built in.", 5000)
+            return
+        if not self.has_helpdesk():
+            if not background:
+                self.message.emit(no_helpdesk_reason(workspace), 15000)
             return
         if self.syncing:
             return

@@ -61,6 +61,7 @@ class TicketSession(QObject):
         self.ai_draft = ""  # the AI's text the editor was last filled with
         self.prefill = True  # whether AI drafts go into the editor (not once the customer has our answer)
         self.sending = False
+        self.send_blocked = ""  # why this workspace cannot send (no help desk behind it); "" when it can
         self._dirty_draft: tuple[int, str] | None = None
         self._generation: tuple[asyncio.Task[None], AssistResult] | None = None
         self.autosave = QTimer(self, singleShot=True, interval=services.settings.draft.autosave_ms)
@@ -305,6 +306,9 @@ class TicketSession(QObject):
         """Send the editor's text (and set the status after it, if asked). Once it is in the outbox the editor
         is empty and the thread shows it; a second Ctrl+Enter meanwhile does nothing."""
         if self.current_ticket is None or self.sending:
+            return
+        if self.send_blocked:  # Ctrl+Enter with the buttons disabled: say why; the draft stays and is saved
+            self.message.emit(self.send_blocked, 15000)
             return
         self.autosave.stop()
         self._dirty_draft = None

@@ -171,6 +171,8 @@ class CopilotPanel(QWidget):
         for keys, internal in (("Ctrl+Return", False), ("Ctrl+Shift+Return", True)):
             shortcut = QShortcut(QKeySequence(keys), self.editor)
             shortcut.activated.connect(lambda internal=internal: self.send.emit(internal, ""))
+        self._send_blocked = ""  # why nothing can be sent from this workspace ("" when it can)
+        self._send_tips = {w: w.toolTip() for w in self._send_widgets()}
         self.set_enabled(False)
         self._min_confidence = 0.0
         self._summary_stream = ""
@@ -183,18 +185,28 @@ class CopilotPanel(QWidget):
     def current_tone(self) -> str:
         return str(self.tone.currentData())
 
+    def _send_widgets(self) -> tuple[QWidget, ...]:
+        return (self.send_button, self.note_button, self.send_status_button)
+
     def set_enabled(self, enabled: bool) -> None:
-        for w in (
-            self.editor,
-            self.send_button,
-            self.note_button,
-            self.send_status_button,
-            self.regen_button,
-            self.rewrite_button,
-            self.tone,
-            self.flag_sentence_button,
-        ):
+        for w in (self.editor, self.regen_button, self.rewrite_button, self.tone, self.flag_sentence_button):
             w.setEnabled(enabled)
+        for button in self._send_widgets():
+            button.setEnabled(enabled and not self._send_blocked)
+        for act in self.send_status_menu.actions():  # their keys too
+            act.setEnabled(not self._send_blocked)
+
+    def set_send_blocked(self, reason: str) -> None:
+        """No help desk behind the workspace: the Send controls are disabled, their tooltip says why; the
+        draft is still edited and saved here. An empty reason enables them again."""
+        self._send_blocked = reason
+        for w in self._send_widgets():
+            w.setToolTip(reason or self._send_tips[w])
+        self.set_enabled(self.editor.isEnabled())
+
+    def set_empty_kb(self, note: str) -> None:
+        """What the suggestions section says when the workspace's knowledge base has no article at all."""
+        self.sections.empty_kb_note = note
 
     def show_loading(self, text: str) -> None:
         self.status.setText(text)

@@ -51,6 +51,7 @@ class SectionRenderer:
         self.edit_article = edit_article
         self.not_relevant = not_relevant
         self.actions: list[Callable[[], None]] = []
+        self.empty_kb_note = ""  # set when the workspace's knowledge base has no article at all
 
     def render(self, result: AssistResult, min_confidence: float) -> str:
         self.actions = []
@@ -131,6 +132,8 @@ class SectionRenderer:
 
     def _articles_html(self, result: AssistResult, min_confidence: float) -> str:
         parts = []
+        if self.empty_kb_note:  # nothing to rank: how the ranking was done would only confuse
+            return f"<p class='nogood'><b>{html.escape(self.empty_kb_note)}</b></p>"
         if not result.suggestions or result.suggestions[0].confidence < min_confidence:
             parts.append(
                 "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
