@@ -191,9 +191,11 @@ def test_eval_triage_floor(
         # examples per intent. Measured 2026-11-28 with the open-set rule (README): accuracy 0.737 / 0.758 / 0.692,
         # out-of-scope recall 0.714 / 0.767 / 0.743 (before it: 0.641 / 0.557 / 0.610 and 0.386 / 0.321 / 0.603);
         # BANKING77 10-shot 0.841. Floors just under.
-        ("hint3-sofmattress", {"accuracy": 0.72, "out_of_scope_recall": 0.69, "in_scope_accuracy": 0.72}),
-        ("hint3-curekart", {"accuracy": 0.74, "out_of_scope_recall": 0.74, "in_scope_accuracy": 0.72}),
-        ("hint3-powerplay11", {"accuracy": 0.67, "out_of_scope_recall": 0.72, "in_scope_accuracy": 0.56}),
+        # Since the classifier is mixed with the neighbours' vote (session 6): in-scope accuracy up on every set,
+        # out-of-scope recall down 1-3 points (README, triage).
+        ("hint3-sofmattress", {"accuracy": 0.72, "out_of_scope_recall": 0.67, "in_scope_accuracy": 0.75}),
+        ("hint3-curekart", {"accuracy": 0.77, "out_of_scope_recall": 0.76, "in_scope_accuracy": 0.77}),
+        ("hint3-powerplay11", {"accuracy": 0.67, "out_of_scope_recall": 0.70, "in_scope_accuracy": 0.60}),
         pytest.param("banking77-10shot", {"accuracy": 0.83}, marks=BANKING77),
     ],
 )

@@ -88,6 +88,9 @@ class Runner(QObject):
         task = self.loop.create_task(wrapper())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # A task cancelled before its first step (the window closing) never awaits `coro`: close it, or Python
+        # warns "coroutine ... was never awaited" whenever it is collected. Closing a finished one does nothing.
+        task.add_done_callback(lambda _task: coro.close())
         return task
 
     def _announce(self) -> None:
