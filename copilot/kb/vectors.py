@@ -171,7 +171,7 @@ class DenseIndex:
     key: str
     mixed: Matrix = field(init=False, repr=False)
     # The windows of long paragraphs (kb/passages.py), a row each, and the row of the article each belongs to: an
-    # article is as close to a query as its closest part (E-Manual recall@1 0.627 -> see README).
+    # article is as close to a query as its closest part (E-Manual recall@1 0.627 -> 0.653, R@10 0.941 -> 0.974).
     windows: Matrix | None = None
     window_rows: npt.NDArray[np.intp] | None = None
 
