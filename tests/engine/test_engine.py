@@ -306,3 +306,21 @@ def test_a_greeting_to_the_team_on_its_own_line_is_not_the_ask() -> None:
     assert wants.startswith("The app crashes every time I open the Energy tab")
     t = ticket(("c", "Hi there is a problem with my hub: it blinks red every night."))  # "there" is not addressed
     assert next(line.text for line in summarize(t).lines if line.label == "Wants").startswith("There is a problem")
+
+
+def test_a_table_is_quoted_as_sentences_with_its_column_names() -> None:
+    body = (
+        "Orders placed before 2 pm ship the same day.\n\n"
+        "| Destination | Standard | Express |\n|---|---|---|\n"
+        "| United States | 3–5 days | 1–2 days |\n| United Kingdom | 2–4 days | next day |\n"
+        "| European Union | 3–6 days | 2–3 days |\n\nStandard shipping is free over $50.\n"
+    )
+    uk = _article_draft(body, "When would a kit reach Manchester, UK? Is express shipping available?")
+    assert "United Kingdom: Standard 2–4 days; Express next day." in uk
+    assert "European Union" not in uk and "United States" not in uk and "|" not in uk
+    assert "Orders placed before 2 pm ship the same day." in uk and "Standard shipping is free over $50." in uk
+    # "us" in lower case is a word, not the United States; naming no row quotes every row.
+    anywhere = _article_draft(body, "How long does shipping take for us?")
+    assert all(row in anywhere for row in ("United States: Standard", "United Kingdom: Standard", "European Union:"))
+    eu = _article_draft(body, "Do you ship to the European Union?")
+    assert "European Union: Standard 3–6 days; Express 2–3 days." in eu and "United Kingdom" not in eu

@@ -110,9 +110,9 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tickets", "gold", "floors"),
     [
-        # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.787, top-1
-        # 0.907, top-3 0.98, "no good article" P 0.50 / R 0.417, triage 0.50 (0.242 before intent names and
-        # articles counted as day-one examples). Floors just under.
+        # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.809 (0.787
+        # before tables were quoted row by row), top-1 0.907, top-3 0.98, "no good article" P 0.50 / R 0.417,
+        # triage 0.697 (0.242 before intent names and articles counted as day-one examples). Floors just under.
         (
             DEMO / "tickets.json",
             DEMO / "gold.jsonl",
@@ -120,12 +120,12 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
                 "sentiment_accuracy": 0.85,
                 "flag_precision": 0.85,
                 "flag_recall": 0.8,
-                "draft_must_include": 0.7,
+                "draft_must_include": 0.78,
                 "article_top1": 0.87,
                 "article_top3": 0.95,
                 "no_article_precision": 0.4,
                 "no_article_recall": 0.3,
-                "triage_accuracy": 0.47,
+                "triage_accuracy": 0.65,
             },
         ),
         # Held out (never tuned on): sentiment 0.85, top-1 0.824, top-3 0.882 (0.941 before the fitted ranking:
