@@ -293,11 +293,13 @@ def build_draft(inp: DraftInputs) -> Draft:
         top = usable[0]
         citations.append(Citation(1, top.article_id, top.title, top.article_version))
         formal = ".formal" if tone == "formal" else ""  # formal is its own register, not just another greeting
-        block = [phrase(lang, f"grounded.intro{formal}", title=top.title)]
-        if lang != "en":
-            block.append(phrase(lang, "english_source"))
         limit = 3 if tone == "concise" else MAX_STEPS
         lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage), t, limit)
+        # "Here is what to do" before steps; what the guide says before facts (delivery times, a refund's delay).
+        kind = "intro" if any(re.match(r"\d+\. ", line) for line in lines) else "facts"
+        block = [phrase(lang, f"grounded.{kind}{formal}", title=top.title)]
+        if lang != "en":
+            block.append(phrase(lang, "english_source"))
         parts.append("\n".join([*block, *lines]))
         # The sources are the draft's citations (the agent sees them beside it); the customer gets links.
         refs = [phrase(lang, f"grounded.more{formal}", title=_linked(top, inp.article_urls))]

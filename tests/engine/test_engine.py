@@ -319,6 +319,8 @@ def test_a_table_is_quoted_as_sentences_with_its_column_names() -> None:
     assert "United Kingdom: Standard 2–4 days; Express next day." in uk
     assert "European Union" not in uk and "United States" not in uk and "|" not in uk
     assert "Orders placed before 2 pm ship the same day." in uk and "Standard shipping is free over $50." in uk
+    # Facts, not steps: introduced as what the guide says, not "what to do".
+    assert "Here is what our guide “Guide” says:" in uk and "what to do" not in uk
     # "us" in lower case is a word, not the United States; naming no row quotes every row.
     anywhere = _article_draft(body, "How long does shipping take for us?")
     assert all(row in anywhere for row in ("United States: Standard", "United Kingdom: Standard", "European Union:"))
