@@ -97,6 +97,8 @@ def remove_workspace(db: Database, workspace: str, *, force: bool = False) -> No
             f"DELETE FROM ticket_search WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM messages WHERE ticket_id IN ({ticket_ids})",
             f"DELETE FROM article_feedback WHERE ticket_id IN ({ticket_ids})",
+            f"DELETE FROM ticket_opens WHERE ticket_id IN ({ticket_ids})",
+            "DELETE FROM triage_examples WHERE workspace = :ws",
             "DELETE FROM tickets WHERE workspace = :ws",
             "DELETE FROM article_window_vectors WHERE workspace = :ws",
             "DELETE FROM article_embeddings WHERE workspace = :ws",

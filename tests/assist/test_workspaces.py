@@ -54,7 +54,7 @@ async def test_bad_settings_are_refused_before_anything_is_saved(
 async def test_removing_a_workspace_with_unsent_work_refuses_and_names_it(services: Services) -> None:
     from copilot.domain import Ticket
     from copilot.errors import UnsentWorkError
-    from copilot.store import drafts, outbox, tickets
+    from copilot.store import drafts, outbox, review, tickets
 
     config = WorkspaceConfig("acme", "Acme", "rt", "http://127.0.0.1:9", "agent1", {"queues": ["Support"]})
     await save_workspace(services, config, "tok")
@@ -64,6 +64,7 @@ async def test_removing_a_workspace_with_unsent_work_refuses_and_names_it(servic
         u = Ticket(0, "acme", 42, "Login", "Bo", "bo@example.com", "open", "2026-01-01", "2026-01-01")
         first, second = tickets.upsert_ticket(services.store.db, t), tickets.upsert_ticket(services.store.db, u)
         drafts.save_draft(services.store.db, first, "half a reply", "", None)
+        review.record_open(services.store.db, first)  # the weekly review's time to reply: it goes too
         outbox.enqueue(services.store.db, "acme", second, outbox.OutboxKind.REPLY, "queued", "agent1")
 
     await services.store.run(_work, None)
@@ -74,3 +75,4 @@ async def test_removing_a_workspace_with_unsent_work_refuses_and_names_it(servic
     assert "acme" in [w.config.id for w in await list_workspaces(services)]  # nothing was deleted
     await remove_workspace(services, "acme", force=True)
     assert "acme" not in [w.config.id for w in await list_workspaces(services)]
+    assert services.store.db.execute("SELECT count(*) FROM ticket_opens").fetchone()[0] == 0
