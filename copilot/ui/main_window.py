@@ -29,7 +29,13 @@ from copilot.assist.maintenance import DatabaseCheck, check_database
 from copilot.assist.outbox import set_status
 from copilot.assist.preferences import load_window_state, save_window_state
 from copilot.assist.providers import budget_status
-from copilot.assist.workspace import OpenedWorkspace, WorkspaceChoice, open_for_window
+from copilot.assist.workspace import (
+    OpenedWorkspace,
+    WorkspaceChoice,
+    open_for_window,
+    remove_workspace,
+    unsent_work,
+)
 from copilot.domain import AssistResult, Suggestion, Ticket
 from copilot.domain.workspaces import no_helpdesk_reason
 from copilot.services import Services
@@ -417,6 +423,11 @@ class MainWindow(QMainWindow):
         menu.addSeparator()
         menu.addAction(self.sync_action)
         menu.addAction(self.helpdesks_action)
+        current = self._choices.get(self.workspace)
+        if current is not None and not current.has_helpdesk:  # a ticket import: the Help desks dialog lists none
+            remove = menu.addAction(f"Remove '{current.name}'…")
+            remove.setObjectName("removeImported")
+            remove.triggered.connect(self.remove_imported_workspace)
 
     def _menu_choices(self) -> list[WorkspaceChoice]:
         """The help desks as they are now (the Help desks dialog changes them), then the workspaces made by a
@@ -439,6 +450,35 @@ class MainWindow(QMainWindow):
         dialog = WorkspacesDialog(self, self.services, self.runner)
         dialog.workspaces_changed.connect(self._workspaces_changed)
         dialog.show()
+
+    def remove_imported_workspace(self) -> None:
+        """Forget the open workspace made by a ticket import (its tickets, articles and drafts in this store; the
+        file it came from is untouched), after saying what would be lost; the demo opens instead."""
+        name = self.workspace
+        choice = self._choices.get(name)
+        if choice is None or choice.has_helpdesk:
+            return
+
+        def ask(unsent: list[str]) -> None:
+            question = f"Forget '{choice.name}' (imported tickets) and everything kept of it here? The file it came "
+            question += "from is untouched: `support-copilot tickets import` brings it back."
+            if unsent:
+                question += "\n\nThese drafts exist nowhere else and will be deleted:\n• " + "\n• ".join(unsent[:10])
+            if QMessageBox.question(self, "Remove imported workspace", question) != QMessageBox.StandardButton.Yes:
+                return
+            self.runner.run(
+                remove_workspace(self.services, name, force=True),
+                lambda _none: self._imported_removed(name),
+                "Removing workspace",
+            )
+
+        self.runner.run(unsent_work(self.services, name), ask, "Checking for unsent work")
+
+    def _imported_removed(self, name: str) -> None:
+        self._choices.pop(name, None)
+        if self.workspace == name:
+            self.workspace = ""
+            self.switch_workspace("demo")
 
     def _workspaces_changed(self, name: str) -> None:
         if name == self.workspace and name not in self.services.connectors:  # the open one was removed

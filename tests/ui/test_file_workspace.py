@@ -148,3 +148,40 @@ def test_the_workspace_s_articles_are_suggested(
     assert w.result is not None and [s.article_id for s in w.result.suggestions][:1] == ["refunds"]
     assert "no knowledge-base articles" not in w.panel.text()
     qtbot.waitUntil(lambda: w.runner.idle, timeout=30_000)
+
+
+def test_an_imported_workspace_is_removed_from_the_workspace_menu(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QMessageBox
+
+    w = window
+    _open_first(qtbot, w)
+    asked: list[str] = []
+
+    def answer(_parent: object, _title: str, text: str) -> QMessageBox.StandardButton:
+        asked.append(text)
+        return QMessageBox.StandardButton.No if len(asked) == 1 else QMessageBox.StandardButton.Yes
+
+    monkeypatch.setattr(QMessageBox, "question", answer)
+    w._fill_workspace_menu()
+    remove = next(a for a in w.workspace_menu.actions() if a.objectName() == "removeImported")
+    assert remove.text() == "Remove 'acme (imported tickets)'…"
+    # The draft typed on it is named before anything is deleted; "No" keeps everything.
+    w.panel.editor.insertPlainText("A reply only kept here. ")
+    qtbot.waitUntil(lambda: "saved" in w.panel.saved.text(), timeout=5_000)
+    remove.trigger()
+    qtbot.waitUntil(lambda: bool(asked), timeout=5_000)
+    assert "a draft on ticket #" in asked[0] and "untouched" in asked[0]
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=5_000)
+    count = "SELECT count(*) FROM tickets WHERE workspace = 'acme'"
+    assert w.services.store.db.execute(count).fetchone()[0] == 9
+    # "Yes" forgets it and opens the demo; the menu no longer lists it.
+    remove.trigger()
+    qtbot.waitUntil(lambda: w.workspace == "demo" and w.inbox.model.rowCount() >= 60, timeout=20_000)
+    assert w.services.store.db.execute(count).fetchone()[0] == 0
+    w._fill_workspace_menu()
+    names = [a.text() for a in w.workspace_menu.actions()]
+    assert not any("acme" in name for name in names)
+    assert not any(a.objectName() == "removeImported" for a in w.workspace_menu.actions())
+    _open_first(qtbot, w)
