@@ -55,6 +55,13 @@ def verdict_line(report: ReplayReport) -> str:
     return line
 
 
+def _cases(numbers: list[int], shown: int = 12) -> str:
+    """"#1, #2, #3" (with "and N more" past `shown`), "1 case" or "N cases" said first."""
+    listed = ", ".join(f"#{n}" for n in numbers[:shown])
+    more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
+    return f"{len(numbers)} case{'s' if len(numbers) != 1 else ''} ({listed}{more})"
+
+
 def render_text(report: ReplayReport) -> str:
     rows = [("", report.baseline.label, report.candidate.label, "change"), *figure_rows(report)]
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
@@ -69,7 +76,13 @@ def render_text(report: ReplayReport) -> str:
     if report.judge_failed:
         lines += ["", f"Judge failed ({report.judge}); these cases count the lexical check only:"]
         for run in (report.baseline, report.candidate):
-            lines += [f"  #{c.number} {run.label}: {c.judge_failed}" for c in run.cases if c.judge_failed]
+            # One line per reason: a judge that is down fails every case the same way (50 lines said nothing more).
+            reasons: dict[str, list[int]] = {}
+            for c in run.cases:
+                if c.judge_failed:
+                    reasons.setdefault(c.judge_failed, []).append(c.number)
+            for reason, numbers in reasons.items():
+                lines.append(f"  {run.label}, {_cases(numbers)}: {reason}")
     lines += ["", verdict_line(report)]
     return "\n".join(lines) + "\n"
 

@@ -234,7 +234,11 @@ def test_a_judge_answering_garbage_is_reported_as_failed_and_the_gate_is_undecid
     assert code == 3, err
     assert "Verdict: UNDECIDED — 0 of 4 cases got worse" in out
     assert "Judge failed on 4: " + ", ".join(f"#{n}" for n in CASES) in out
-    assert re.search(r"^  #2 keeps at .*: judge failed: the answer holds no JSON object$", out, re.MULTILINE), out
+    # One line per run and reason, naming the cases (not one line per case).
+    listed = ", ".join(f"#{n}" for n in CASES)
+    pattern = rf"^  keeps at .*, 4 cases \({listed}\): judge failed: the answer holds no JSON object$"
+    assert len(re.findall(pattern, out, re.MULTILINE)) == 1, out
+    assert not re.search(r"^  #\d", out, re.MULTILINE), out
     assert len(_judge_requests(llm)) == 2 * len(CASES)  # failures are not cached: each draft was asked about
 
     code, out, err = cli("eval", "replay", "--set", "gate", "--model", "keeps", "--api-base", llm.api_base,
