@@ -56,7 +56,7 @@ def verdict_line(report: ReplayReport) -> str:
 
 
 def _cases(numbers: list[int], shown: int = 12) -> str:
-    """"#1, #2, #3" (with "and N more" past `shown`), "1 case" or "N cases" said first."""
+    """ "#1, #2, #3" (with "and N more" past `shown`), "1 case" or "N cases" said first."""
     listed = ", ".join(f"#{n}" for n in numbers[:shown])
     more = f" and {len(numbers) - shown} more" if len(numbers) > shown else ""
     return f"{len(numbers)} case{'s' if len(numbers) != 1 else ''} ({listed}{more})"
