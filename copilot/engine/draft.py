@@ -8,7 +8,16 @@ from dataclasses import dataclass, field
 
 from copilot.domain import Citation, Draft, Flag, Suggestion, Ticket
 from copilot.engine.phrases import TONES, phrase
-from copilot.engine.text import asks_nothing, fold, key_terms, plain_text, sentences, stem
+from copilot.engine.text import (
+    asks_nothing,
+    fold,
+    key_terms,
+    markdown_tables,
+    plain_text,
+    row_sentence,
+    sentences,
+    stem,
+)
 
 PROMPT_VERSION = "draft-templates-3"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
@@ -127,32 +136,6 @@ def _conditional_notes(body: str, customer_text: str) -> list[str]:
     return notes
 
 
-_TABLE_LINE = re.compile(r"^\s*\|(.*)\|\s*$")
-_TABLE_RULE = re.compile(r"^[\s|:-]+$")
-MAX_TABLE_ROWS = 6  # a table's rows quoted when the customer names none of them
-
-
-def _cells(line: str) -> list[str]:
-    match = _TABLE_LINE.match(line)
-    return [plain_text(cell).strip() for cell in match.group(1).split("|")] if match else []
-
-
-def _table_blocks(body: str) -> list[tuple[int, int]]:
-    """(first, last + 1) line numbers of each Markdown table in the body: a header, a rule, rows."""
-    lines = body.splitlines()
-    out, i = [], 0
-    while i < len(lines):
-        if _TABLE_LINE.match(lines[i]) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
-            end = i + 2
-            while end < len(lines) and _TABLE_LINE.match(lines[end]):
-                end += 1
-            out.append((i, end))
-            i = end
-        else:
-            i += 1
-    return out
-
-
 def _names_row(label: str, customer_text: str) -> bool:
     """The customer names this row: all its label's words ("United Kingdom"), or its initials written in capitals
     ("UK", "US": in lower case "us" is a word)."""
@@ -162,14 +145,6 @@ def _names_row(label: str, customer_text: str) -> bool:
     words = [w for w in re.findall(r"[^\W\d_]+", label) if w[0].isupper()]
     initials = "".join(w[0] for w in words)
     return len(words) >= 2 and re.search(rf"\b{initials}\b", customer_text) is not None
-
-
-def _row_line(header: list[str], row: list[str]) -> str:
-    """A table row as a sentence a customer reads: "United Kingdom: Standard 2–4 business days; Express next
-    business day." (the header names each value; the first column names the row)."""
-    values = [f"{name} {value}" if name else value for name, value in zip(header[1:], row[1:], strict=False) if value]
-    line = f"{row[0]}: {'; '.join(values)}" if values else row[0]
-    return line if line.endswith((".", "!", "?")) else f"{line}."
 
 
 def _prose_around(lines: list[str], first: int, end: int) -> tuple[str, str]:
@@ -191,19 +166,21 @@ def _prose_around(lines: list[str], first: int, end: int) -> tuple[str, str]:
     return paragraph(range(first - 1, -1, -1)), paragraph(range(end, len(lines)))
 
 
+MAX_TABLE_ROWS = 6  # a table's rows quoted when the customer names none of them
+
+
 def _table_lines(body: str, customer_text: str) -> list[str]:
     """An article without steps that holds a table: the rows the customer names (all of them, up to
     MAX_TABLE_ROWS, when they name none) as sentences with the header's names, and the paragraphs around the
     table. Read flat, a table is a run of values without their column names."""
     lines = body.splitlines()
     out: list[str] = []
-    for first, end in _table_blocks(body):
-        header = _cells(lines[first])
-        rows = [cells for line in lines[first + 2 : end] if (cells := _cells(line)) and any(cells)]
-        named = [row for row in rows if _names_row(row[0], customer_text)]
-        before, after = _prose_around(lines, first, end)
-        chosen = named or rows[:MAX_TABLE_ROWS]
-        out += [*([before] if before else []), *(_row_line(header, row) for row in chosen), *([after] if after else [])]
+    for table in markdown_tables(body):
+        named = [row for row in table.rows if _names_row(row[0], customer_text)]
+        before, after = _prose_around(lines, table.first, table.end)
+        chosen = named or table.rows[:MAX_TABLE_ROWS]
+        rows = [row_sentence(table.header, row) for row in chosen]
+        out += [*([before] if before else []), *rows, *([after] if after else [])]
     return list(dict.fromkeys(out))
 
 

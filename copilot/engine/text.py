@@ -9,6 +9,7 @@ import difflib
 import functools
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", re.UNICODE)
@@ -519,3 +520,59 @@ def asks_nothing(text: str) -> bool:
     """A short thank-you or closing that asks for nothing ("Replacement arrived and works. Thanks!"): no article
     answers it."""
     return len(words(text)) <= 40 and _THANKS.search(text) is not None and _ASKING.search(text) is None
+
+
+_TABLE_LINE = re.compile(r"^\s*\|(.*)\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:-]+$")
+
+
+@dataclass(frozen=True)
+class MarkdownTable:
+    """A Markdown table in a text: its lines first to end - 1 (a header, a rule, rows), the header's cells and
+    each row's, as plain text."""
+
+    first: int
+    end: int
+    header: list[str]
+    rows: list[list[str]]
+
+
+def _cells(line: str) -> list[str]:
+    match = _TABLE_LINE.match(line)
+    return [plain_text(cell).strip() for cell in match.group(1).split("|")] if match else []
+
+
+def markdown_tables(text: str) -> list[MarkdownTable]:
+    lines = text.splitlines()
+    out, i = [], 0
+    while i < len(lines):
+        if _TABLE_LINE.match(lines[i]) and i + 1 < len(lines) and _TABLE_RULE.match(lines[i + 1]):
+            end = i + 2
+            while end < len(lines) and _TABLE_LINE.match(lines[end]):
+                end += 1
+            rows = [cells for line in lines[i + 2 : end] if (cells := _cells(line)) and any(cells)]
+            out.append(MarkdownTable(i, end, _cells(lines[i]), rows))
+            i = end
+        else:
+            i += 1
+    return out
+
+
+def row_sentence(header: list[str], row: list[str]) -> str:
+    """A table row as a sentence a customer reads: "United Kingdom: Standard 2–4 business days; Express next
+    business day." (the header names each value; the first column names the row). Read flat, a table is a run
+    of values without their column names."""
+    values = [f"{name} {value}" if name else value for name, value in zip(header[1:], row[1:], strict=False) if value]
+    line = f"{row[0]}: {'; '.join(values)}" if values else row[0]
+    return line if line.endswith((".", "!", "?")) else f"{line}."
+
+
+def tables_as_sentences(text: str) -> str:
+    """The text with each Markdown table written as one sentence per row (`row_sentence`), each on its line."""
+    tables = markdown_tables(text)
+    if not tables:
+        return text
+    lines = text.splitlines()
+    for table in reversed(tables):
+        lines[table.first : table.end] = [row_sentence(table.header, row) for row in table.rows]
+    return "\n".join(lines)

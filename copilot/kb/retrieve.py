@@ -21,7 +21,15 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.domain import Suggestion
-from copilot.engine.text import asks_nothing, detect_language, english_equivalents, key_terms, sentences, stem
+from copilot.engine.text import (
+    asks_nothing,
+    detect_language,
+    english_equivalents,
+    key_terms,
+    sentences,
+    stem,
+    tables_as_sentences,
+)
 from copilot.errors import CopilotError
 from copilot.kb.entities import EntityIndex
 from copilot.kb.passages import passages
@@ -271,8 +279,9 @@ class TermCounts:
 
 
 def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
-    """The one or two consecutive sentences of the article that cover the query best."""
-    sents = sentences(body)
+    """The one or two consecutive sentences of the article that cover the query best (a table's row with its
+    column names)."""
+    sents = sentences(tables_as_sentences(body))
     if not sents:
         return body[:200], []
     best = (0.0, 0)

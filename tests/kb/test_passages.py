@@ -28,3 +28,16 @@ def test_a_long_block_becomes_overlapping_windows_of_whole_sentences() -> None:
     # One sentence longer than a window stays whole.
     long_one = " ".join(["word"] * (PASSAGE_WORDS + 20)) + "."
     assert passages(long_one) == (long_one,)
+
+
+def test_a_table_row_is_a_passage_with_its_column_names() -> None:
+    from copilot.kb.retrieve import WeightedQuery, best_passage
+
+    body = (
+        "# Shipping times\nOrders placed before 2 pm ship the same day.\n\n"
+        "| Destination | Standard | Express |\n|---|---|---|\n| United States | 3–5 days | 1–2 days |\n"
+        "| European Union | 3–6 days | 2–3 days |\n\nStandard shipping is free over $50.\n"
+    )
+    passage, found = best_passage(WeightedQuery.from_parts([("How fast is express to the European Union?", 1.0)]), body)
+    assert "European Union: Standard 3–6 days; Express 2–3 days." in passage and "|" not in passage
+    assert {"european", "union"} <= set(found)
