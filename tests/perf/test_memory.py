@@ -83,10 +83,13 @@ FIRST_RESULT = textwrap.dedent(
             await result_for(w, first_id, idle=False)
             during = time.perf_counter() - t3
             peak = rss_mb()
-            while folds is not None and (folds.running or folds.waiting) and time.perf_counter() - t2 < 900:
+            limit = float(sys.argv[3]) if len(sys.argv) > 3 else 900.0
+            while folds is not None and (folds.running or folds.waiting) and time.perf_counter() - t2 < limit:
                 peak = max(peak, rss_mb())
                 await asyncio.sleep(0.2)
-            print("SETTLED", round(started, 2), round(during, 2), round(time.perf_counter() - t2, 1), round(peak, 1),
+            settled = time.perf_counter() - t2
+            await asyncio.sleep(1.0)
+            print("SETTLED", round(started, 2), round(during, 2), round(settled, 1), round(peak, 1), round(rss_mb(), 1),
                   flush=True)
         if getattr(w, "triage_folds", None) is not None:
             w.triage_folds.stop()  # as closing the window does
@@ -125,9 +128,9 @@ def first_result(home: Path, settle: bool = False) -> dict[str, object]:
     }
     settled = [line.split()[1:] for line in out.stdout.splitlines() if line.startswith("SETTLED")]
     if settled:
-        started, during, total, peak = (float(x) for x in settled[0])
+        started, during, total, peak, after = (float(x) for x in settled[0])
         figures |= {"pass_started_after_s": started, "result_during_pass_s": during, "settled_after_s": total}
-        figures |= {"peak_rss_mb_during_pass": peak}
+        figures |= {"peak_rss_mb_during_pass": peak, "rss_mb_1s_after_pass": after}
     return figures
 
 
