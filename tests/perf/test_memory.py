@@ -1,6 +1,9 @@
 """The window's resident memory (RSS) after the first copilot result, with 66 and with 10,000 tickets in the
 store, and what it has loaded by then (litellm must not be among them until a model is configured). Each run is
-a fresh process, as the app starts. Prints; never fails on a slow machine.
+a fresh process, as the app starts. Also: after the first result, the time to the result of a labelled ticket
+judged by another triage fold (trained on open unless the background pass trained it before), and on the first
+start at 10,000 tickets the background pass itself (how long, a ticket opened meanwhile, RSS). Prints; never fails
+on a slow machine.
 
 Run alone: QT_QPA_PLATFORM=offscreen .venv/bin/python -m pytest tests/perf/test_memory.py -q -s
 """

@@ -62,7 +62,9 @@ def test_the_window_trains_every_fold_quietly_once_idle(
     assert result is not None and result.complete and not result.stopped
     assert w.result is not None  # the first copilot result came first
     assert _saved_folds(w.services) == {f"fold:{n}" for n in range(FOLDS)}
-    assert len(begun) == result.trained >= FOLDS - 1  # the first ticket's own fold may have been trained on need
+    # The first ticket's own fold may have been trained when it was opened; a fold handed over half-way to a
+    # ticket that needed it counts as begun here but not as trained by the pass.
+    assert len(begun) >= result.trained >= FOLDS - 1
     if took < 1.0:  # the demo's folds take a fraction of a second (unless the machine is very busy)
         assert not any(said)  # done sooner than SHOW_AFTER_MS: nothing said
     assert w.triage_label.text() == ""
@@ -81,3 +83,18 @@ def test_the_window_shows_a_long_pass_and_stops_it_on_close(
     w.services.background.submit(lambda: None).result(timeout=5)  # the background thread let go
     assert time.monotonic() - closed_at < 2.0
     assert len(_saved_folds(w.services)) < FOLDS  # stopped before it was done
+
+
+def test_a_bulk_change_of_tickets_runs_the_pass_again(qtbot: QtBot, window: MainWindow) -> None:
+    from copilot.domain.events import TicketDidChange
+
+    w = window
+    with qtbot.waitSignal(w.triage_folds.finished, timeout=60_000):
+        pass
+    w.services.bus.emit(TicketDidChange(ticket_id=0))  # what a sync batch or a ticket import announces
+    qtbot.waitUntil(lambda: w.triage_folds.waiting or w.triage_folds.running, timeout=5_000)
+    with qtbot.waitSignal(w.triage_folds.finished, timeout=60_000) as again:
+        pass
+    assert again.args[0].missing == 0  # the history is the same: nothing left to train
+    w.services.bus.emit(TicketDidChange(ticket_id=w.result.ticket.id if w.result else 1))  # one ticket: no pass
+    assert not w.triage_folds.waiting
