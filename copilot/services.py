@@ -2,7 +2,7 @@
 
 Nothing here is a grab bag: each mutable part is an object with one job and a stated owner thread —
 the workspaces' connectors (event loop), the built-in engine's caches (compute thread, locked), named activity
-locks (event loop), and the compute thread itself.
+locks (event loop), the compute thread itself and a low-priority background thread.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from copilot.helpdesk.base import Connector
 from copilot.helpdesk.registry import make_connector
 from copilot.llm.catalog import ModelOverride
 from copilot.store import Store
+from copilot.threads import lower_thread_priority
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -116,10 +117,21 @@ class Services:
     compute: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="copilot-compute")
     )
+    # Work done ahead that nobody waits for yet (triage folds), at low priority, so it never holds up the compute
+    # thread: one job at a time.
+    background: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="copilot-background", initializer=lower_thread_priority
+        )
+    )
 
     async def run_compute(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.compute, lambda: fn(*args, **kwargs))
+
+    async def run_background(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.background, lambda: fn(*args, **kwargs))
 
     def connector(self, workspace: str) -> Connector:
         return self.connectors.get(workspace)
@@ -138,6 +150,7 @@ class Services:
         return getpass.getuser()
 
     def close(self) -> None:
+        self.background.shutdown(wait=True, cancel_futures=True)  # its work stops within a step when cancelled
         self.compute.shutdown(wait=True, cancel_futures=True)
         self.store.close()
         if self.log_handler is not None:

@@ -51,3 +51,20 @@ def return_freed_memory() -> None:
         libc.malloc_trim(0)
     except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
         return
+
+
+BACKGROUND_NICENESS = 10  # a background thread's share of a busy core: about a tenth of a normal thread's
+
+
+def lower_thread_priority(niceness: int = BACKGROUND_NICENESS) -> None:
+    """Make the calling thread yield the CPU to the app's other threads (work nobody waits for, such as training
+    triage folds ahead). On Linux niceness is per thread; elsewhere this does nothing. Not 19: a thread that needs
+    the work now may wait one training step for this one to let go, and at 19 a busy core starves it."""
+    if not sys.platform.startswith("linux"):
+        return
+    import threading
+
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except OSError:  # not allowed here (a sandbox): the work runs at normal priority
+        return

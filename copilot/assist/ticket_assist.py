@@ -167,12 +167,6 @@ def _triage_key(db: Database, workspace: str, encoder: TextEncoder | None) -> st
     )
 
 
-def stale_triage(db: Database, workspace: str, encoder: TextEncoder | None, cache: EngineCaches) -> TriageInputs | None:
-    """Store thread, reads only: the inputs to refit from, or None while the cached model is current."""
-    key = _triage_key(db, workspace, encoder)
-    return None if cache.triage_model(key) is not None else triage_inputs(db, workspace, encoder, key)
-
-
 def triage_inputs(db: Database, workspace: str, encoder: TextEncoder | None, key: str) -> TriageInputs:
     examples = [
         (str(r[0]), f"{r[1]}\n{r[2] or ''}", r[3])
@@ -255,19 +249,37 @@ def keep_fitted(db: Database, inputs: TriageInputs, encoder: TextEncoder | None,
         save_triage_models(db, inputs.workspace, inputs.fit_key, fitted.to_save)
 
 
-async def prepare_triage(services: Services, workspace: str) -> None:
+def current_triage(
+    db: Database, workspace: str, encoder: TextEncoder | None, cache: EngineCaches
+) -> triage.IntentModel | TriageInputs:
+    """Store thread, reads only: the cached model while it is current, else the inputs to refit from."""
+    key = _triage_key(db, workspace, encoder)
+    cached = cache.triage_model(key)
+    return cached if cached is not None else triage_inputs(db, workspace, encoder, key)
+
+
+async def prepare_triage(services: Services, workspace: str) -> triage.IntentModel:
     """Fit the workspace's triage model off the store thread (reads and writes there, encoding and fitting on the
-    compute thread), so a busy history never holds up searches and saves."""
+    compute thread), so a busy history never holds up searches and saves. One fit per workspace at a time (an
+    assist and the background pass of `triage_folds` may both ask): the second finds the first one's model."""
     caches, db = services.caches, services.store.db
     encoder = await services.run_compute(local_encoder, caches)
-    inputs = await services.store.run(stale_triage, db, workspace, encoder, caches)
-    if inputs is None:
-        return
-    fitted = await services.run_compute(fit_triage, inputs, encoder)
-    if fitted.new_vectors or fitted.to_save:
-        await services.store.run(keep_fitted, db, inputs, encoder, fitted)
-    if fitted.cacheable:
-        caches.keep_triage_model(inputs.key, fitted.model)
+    async with services.lock(f"triage:{workspace}"):
+        current = await services.store.run(current_triage, db, workspace, encoder, caches)
+        if isinstance(current, triage.IntentModel):
+            return current
+        fitted = await services.run_compute(fit_triage, current, encoder)
+        if fitted.new_vectors or fitted.to_save:
+            await services.store.run(keep_fitted, db, current, encoder, fitted)
+        if fitted.cacheable:
+            caches.keep_triage_model(current.key, fitted.model)
+        return fitted.model
+
+
+def is_current_triage(db: Database, workspace: str, cache: EngineCaches, model: triage.IntentModel) -> bool:
+    """Store thread, reads only: whether `model` is still the workspace's cached triage model (False once its
+    history changed, or another workspace's or encoder's took its place)."""
+    return cache.triage_model(_triage_key(db, workspace, cache.current_encoder())) is model
 
 
 def _classifier(db: Database, workspace: str, cache: EngineCaches) -> triage.IntentModel:

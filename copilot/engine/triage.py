@@ -9,8 +9,9 @@ import itertools
 import json
 import math
 import re
+import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -252,7 +253,8 @@ class LinearIntents:
         out: Matrix = np.hstack([standard, np.ones((len(vectors), 1), dtype=np.float32)]).astype(np.float32)
         return out
 
-    def _train(self, vectors: Matrix, targets: npt.NDArray[np.int64]) -> None:
+    def _training(self, vectors: Matrix, targets: npt.NDArray[np.int64]) -> Iterator[None]:
+        """Train, pausing after each step (see `fitting`)."""
         # One scale for every feature, no centring: the geometry of the sentence vectors is kept (per-feature
         # standardising blows up near-constant dimensions: BANKING77 dev 0.926 that way, 0.933 this way).
         self._mean = np.zeros(vectors.shape[1], dtype=np.float32)
@@ -269,11 +271,22 @@ class LinearIntents:
             m = beta1 * m + (1 - beta1) * grad
             v = beta2 * v + (1 - beta2) * grad * grad
             w -= self.learning_rate * (m / (1 - beta1**step)) / (np.sqrt(v / (1 - beta2**step)) + 1e-8)
+            yield
         self._weights = w
 
     def fit(self, vectors: Matrix, labels: list[str], seed: int = 7, always: list[bool] | None = None) -> LinearIntents:
         """always: the rows never held out to fit the temperature (day-one examples such as an intent's name,
         which say what an intent is but not how sure to be of a customer's message)."""
+        for _step in self.fitting(vectors, labels, seed, always):
+            pass
+        return self
+
+    def fitting(
+        self, vectors: Matrix, labels: list[str], seed: int = 7, always: list[bool] | None = None
+    ) -> Iterator[None]:
+        """`fit`, one training step at a time: it pauses after each step, and whichever thread resumes it next
+        goes on from there (a fold trained in the background is finished by the thread that needs it, without
+        starting again). The same operations in the same order: the classifier is the same, bit for bit."""
         self.labels = sorted(set(labels))
         index = {label: i for i, label in enumerate(self.labels)}
         targets = np.array([index[label] for label in labels], dtype=np.int64)
@@ -285,7 +298,7 @@ class LinearIntents:
             held_out = set(judged[: len(judged) // 5])
             held = np.array(judged[: len(judged) // 5], dtype=np.int64)
             kept = np.array([i for i in order if i not in held_out], dtype=np.int64)
-            self._train(vectors[kept], targets[kept])
+            yield from self._training(vectors[kept], targets[kept])
             scores = self._design(vectors[held]) @ self._weights
             rows = np.arange(len(held))
 
@@ -298,8 +311,7 @@ class LinearIntents:
             shares = neighbour_shares(vectors, targets, len(self.labels), held, kept)
             mixed = self.mix(_softmax(scores / self.temperature), shares, 1.0)
             self.mix_power = min(np.geomspace(0.25, 4.0, 41), key=lambda p: nll(_power_normalised(mixed, p)))
-        self._train(vectors, targets)
-        return self
+        yield from self._training(vectors, targets)
 
     def suits(self, dimensions: int, labels: Iterable[str]) -> bool:
         """Whether this classifier was trained for vectors of this size and exactly these labels (a saved copy
@@ -381,13 +393,27 @@ class TrainedIntents:
     folds: dict[int, LinearIntents]
 
 
+class _FoldJob:
+    """A fold's classifier being trained: its paused training (`LinearIntents.fitting`) and who drives it. One
+    thread at a time holds `driving` and takes steps; a thread that needs the fold now (`wanted`) makes the one in
+    the background let go after its current step, and goes on from there."""
+
+    def __init__(self, model: LinearIntents, steps: Iterator[None]) -> None:
+        self.model, self.steps = model, steps
+        self.driving = threading.Lock()
+        self.wanted = 0  # threads waiting to drive it to the end (read without a lock: a stale read costs one step)
+        self.finished = False
+        self.spoilt = False  # its training failed half-way: it cannot go on
+
+
 class IntentModel:
     """What triage uses. With sentence vectors and enough history, the linear classifier decides the label and
     its calibrated confidence; the nearest labelled examples are the evidence shown to the agent. Otherwise
     the nearest examples decide on their own (by meaning, or by words without the local encoder).
 
     A ticket that is itself part of the history (`exclude_key`) is judged by a model that never saw it: the
-    classifier trained without its fifth of the history (trained on first need), as the neighbours leave it out.
+    classifier trained without its fifth of the history (trained on first need, or ahead by `train_fold` on
+    another thread; a fold is never trained twice at once: who needs it finishes what the other started).
     """
 
     def __init__(
@@ -406,6 +432,8 @@ class IntentModel:
         self._fold_of = {key: i % FOLDS for i, key in enumerate(history[0])} if history else {}
         self._folds = {fold: model for fold, model in (folds or {}).items() if self._suits(fold, model)}
         self._new_folds: set[int] = set()  # trained here, not yet handed out by `take_new_folds`
+        self._jobs: dict[int, _FoldJob] = {}  # folds being trained (or paused half-way)
+        self._lock = threading.Lock()  # guards the three above: folds are trained on several threads
 
     def _suits(self, fold: int, model: LinearIntents) -> bool:
         if self._history is None or fold not in range(FOLDS):
@@ -424,19 +452,85 @@ class IntentModel:
         fold = self._fold_of.get(key) if key is not None else None
         if fold is None or self._history is None:
             return self.linear
-        if fold not in self._folds:
+        return self._fold_now(fold)
+
+    def _job(self, fold: int) -> LinearIntents | _FoldJob:
+        """Under the lock: the fold's classifier when trained, else its job (started paused when there is none)."""
+        if fold in self._folds:
+            return self._folds[fold]
+        job = self._jobs.get(fold)
+        if job is None:
+            assert self._history is not None
             keys, labels, vectors = self._history
             keep = [i for i in range(len(keys)) if i % FOLDS != fold]
             always = [is_day_one(keys[i]) for i in keep]
-            self._folds[fold] = LinearIntents().fit(vectors[keep], [labels[i] for i in keep], always=always)
-            self._new_folds.add(fold)
-        return self._folds[fold]
+            model = LinearIntents()
+            job = self._jobs[fold] = _FoldJob(
+                model, model.fitting(vectors[keep], [labels[i] for i in keep], always=always)
+            )
+        return job
+
+    def _fold_now(self, fold: int) -> LinearIntents:
+        """The fold's classifier, trained here if need be (finishing what another thread started)."""
+        while True:
+            with self._lock:
+                job = self._job(fold)
+                if isinstance(job, LinearIntents):
+                    return job
+                job.wanted += 1
+            try:
+                if self._drive(fold, job, lambda: False):
+                    return job.model
+            finally:
+                with self._lock:
+                    job.wanted -= 1
+
+    def _drive(self, fold: int, job: _FoldJob, let_go: Callable[[], bool]) -> bool:
+        """Take the job's steps until it is trained (True) or `let_go` says to stop after a step (False)."""
+        with job.driving:
+            if job.finished or job.spoilt:
+                return job.finished
+            try:
+                for _step in job.steps:
+                    if let_go():
+                        return False
+            except BaseException:
+                job.spoilt = True  # out of memory, say: whoever needs the fold next starts again
+                with self._lock:
+                    self._jobs.pop(fold, None)
+                raise
+            job.finished = True
+            with self._lock:
+                self._folds[fold] = job.model
+                self._new_folds.add(fold)
+                self._jobs.pop(fold, None)
+        return True
+
+    def missing_folds(self) -> list[int]:
+        """The folds whose classifier is not trained yet (none without a linear classifier)."""
+        if self.linear is None or self._history is None:
+            return []
+        with self._lock:
+            return [fold for fold in range(FOLDS) if fold not in self._folds]
+
+    def train_fold(self, fold: int, stop: Callable[[], bool] = lambda: False) -> bool:
+        """Train the fold's classifier ahead, on the caller's (low-priority) thread: True once it is trained.
+        It lets go after the current step when `stop()` says so (the job stays paused, for whoever goes on with
+        it) or when another thread needs the fold now (that thread finishes it)."""
+        if fold not in self.missing_folds():
+            return True
+        with self._lock:
+            job = self._job(fold)
+        if isinstance(job, LinearIntents):
+            return True
+        return self._drive(fold, job, lambda: job.wanted > 0 or stop())
 
     def take_new_folds(self) -> dict[int, LinearIntents]:
         """The fold classifiers trained since the model was made or last asked (each handed out once, for the
-        caller to save). Call it on the thread that predicts: that is where folds are trained."""
-        new, self._new_folds = self._new_folds, set()
-        return {fold: self._folds[fold] for fold in sorted(new)}
+        caller to save), whichever thread trained them."""
+        with self._lock:
+            new, self._new_folds = self._new_folds, set()
+            return {fold: self._folds[fold] for fold in sorted(new)}
 
     def prepare_for(self, key: str) -> None:
         """Train now the classifier that leaves this example's fold out (what `predict` with this key uses):

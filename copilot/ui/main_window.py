@@ -50,6 +50,7 @@ from copilot.ui.runner import ErrorPresenter, Runner
 from copilot.ui.viewmodels.inbox import InboxViewModel
 from copilot.ui.viewmodels.sync_status import SyncStatusViewModel
 from copilot.ui.viewmodels.ticket_session import STATUS_WORDS, TicketSession
+from copilot.ui.viewmodels.triage_folds import TriageFoldsViewModel
 from copilot.ui.widgets.budget_banner import BudgetBanner
 from copilot.ui.widgets.conversation import ConversationPane
 from copilot.ui.widgets.copilot_panel import CopilotPanel
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self.session = TicketSession(services, self.runner, self.panel.editor.toPlainText, self.panel.current_tone)
         self.inbox_model = InboxViewModel(services, self.runner, self.session)
         self.sync = SyncStatusViewModel(services, self.runner)
+        self.triage_folds = TriageFoldsViewModel(services, self.runner)
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.setObjectName("mainSplitter")
         for pane in (self.inbox, self.conversation, self.panel):
@@ -100,7 +102,9 @@ class MainWindow(QMainWindow):
         self.busy_label = QLabel()
         self.sync_label = QLabel()
         self.sync_label.setObjectName("syncState")
-        for widget in (self.busy_label, self.progress, self.sync_label):
+        self.triage_label = QLabel()  # its own place: it never hides a message shown meanwhile
+        self.triage_label.setObjectName("triageFolds")
+        for widget in (self.triage_label, self.busy_label, self.progress, self.sync_label):
             self.statusBar().addPermanentWidget(widget)
         self.panel.set_tone(services.settings.draft.tone)
         self._menus()
@@ -206,10 +210,12 @@ class MainWindow(QMainWindow):
             (s.token_refused, self.ask_for_token), (s.models_used, self.refresh_budget),
             (self.sync.text_changed, self._show_sync_text), (self.sync.message, self.statusBar().showMessage),
             (self.sync.token_refused, self.ask_for_token), (self.runner.busy_changed, self._busy),
+            (self.triage_folds.text_changed, self.triage_label.setText),
         ):  # fmt: skip
             signal.connect(slot)
         s.text_inserted.connect(p.insert_text)
         self.bridge.ticket_changed.connect(lambda _tid, _init: self.inbox_model.refresh())
+        self.bridge.ticket_changed.connect(self._tickets_changed)
         self.bridge.draft_updated.connect(lambda _tid, _init: self.inbox_model.refresh())
         self.bridge.article_changed.connect(lambda _article_id: s.reassist())
 
@@ -240,6 +246,12 @@ class MainWindow(QMainWindow):
         # Start after the first paint: loading the model at the same moment delayed it by ~0.3 s.
         QTimer.singleShot(INDEXING_DELAY_MS, self._start_indexing)
         self.refresh_budget()
+        # Every labelled ticket's triage classifier (its fold), trained ahead once the window is idle.
+        self.triage_folds.schedule(self.workspace)
+
+    def _tickets_changed(self, ticket_id: int, _initiator: object) -> None:
+        if ticket_id == 0 and self.triage_folds.workspace == self.workspace:  # a sync or import: maybe new labels
+            self.triage_folds.schedule(self.workspace)
 
     def _show_helpdesk(self, has_helpdesk: bool) -> None:
         """Sync, Send and Set status need a help desk: without one they are disabled and say why."""
@@ -439,6 +451,7 @@ class MainWindow(QMainWindow):
         if name == self.workspace or name not in {c.id for c in self._menu_choices()}:
             return
         self.sync.stop()
+        self.triage_folds.stop()
         self.session.clear()
         self.workspace = name
         self.conversation.clear()
@@ -533,6 +546,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.session.save_pending_draft_now()
+        self.triage_folds.stop()
         self._save_layout()
         self.bridge.detach()
         super().closeEvent(event)

@@ -5,6 +5,7 @@ same; a changed example or a damaged row means training again, never an error.""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -34,14 +35,15 @@ async def _model(services: Services) -> IntentModel:
 
 
 def _count_training(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts trainings begun: `fitting` is what `fit` and a fold's training both run."""
     trained: list[int] = []
-    fit = LinearIntents.fit
+    fitting = LinearIntents.fitting
 
-    def counted(self: LinearIntents, *args: Any, **kwargs: Any) -> LinearIntents:
+    def counted(self: LinearIntents, *args: Any, **kwargs: Any) -> Iterator[None]:
         trained.append(1)
-        return fit(self, *args, **kwargs)
+        return fitting(self, *args, **kwargs)
 
-    monkeypatch.setattr(LinearIntents, "fit", counted)
+    monkeypatch.setattr(LinearIntents, "fitting", counted)
     return trained
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -151,10 +154,10 @@ def test_the_fold_leaving_a_ticket_out_can_be_trained_ahead(monkeypatch: pytest.
     fresh = fit_intents(examples, many)
     fresh.prepare_for("7")
 
-    def no_training(*_args: object, **_kwargs: object) -> LinearIntents:
+    def no_training(*_args: object, **_kwargs: object) -> Iterator[None]:
         raise AssertionError("the fold was trained again")
 
-    monkeypatch.setattr(LinearIntents, "fit", no_training)
+    monkeypatch.setattr(LinearIntents, "fitting", no_training)  # what `fit` and a fold's training both run
     assert fresh.predict("text 7", exclude_key="7", vector=many[7]) == ahead  # the same classifier's answer
     with pytest.raises(AssertionError):
         fresh.predict("text 8", exclude_key="8", vector=many[8])  # another fold: this one would be trained now
@@ -236,11 +239,11 @@ def test_a_model_rebuilt_from_saved_classifiers_predicts_the_same_without_traini
         Linear.from_bytes(model.linear.to_bytes()), {f: Linear.from_bytes(m.to_bytes()) for f, m in folds.items()}
     )
 
-    def no_training(*_args: object, **_kwargs: object) -> LinearIntents:
+    def no_training(*_args: object, **_kwargs: object) -> Iterator[None]:
         raise AssertionError("trained again")
 
     with monkeypatch.context() as m:
-        m.setattr(LinearIntents, "fit", no_training)
+        m.setattr(LinearIntents, "fitting", no_training)
         restored = fit_intents(examples, many, trained=saved)
         assert restored.predict("text 7", exclude_key="7", vector=many[7]) == judged
         assert restored.predict("new", vector=many[3]) == model.predict("new", vector=many[3])
@@ -279,3 +282,56 @@ def test_the_training_key_changes_with_any_example_and_the_encoder() -> None:
     assert training_key([examples[0], ("2", "refund please!", "refund")], "enc-a") != key
     assert training_key([examples[0], ("3", "refund please", "refund")], "enc-a") != key
     assert training_key(examples[::-1], "enc-a") != key  # the order decides the folds and the held-out fifth
+
+
+def test_folds_trained_ahead_on_another_thread_are_the_same_and_a_fold_in_flight_is_finished_not_restarted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    many, labels = _clusters(30, 3, spread=0.6)  # 90 examples: the temperature and the mix are fitted too
+    examples = [(str(i), f"text {i}", label) for i, label in enumerate(labels)]
+    on_need = fit_intents(examples, many)
+    expected = {i: on_need.predict(f"text {i}", exclude_key=str(i), vector=many[i]) for i in range(5)}
+    ahead = fit_intents(examples, many)
+    assert ahead.missing_folds() == [0, 1, 2, 3, 4]
+    assert ahead.train_fold(0) and ahead.missing_folds() == [1, 2, 3, 4]
+    assert ahead.train_fold(1, stop=lambda: True) is False  # let go after one step: paused, not trained
+    assert ahead.missing_folds() == [1, 2, 3, 4]
+
+    started: list[LinearIntents] = []
+    fitting = LinearIntents.fitting
+
+    def counted(self: LinearIntents, *args: Any, **kwargs: Any) -> Iterator[None]:
+        started.append(self)
+        return fitting(self, *args, **kwargs)
+
+    monkeypatch.setattr(LinearIntents, "fitting", counted)
+    # Fold 2 in the background, slowed down, while the thread that predicts needs it: it goes on from where the
+    # background got to (the background lets go), and nobody starts fold 2 again.
+    in_flight, gave_up = threading.Event(), threading.Event()
+
+    def slow_stop() -> bool:
+        in_flight.set()
+        threading.Event().wait(0.002)
+        return False
+
+    def background() -> None:
+        if not ahead.train_fold(2, stop=slow_stop):
+            gave_up.set()
+
+    worker = threading.Thread(target=background)
+    worker.start()
+    assert in_flight.wait(10)
+    assert ahead.predict("text 2", exclude_key="2", vector=many[2]) == expected[2]
+    worker.join(10)
+    assert gave_up.is_set() and len(started) == 1  # one training of fold 2, handed over half-way
+    # The paused fold 1 is finished by the thread that needs it (no new training either).
+    assert ahead.predict("text 1", exclude_key="1", vector=many[1]) == expected[1]
+    assert len(started) == 1
+    assert ahead.predict("text 0", exclude_key="0", vector=many[0]) == expected[0]
+    assert sorted(ahead.take_new_folds()) == [0, 1, 2] and ahead.missing_folds() == [3, 4]
+    for fold in (3, 4):
+        assert ahead.train_fold(fold)
+    assert [ahead.predict(f"text {i}", exclude_key=str(i), vector=many[i]) for i in range(5)] == list(expected.values())
+    assert ahead.missing_folds() == [] and len(started) == 3
