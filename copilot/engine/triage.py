@@ -195,6 +195,9 @@ NEIGHBOUR_SHARE = 0.3  # of the nearest examples' vote in the mix with the class
 NEIGHBOUR_POWER = 5  # a neighbour's vote: its similarity to this power (as NearestExamples votes by meaning)
 
 
+SHARE_BLOCK = 256  # rows whose similarities are held at once: the pass's peak memory, not its result (identical)
+
+
 def neighbour_shares(
     vectors: Matrix,
     targets: npt.NDArray[np.int64],
@@ -208,8 +211,8 @@ def neighbour_shares(
     k = min(DENSE_K, len(among))
     if k == 0:
         return out
-    for start in range(0, len(rows), 1024):
-        part = rows[start : start + 1024]
+    for start in range(0, len(rows), SHARE_BLOCK):
+        part = rows[start : start + SHARE_BLOCK]
         sims = vectors[part] @ vectors[among].T
         top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
         votes = np.clip(np.take_along_axis(sims, top, axis=1), 0.0, None) ** NEIGHBOUR_POWER
