@@ -6,8 +6,9 @@ customer message and to the whole conversation, bm25 of the weighted conversatio
 every word once (each against the whole article and its best passage, scaled so the best candidate has 1), and
 whether the article is about the entity the ticket names (weighted by how entity-organised the knowledge base
 is). An article that warns it is for special cases keeps a third of its word overlap (a rule, not fitted). A listwise linear model scores them (softmax over the
-candidates), and a second small model turns a candidate's share of that softmax and its absolute closeness into
-the chance it answers the ticket: the confidence shown, calibrated so a shown 0.8 is right about 8 times in 10.
+candidates), and a second small model turns a candidate's share of that softmax, its closeness (absolute and
+relative to the other candidates) and whether the signals agree it is the best into the chance it answers the
+ticket: the confidence shown, calibrated so a shown 0.8 is right about 8 times in 10.
 
 The weights live in `resources/ranking.json`, written by `python -m copilot.evaluation.fit_ranking`, which fits
 them on one half of every evaluation set together (each set weighing the same) and reports the other half.

@@ -41,7 +41,7 @@ def test_calibration_error_and_the_halves() -> None:
     assert halves == {"fit", "held"} and fit_ranking.split_of("q1") == fit_ranking.split_of("q1")
 
 
-def test_confidence_is_fitted_on_the_first_suggestion_and_calibrated_on_every_set() -> None:
+def test_the_first_suggestions_confidence_is_calibrated_on_every_set() -> None:
     rng = np.random.default_rng(3)
     cases = []
     for name, low in (("easy", 0.6), ("hard", 0.1)):  # the first suggestion is right ~80% / ~55% of the time
