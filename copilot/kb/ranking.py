@@ -6,8 +6,9 @@ customer message and to the whole conversation, bm25 of the weighted conversatio
 every word once (each against the whole article and its best passage, scaled so the best candidate has 1), and
 whether the article is about the entity the ticket names (weighted by how entity-organised the knowledge base
 is). An article that warns it is for special cases keeps a third of its word overlap (a rule, not fitted). A listwise linear model scores them (softmax over the
-candidates), and a second small model turns a candidate's share of that softmax and its absolute closeness into
-the chance it answers the ticket: the confidence shown, calibrated so a shown 0.8 is right about 8 times in 10.
+candidates), and a second small model turns a candidate's share of that softmax, its closeness (absolute and
+relative to the other candidates) and whether the signals agree it is the best into the chance it answers the
+ticket: the confidence shown, calibrated so a shown 0.8 is right about 8 times in 10.
 
 The weights live in `resources/ranking.json`, written by `python -m copilot.evaluation.fit_ranking`, which fits
 them on one half of every evaluation set together (each set weighing the same) and reports the other half.
@@ -46,7 +47,10 @@ RANK_FEATURES = (
 )
 # What the confidence model reads for one candidate: its log share of the ranker's softmax, its lead over the
 # runner-up (capped), its closeness in meaning (latest message, conversation), the share of the ticket's weighted
-# rare words it holds, a constant, and whether it is about the entity the ticket names.
+# rare words it holds, a constant, whether it is about the entity the ticket names; then whether the signals agree
+# that it is the one (first by each meaning similarity, by plain, weighted and passage bm25), its lead in meaning
+# over the next-closest article, its word overlaps, and its closeness in meaning relative to the ten closest
+# candidates (a knowledge base of look-alike sections is close to everything; "about the topic" is not "answers it").
 CONFIDENCE_FEATURES = (
     "log_share",
     "margin",
@@ -55,7 +59,20 @@ CONFIDENCE_FEATURES = (
     "coverage",
     "bias",
     "entity",
+    "first_sim_latest",
+    "first_sim_conversation",
+    "first_bm25_plain",
+    "first_bm25_weighted",
+    "first_passage_weighted",
+    "lead_sim_latest",
+    "lead_sim_conversation",
+    "bm25_plain",
+    "passage_weighted",
+    "bm25_latest",
+    "above_near_sim_latest",
+    "above_near_sim_conversation",
 )
+NEAR = 10  # "the closest candidates" the relative closeness is measured against
 MARGIN_CAP = 5.0
 # In a knowledge base organised by entity (at least half its articles are "Entity: question"), the articles about
 # the entity the ticket names come first, whatever the words say: a ticket about one hotel is not answered by
@@ -72,6 +89,26 @@ def ranked(scores: Vector, features: dict[str, Vector]) -> npt.NDArray[np.intp]:
     return order
 
 
+def _first(values: Vector) -> Vector:
+    """1 for the candidates with the highest value (all candidates when they tie), else 0."""
+    result: Vector = (values >= values.max()).astype(np.float64)
+    return result
+
+
+def _lead(values: Vector) -> Vector:
+    """How far each candidate is above the best of the others (negative for all but the first)."""
+    ordered = np.sort(values)[::-1]
+    second = ordered[1] if len(ordered) > 1 else 0.0
+    result: Vector = values - np.where(values >= ordered[0], second, ordered[0])
+    return result
+
+
+def _above_near(values: Vector) -> Vector:
+    """How far each candidate is above the mean of the NEAR highest values."""
+    result: Vector = values - float(np.sort(values)[::-1][:NEAR].mean())
+    return result
+
+
 def confidence_columns(scores: Vector, features: dict[str, Vector]) -> Vector:
     """The confidence model's inputs, one row per candidate (the fitting script uses the same)."""
     z = scores - scores.max()
@@ -85,7 +122,15 @@ def confidence_columns(scores: Vector, features: dict[str, Vector]) -> Vector:
         "coverage": features["coverage"],
         "bias": np.ones_like(scores),
         "entity": features["entity"],
+        "bm25_plain": features["bm25_plain"],
+        "passage_weighted": features["passage_weighted"],
+        "bm25_latest": features["bm25_latest"],
     }
+    for name in ("sim_latest", "sim_conversation", "bm25_plain", "bm25_weighted", "passage_weighted"):
+        columns[f"first_{name}"] = _first(features[name])
+    for name in ("sim_latest", "sim_conversation"):
+        columns[f"lead_{name}"] = _lead(features[name])
+        columns[f"above_near_{name}"] = _above_near(features[name])
     result: Vector = np.column_stack([columns[name] for name in CONFIDENCE_FEATURES])
     return result
 

@@ -110,9 +110,9 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("tickets", "gold", "floors"),
     [
-        # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.809 (0.787
-        # before tables were quoted row by row), top-1 0.907, top-3 0.98, "no good article" P 0.50 / R 0.417,
-        # triage 0.697 (0.242 before intent names and articles counted as day-one examples). Floors just under.
+        # Measured 2026-11-28 (see README): sentiment 0.894, flags P 0.889 / R 0.842, must-include 0.851, top-1
+        # 0.926, top-3 0.98, "no good article" P 0.636 / R 0.583 (0.50 / 0.417 before the confidence was refitted
+        # on the first suggestion), triage 0.697. Floors just under.
         (
             DEMO / "tickets.json",
             DEMO / "gold.jsonl",
@@ -120,21 +120,20 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
                 "sentiment_accuracy": 0.85,
                 "flag_precision": 0.85,
                 "flag_recall": 0.8,
-                "draft_must_include": 0.78,
-                "article_top1": 0.87,
+                "draft_must_include": 0.8,
+                "article_top1": 0.9,
                 "article_top3": 0.95,
-                "no_article_precision": 0.4,
-                "no_article_recall": 0.3,
+                "no_article_precision": 0.6,
+                "no_article_recall": 0.55,
                 "triage_accuracy": 0.65,
             },
         ),
-        # Held out (never tuned on): sentiment 0.85, top-1 0.824, top-3 0.882 (0.941 before the fitted ranking:
-        # #214 "When will I get it back?" no longer has its refund article in the top 3), triage 0.70 on
-        # 2026-11-28 (0.75 before the open-set rule: "Is the motion sensor waterproof?", gold "other", is "unsure").
+        # Held out (never tuned on): sentiment 0.90, top-1 0.824, top-3 0.941 (0.882 with the rank-1 weights: #214
+        # "When will I get it back?" had lost its refund article from the top 3), triage 0.90 on 2026-11-28.
         (
             DEMO / "heldout.jsonl",
             None,
-            {"sentiment_accuracy": 0.8, "article_top1": 0.8, "article_top3": 0.85, "triage_accuracy": 0.65},
+            {"sentiment_accuracy": 0.8, "article_top1": 0.8, "article_top3": 0.9, "triage_accuracy": 0.65},
         ),
         # Written 2026-11-28 after the fitted ranking and the draft changes, then run once, never tuned on: top-1
         # 1.0, top-3 1.0, "no good article" P 0.33 / R 0.33, triage 0.56, sentiment 0.94, must-include 0.82.

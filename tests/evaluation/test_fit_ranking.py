@@ -39,3 +39,25 @@ def test_calibration_error_and_the_halves() -> None:
     assert fit_ranking.calibration_error([0.9] * 10, [False] * 10) == 0.9
     halves = {fit_ranking.split_of(f"q{i}") for i in range(50)}
     assert halves == {"fit", "held"} and fit_ranking.split_of("q1") == fit_ranking.split_of("q1")
+
+
+def test_the_first_suggestions_confidence_is_calibrated_on_every_set() -> None:
+    rng = np.random.default_rng(3)
+    cases = []
+    for name, low in (("easy", 0.6), ("hard", 0.1)):  # the first suggestion is right ~80% / ~55% of the time
+        for q in range(300):
+            sure = float(rng.uniform(low, 1.0))
+            signal = [1.0, *rng.uniform(0, 0.5, 4)]
+            right = 0 if rng.uniform() < sure else 1
+            case = _case(name, f"{name}{q}", signal, right, rng)
+            case.features["coverage"][0] = sure  # how sure the first is shows in one confidence feature
+            cases.append(case)
+    weights = np.zeros(len(RANK_FEATURES))
+    weights[RANK_FEATURES.index("bm25_plain")] = 5.0
+    model = Model(weights, fit_ranking.fit_confidence(cases, weights))
+    for name in ("easy", "hard"):
+        part = [c for c in cases if c.set_name == name]
+        shown = [float(model.confidences(model.scores(c.features), c.features)[0]) for c in part]
+        right = [bool(c.right[0]) for c in part]
+        assert abs(np.mean(shown) - np.mean(right)) < 0.05, name
+        assert fit_ranking.report(part, model)["calibration_error"] < 0.08, name

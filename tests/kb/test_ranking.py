@@ -125,3 +125,20 @@ def test_keywords_alone_until_every_article_has_its_vectors(tmp_path: Path) -> N
         retrieve.gather(db, query, workspace="ws", dense=retrieve.Dense(encoder, partial))
     ).dense
     assert retrieve.features_of(retrieve.gather(db, query, workspace="ws", dense=retrieve.Dense(encoder, whole))).dense
+
+
+def test_the_confidence_reads_whether_the_signals_agree_on_the_first() -> None:
+    n = 3
+    features = {name: np.zeros(n) for name in (*ranking.RANK_FEATURES, "coverage")}
+    features["sim_latest"] = np.array([0.7, 0.3, 0.2])
+    features["sim_conversation"] = np.array([0.4, 0.6, 0.2])
+    features["bm25_plain"] = np.array([1.0, 0.5, 0.2])
+    columns = ranking.confidence_columns(np.array([2.0, 1.0, 0.0]), features)
+
+    def column(name: str) -> list[float]:
+        return [round(float(v), 3) for v in columns[:, ranking.CONFIDENCE_FEATURES.index(name)]]
+
+    assert column("first_sim_latest") == [1.0, 0.0, 0.0] and column("first_sim_conversation") == [0.0, 1.0, 0.0]
+    assert column("first_bm25_plain") == [1.0, 0.0, 0.0]
+    assert column("lead_sim_latest") == [0.4, -0.4, -0.5]  # the first's lead over the runner-up, the others' gap
+    assert column("above_near_sim_latest") == [0.3, -0.1, -0.2]  # against the mean of the closest candidates
