@@ -42,6 +42,41 @@ def _steps(body: str) -> list[str]:
     return [plain_text(m.group(1)).strip() for line in body.splitlines() if (m := _STEP.match(line))]
 
 
+# How a customer says a menu item is not there, around its name: "there is no Advanced menu", "I can't find
+# Billing history", "Factory reset is missing", "the Advanced tab doesn't show up".
+_ABSENT_BEFORE = re.compile(
+    r"\b(?:no|without|(?:can't|cannot|can not|couldn't|don't|do not|didn't) (?:find|see|locate)(?: the| an?| any)?)\s+$",
+    re.IGNORECASE,
+)
+_ABSENT_AFTER = re.compile(
+    r"^\s*(?:menu|option|button|tab|page|section|item|screen)?\s*(?:is |are |was |were )?"
+    r"(?:missing|gone|not there|not available|no longer there|nowhere|(?:doesn't|does not|don't|do not) "
+    r"(?:exist|appear|show))\b",
+    re.IGNORECASE,
+)
+_MENU = re.compile(r"\*\*(.+?)\*\*")
+
+
+def _menu_names(step: str) -> list[str]:
+    """The menu items and buttons a step names: its bold parts, a path split at its `>` ("Settings", "Advanced",
+    "Factory reset" in "Go to **Settings > Advanced > Factory reset**")."""
+    return [name.strip() for bold in _MENU.findall(step) for name in bold.split(">") if name.strip()]
+
+
+def _contradicted(step: str, customer_sentences: list[str]) -> str:
+    """The menu item of this step (raw Markdown) that the customer says is not there, or "". A one-word name must
+    be written as the article writes it ("Advanced", not "advanced settings" in passing); longer ones in any
+    case. Only the words right around the name count: "I can't log in even after Forgot password" is not one."""
+    for sentence in customer_sentences:
+        for name in _menu_names(step):
+            flags = re.IGNORECASE if " " in name else 0
+            for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, flags):
+                start, end = found.span()
+                if _ABSENT_BEFORE.search(sentence[:start]) or _ABSENT_AFTER.match(sentence[end:]):
+                    return name
+    return ""
+
+
 # What a customer says when they have already done something (or when it does not apply to them).
 _DONE = re.compile(
     r"\b(already|tried|restarted|rebooted|reinstalled|unplugged|checked|cleared|reset|asked|followed|"
@@ -184,20 +219,35 @@ def _table_lines(body: str, customer_text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: int) -> list[str]:
+def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: int) -> tuple[list[str], str]:
+    """The article's lines for this customer, and a note for the agent when the customer contradicts a step."""
     customer = [m.body for m in ticket.customer_messages()]
     customer_text = " ".join([ticket.subject, *customer])
     said = [s for text in customer for s in sentences(text)]
+    # A step whose menu item the customer says is not there is left out, and the agent is told: the article
+    # may be out of date (Edit corrects it for the next draft).
+    gone = {
+        plain_text(m.group(1)).strip(): name
+        for line in body.splitlines()
+        if (m := _STEP.match(line)) and (name := _contradicted(m.group(1), said))
+    }
+    warning = ""
+    if gone:
+        step, name = next(iter(gone.items()))
+        warning = (
+            f"The customer says '{name}' is not there, so the step “{step}” is left out: the article may be "
+            "out of date. Check it before sending (Edit on the article corrects it for the next draft)."
+        )
     steps = _for_this_customer(_steps(body), customer_text)
-    steps = [step for step in steps if not _already_done(step, said)]
+    steps = [step for step in steps if step not in gone and not _already_done(step, said)]
     notes = _conditional_notes(body, customer_text)
     if steps:
         numbered = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
         after = _after_steps(body, customer_text) if limit == MAX_STEPS else ""
         for note in notes:  # a conditional line already said above is not repeated after the steps
             after = " ".join(after.replace(note, " ").split())
-        return [*notes, *numbered, *([after] if after else [])]
-    return notes or _table_lines(body, customer_text) or [plain_text(suggestion.passage).strip()]
+        return [*notes, *numbered, *([after] if after else [])], warning
+    return notes or _table_lines(body, customer_text) or [plain_text(suggestion.passage).strip()], warning
 
 
 def _after_steps(body: str, customer_text: str) -> str:
@@ -264,6 +314,7 @@ def build_draft(inp: DraftInputs) -> Draft:
 
     usable = [] if thanks_only else [s for s in inp.suggestions if s.confidence >= inp.min_confidence]
     citations: list[Citation] = []
+    warning = ""
     if thanks_only:
         parts.append(phrase(lang, "welcome"))
     elif usable:
@@ -271,7 +322,7 @@ def build_draft(inp: DraftInputs) -> Draft:
         citations.append(Citation(1, top.article_id, top.title, top.article_version))
         formal = ".formal" if tone == "formal" else ""  # formal is its own register, not just another greeting
         limit = 3 if tone == "concise" else MAX_STEPS
-        lines = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage), t, limit)
+        lines, warning = _grounded_lines(top, inp.article_bodies.get(top.article_id, top.passage), t, limit)
         # "Here is what to do" before steps; what the guide says before facts (delivery times, a refund's delay).
         kind = "intro" if any(re.match(r"\d+\. ", line) for line in lines) else "facts"
         block = [phrase(lang, f"grounded.{kind}{formal}", title=top.title)]
@@ -293,10 +344,11 @@ def build_draft(inp: DraftInputs) -> Draft:
     if closing:
         parts.append(closing)
     parts.append(phrase(lang, f"sign.{tone}", agent=inp.agent_name))
-    note = ""
+    notes = [warning] if usable and warning else []
     if usable and lang != "en":
-        note = (
+        notes.append(
             f"The article's steps are quoted in English (the customer writes in '{lang}'): translate them before "
             "sending, or rewrite the draft with a model."
         )
+    note = " ".join(notes)
     return Draft("\n\n".join(parts), lang, tone, tuple(citations), grounded=bool(usable), note=note)

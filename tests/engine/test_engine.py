@@ -326,3 +326,30 @@ def test_a_table_is_quoted_as_sentences_with_its_column_names() -> None:
     assert all(row in anywhere for row in ("United States: Standard", "United Kingdom: Standard", "European Union:"))
     eu = _article_draft(body, "Do you ship to the European Union?")
     assert "European Union: Standard 3–6 days; Express 2–3 days." in eu and "United Kingdom" not in eu
+
+
+def test_a_step_the_customer_says_is_not_there_is_left_out_and_the_agent_told() -> None:
+    body = (
+        "1. Open the Lumen app.\n2. Go to **Settings > Advanced > Factory reset**.\n3. Tap **Reset Hub** and confirm.\n"
+        "\nIf the app cannot reach the Hub, press the reset button for 10 seconds.\n"
+    )
+    t = ticket(("c", "The article says Settings > Advanced > Factory reset, but there is no Advanced menu anymore."))
+    for said in ("I can't find the Advanced menu.", "Advanced is missing in 6.2.", "The Advanced tab doesn't show."):
+        d = build_draft(DraftInputs(ticket(("c", said)), (Suggestion("a", "Reset", "", (), 0.8, 1),), {"a": body}, (),
+                                    "neutral", "en", "friendly", "Sam", 0.3))  # fmt: skip
+        assert "Advanced" not in d.text and "'Advanced' is not there" in d.note, said
+    s = Suggestion("a", "Reset", "", (), 0.8, 1)
+    draft = build_draft(DraftInputs(t, (s,), {"a": body}, (), "neutral", "en", "friendly", "Sam", 0.3))
+    assert "Advanced" not in draft.text and "2. Tap Reset Hub and confirm." in draft.text
+    assert "press the reset button" in draft.text
+    assert "'Advanced' is not there" in draft.note and "out of date" in draft.note
+    # Naming a menu item without saying it is missing, or a lower-case word in passing, leaves the step in.
+    for said in (
+        "Where is Settings > Advanced? I opened Settings.",
+        "I did not change any advanced settings.",
+        "I can't reset it even after Reset Hub, no luck with Settings either.",
+    ):
+        kept = build_draft(
+            DraftInputs(ticket(("c", said)), (s,), {"a": body}, (), "neutral", "en", "friendly", "Sam", 0.3)
+        )
+        assert "Settings > Advanced > Factory reset" in kept.text and kept.note == ""
