@@ -16,7 +16,9 @@ _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?|\d+", re.UNICODE)
 _SENTENCE_END = re.compile(r"(?<=[.!?¡¿])\s+|\n+")
 _MD_LINK = re.compile(r"\[(.*?)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"[*_`]+")
-_MD_BLOCK = re.compile(r"[#>|]+")
+# Heading and quote marks at a line's start, and table bars: marks, not words. A `>` inside a line is a menu
+# path's ("Settings > Advanced") and a `#` a number's ("order #12"): both stay.
+_MD_BLOCK = re.compile(r"^[ \t]*[#>]+|\|+", re.MULTILINE)
 
 STOPWORDS_EN = frozenset(
     [
@@ -389,7 +391,8 @@ def sentences(text: str) -> list[str]:
 
 
 def strip_markdown(text: str) -> str:
-    """Markdown as plain text: link text kept, emphasis markers removed, heading/quote/table marks as spaces."""
+    """Markdown as plain text: link text kept, emphasis markers removed, heading/quote marks at a line's start and
+    table bars as spaces (menu paths keep their `>`)."""
     return _MD_BLOCK.sub(" ", _MD_EMPHASIS.sub("", _MD_LINK.sub(lambda m: m.group(1), text)))
 
 

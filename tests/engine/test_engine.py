@@ -353,3 +353,15 @@ def test_a_step_the_customer_says_is_not_there_is_left_out_and_the_agent_told() 
             DraftInputs(ticket(("c", said)), (s,), {"a": body}, (), "neutral", "en", "friendly", "Sam", 0.3)
         )
         assert "Settings > Advanced > Factory reset" in kept.text and kept.note == ""
+
+
+def test_sentences_keep_menu_paths_and_numbers_and_drop_markdown_marks() -> None:
+    from copilot.engine.text import sentences
+
+    text = "# Reset\n> A quote.\nGo to **Settings > Advanced**. It is under Devices > Hub now (order #12 | two)."
+    assert sentences(text) == [
+        "Reset",
+        "A quote.",
+        "Go to Settings > Advanced.",
+        "It is under Devices > Hub now (order #12   two).",
+    ]
