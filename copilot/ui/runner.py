@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
@@ -95,7 +96,9 @@ class Runner(QObject):
 
     def _announce(self) -> None:
         labels = [label for label in self._labels.values() if label]
-        self.busy_changed.emit(labels[-1] if labels else "")
+        # Work still pending when the app shuts down is closed after the runner is gone: nobody to tell.
+        with contextlib.suppress(RuntimeError):
+            self.busy_changed.emit(labels[-1] if labels else "")
 
     @property
     def idle(self) -> bool:

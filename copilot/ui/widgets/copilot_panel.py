@@ -113,6 +113,7 @@ class CopilotPanel(QWidget):
         self.citations.linkActivated.connect(lambda link: self.open_article.emit(link.removeprefix("article:")))
         self.draft_meta = QLabel()
         self.draft_meta.setObjectName("draftMeta")
+        self.draft_meta.setWordWrap(True)  # a note for the agent is a sentence or two: never wider than the panel
         self.saved = QLabel()
         self.saved.setObjectName("savedIndicator")
         self.send_button = QPushButton("Send reply")
