@@ -46,13 +46,18 @@ def pytest_configure(config: pytest.Config) -> None:
 # test measures alone: every test holds a shared lock while it runs, and a perf test's call (where it measures;
 # its fixtures are set up and torn down under the shared lock like any test's) holds the exclusive one, so its
 # figures and its own CPU burners never compete with the other worker. A turnstile lets a waiting perf test in
-# ahead of the next test's shared lock. Without xdist nothing is locked.
+# ahead of the next test's shared lock. A perf test marked `untimed` (its figures are costs, not times) measures
+# beside the other worker like any test. Without xdist nothing is locked.
 LOCKS_ENV = "COPILOT_TEST_LOCKS"
 _held: dict[str, Any] = {}
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # The slow tests (a build, data-set evals, replays: minutes each) start first, so no worker is left with one of
+    # them at the end while the other has nothing to do; the order is otherwise kept. Perf tests keep their places
+    # (each holds the machine alone while it measures).
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None or item.get_closest_marker("perf") is not None)
     for item in items:
         if "rt_server" in item.fixturenames:
             item.add_marker(pytest.mark.xdist_group("rt"))
@@ -95,7 +100,7 @@ def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_runtest_call(item: pytest.Item) -> Generator[None, object, object]:
-    if item.get_closest_marker("perf") is None or not _held:
+    if item.get_closest_marker("perf") is None or item.get_closest_marker("untimed") is not None or not _held:
         return (yield)
     turnstile, machine = _held["turnstile"], _held["machine"]
     paused = signal.setitimer(signal.ITIMER_REAL, 0)  # pytest-timeout's alarm: the wait is not the test's time

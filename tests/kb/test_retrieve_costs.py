@@ -5,10 +5,12 @@ them all, and the batched import."""
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlite_utils import Database
 
 from copilot.kb import articles, retrieve
 from copilot.store.db import open_database
+from copilot.store.util import fts_any_query
 
 
 def _version(db: Database) -> int:
@@ -69,10 +71,72 @@ def test_ranking_matches_before_reading_their_workspace_finds_the_same_articles(
                     joined = retrieve._fts_ids(db, workspace, query, limit, title_weight=weight)
                     ranked_first = retrieve._fts_ids(db, workspace, query, limit, title_weight=weight, share=share)
                     assert ranked_first == joined, (text, workspace, limit, weight)
+                    by_word = retrieve._fts_ids(
+                        db, workspace, query, limit, title_weight=weight, share=share, counts=counts
+                    )
+                    assert by_word == joined, (text, workspace, limit, weight)
     # The workspace's own articles, in bm25 order with equal scores in row order.
     query = retrieve.WeightedQuery.from_parts([("printer", 1.0)])
     assert retrieve._fts_ids(db, "small", query, 3, share=1.0) == ["s0", "s1", "s2"]
     assert all(a.startswith("b") for a in retrieve._fts_ids(db, "big", query, 30, share=0.7))
+
+
+def test_ranking_word_by_word_gives_fts5s_order_and_scores(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-word scores added up are FTS5's bm25 of the OR-query, bit for bit, so the best matches are the same
+    articles in the same order (equal scores in row order), whatever is remembered or forgotten between searches."""
+    db = open_database(tmp_path / "kb.db")
+    rng = np.random.default_rng(3)
+    vocabulary = [
+        "printer",
+        "jams",
+        "paper",
+        "wi-fi",
+        "router",
+        "reset",
+        "refund",
+        "order",
+        "shipping",
+        "label",
+        "tray",
+        "e-mail",
+        "hub",
+        "cable",
+    ]
+    items = []
+    for i in range(400):
+        body = " ".join(rng.choice(vocabulary, size=int(rng.integers(3, 40))))
+        title = " ".join(rng.choice(vocabulary, size=int(rng.integers(1, 4))))
+        items.append(articles.ArticleInput(f"a{i}", title, body if i % 50 else "printer jams"))  # some equal texts
+    articles.import_articles(db, "ws", items, "t")
+    monkeypatch.setattr(retrieve, "SCORES_HELD", 500)  # forget words between searches too
+    counts = retrieve.TermCounts()
+    counts.refresh(db)
+    for _ in range(25):
+        words = [str(w) for w in rng.choice(vocabulary, size=int(rng.integers(1, 12)))]  # repeats, phrases
+        for weight in retrieve.TITLE_WEIGHTS:
+            expected = db.execute(
+                f"SELECT rowid, bm25(articles_fts, {weight}, 1.0) FROM articles_fts WHERE articles_fts MATCH ? "
+                f"ORDER BY bm25(articles_fts, {weight}, 1.0), rowid",
+                [fts_any_query(words)],
+            ).fetchall()
+            for n in (1, 40, 1000):
+                assert counts.best_rows(db, words, weight, n) == ([int(r[0]) for r in expected[:n]], len(expected))
+            unique = list(dict.fromkeys(words))
+            totals: dict[int, float] = {}
+            for word in unique:  # in the query's order, from 0, as FTS5 adds them
+                rows, scores = counts.word_scores(db, word)
+                for row, score in zip(rows.tolist(), scores[weight].tolist(), strict=True):
+                    totals[row] = totals.get(row, 0.0) + score
+            assert {int(r[0]): float(r[1]) for r in expected} == totals
+    assert counts.best_rows(db, ["nowhere"], 1.0, 5) == ([], 0)
+    assert counts.best_rows(db, ["printer"], 2.0, 5) is None  # a weight it does not keep: FTS5 ranks
+    # An edit is seen at the next refresh.
+    articles.save_article(db, "ws", "a1", "Nowhere", "nowhere at all", "lead", "edit")
+    counts.refresh(db)
+    assert counts.best_rows(db, ["nowhere"], 1.0, 5) == (
+        [int(db.execute("SELECT rowid FROM articles WHERE id = 'a1'").fetchone()[0])],
+        1,
+    )
 
 
 def test_the_nearest_vectors_are_those_a_full_sort_finds() -> None:

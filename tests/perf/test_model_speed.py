@@ -134,6 +134,7 @@ def test_gui_stall_during_three_concurrent_streams(capsys: pytest.CaptureFixture
 OUTPUT_TOKENS = {"summary": 90, "signals": 50, "triage": 20, "rerank": 15, "draft": 220, "tags": 15}
 
 
+@pytest.mark.untimed  # dollars, not seconds: it needs no machine alone
 async def test_cost_of_routing_versus_frontier_only(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
     """Every model task on every demo ticket: routed (table defaults) versus all on the frontier tier."""
     litellm = await load_litellm()
