@@ -129,6 +129,9 @@ _REPEAT = _rx(
     r"\b(asked|emailed|written|wrote|contacted|called) (you )?(twice|three times|several times|many times)\b",
     r"\b(second|third|fourth|fifth) (message|email|request)\b",
     r"\bnobody (replies|answers|responds|has replied|has answered) to (my|our) (emails|messages)\b",
+    # Chasing an answer that has not come: "Two days and still no answer", "I haven't heard back".
+    r"\bstill (no|without an?|waiting for an?) (answer|reply|response|word)\b",
+    r"\b(haven't|have not|never) (heard back|had a reply|had an answer|got a reply|got an answer)\b",
 )
 
 # Words that say how the customer feels. Words that only name the topic ("refund", "cancel", "charged",

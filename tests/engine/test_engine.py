@@ -46,6 +46,13 @@ def test_everyday_wordings_of_disputes_renewals_and_chasing_are_flagged() -> Non
     found = kinds(ticket(("c", "I subscribed through Google Play. I want to stop it before the next renewal. How?")))
     assert set(found) == {"churn_risk"}
     assert "repeated_contact" in kinds(ticket(("c", "Tracking hasn't moved and nobody replies to my emails.")))
+    assert (
+        "still no answer"
+        in kinds(ticket(("c", "Two days and still no answer. Where is my refund?")))["repeated_contact"]
+    )
+    assert "repeated_contact" in kinds(ticket(("c", "I wrote on Monday and haven't heard back.")))
+    # Not chasing: a delay they report, not our silence.
+    assert "repeated_contact" not in kinds(ticket(("c", "The app still shows no answer from the Hub. Any idea?")))
     # Not a threat or a complaint: a question about disputes, and a renewal asked about.
     assert kinds(ticket(("c", "How do I dispute a charge on an invoice? When is my next renewal date?"))) == {}
 
