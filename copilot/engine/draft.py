@@ -57,6 +57,14 @@ _ABSENT_AFTER = re.compile(
 _MENU = re.compile(r"\*\*(.+?)\*\*")
 
 
+_MENU_WORD = re.compile(r"\s+(?:menu|option|button|tab|settings?|screen|page|section|entry|link)\b", re.IGNORECASE)
+
+
+def _quotes_path(sentence: str, name: str) -> bool:
+    """The sentence quotes a menu path ("Settings > Advanced > Factory reset") that holds the name."""
+    return any(name in part for part in re.findall(r"[^.?!,;]*\S\s*>\s*\S[^.?!,;]*", sentence))
+
+
 def _menu_names(step: str) -> list[str]:
     """The menu items and buttons a step names: its bold parts, a path split at its `>` ("Settings", "Advanced",
     "Factory reset" in "Go to **Settings > Advanced > Factory reset**")."""
@@ -72,7 +80,10 @@ def _contradicted(step: str, customer_sentences: list[str]) -> str:
             flags = re.IGNORECASE if " " in name else 0
             for found in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", sentence, flags):
                 start, end = found.span()
-                if _ABSENT_BEFORE.search(sentence[:start]) or _ABSENT_AFTER.match(sentence[end:]):
+                absent = _ABSENT_BEFORE.search(sentence[:start]) or _ABSENT_AFTER.match(sentence[end:])
+                # About the app's menus, not a device: "no Advanced menu", or the step's path quoted ("Settings >
+                # Advanced"). "The app says it can't find the Hub" is about the Hub itself.
+                if absent and (_MENU_WORD.match(sentence[end:]) or _quotes_path(sentence, name)):
                     return name
     return ""
 

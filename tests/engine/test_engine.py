@@ -341,7 +341,11 @@ def test_a_step_the_customer_says_is_not_there_is_left_out_and_the_agent_told() 
         "\nIf the app cannot reach the Hub, press the reset button for 10 seconds.\n"
     )
     t = ticket(("c", "The article says Settings > Advanced > Factory reset, but there is no Advanced menu anymore."))
-    for said in ("I can't find the Advanced menu.", "Advanced is missing in 6.2.", "The Advanced tab doesn't show."):
+    for said in (
+        "I can't find the Advanced menu.",
+        "The Advanced option is missing in 6.2.",
+        "The Advanced tab doesn't show.",
+    ):
         d = build_draft(DraftInputs(ticket(("c", said)), (Suggestion("a", "Reset", "", (), 0.8, 1),), {"a": body}, (),
                                     "neutral", "en", "friendly", "Sam", 0.3))  # fmt: skip
         assert "Advanced" not in d.text and "'Advanced' is not there" in d.note, said
@@ -355,11 +359,17 @@ def test_a_step_the_customer_says_is_not_there_is_left_out_and_the_agent_told() 
         "Where is Settings > Advanced? I opened Settings.",
         "I did not change any advanced settings.",
         "I can't reset it even after Reset Hub, no luck with Settings either.",
+        "The app says it can't find the Advanced hub.",  # about a device, not a menu
     ):
         kept = build_draft(
             DraftInputs(ticket(("c", said)), (s,), {"a": body}, (), "neutral", "en", "friendly", "Sam", 0.3)
         )
         assert "Settings > Advanced > Factory reset" in kept.text and kept.note == ""
+    # Demo #1: the app cannot find the Hub (the device); the setup step that adds it stays.
+    setup = "1. Open the Lumen app and tap **Add device > Hub**.\n2. Scan the QR code.\n"
+    said = "The ring light is blinking amber and the app says it can't find the Hub. What am I doing wrong?"
+    hub = build_draft(DraftInputs(ticket(("c", said)), (s,), {"a": setup}, (), "neutral", "en", "friendly", "Sam", 0.3))
+    assert "1. Open the Lumen app and tap Add device > Hub." in hub.text and hub.note == ""
 
 
 def test_sentences_keep_menu_paths_and_numbers_and_drop_markdown_marks() -> None:
