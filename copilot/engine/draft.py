@@ -193,23 +193,26 @@ def _names_row(label: str, customer_text: str) -> bool:
     return len(words) >= 2 and re.search(rf"\b{initials}\b", customer_text) is not None
 
 
+def _paragraph(lines: list[str], indices: range) -> str:
+    """The paragraph met first walking `indices` (forwards or backwards) over blank lines, in reading order; a
+    heading, a table or a step ends it."""
+    found: list[str] = []
+    for i in indices:
+        line = lines[i].strip()
+        if not line:
+            if found:
+                break
+            continue
+        if line.startswith(("#", "|")) or _STEP.match(line):
+            break
+        found.append(line)
+    return " ".join(found if indices.step > 0 else reversed(found))
+
+
 def _prose_around(lines: list[str], first: int, end: int) -> tuple[str, str]:
     """The paragraph right before a table (unless it is a heading) and the one right after it, as plain text."""
-
-    def paragraph(indices: range) -> str:
-        found: list[str] = []
-        for i in indices:
-            line = lines[i].strip()
-            if not line:
-                if found:
-                    break
-                continue
-            if line.startswith(("#", "|")) or _STEP.match(line):
-                break
-            found.append(line)
-        return " ".join(_plain_sentences(" ".join(found if indices.step == 1 else reversed(found))))
-
-    return paragraph(range(first - 1, -1, -1)), paragraph(range(end, len(lines)))
+    before, after = _paragraph(lines, range(first - 1, -1, -1)), _paragraph(lines, range(end, len(lines)))
+    return " ".join(_plain_sentences(before)), " ".join(_plain_sentences(after))
 
 
 MAX_TABLE_ROWS = 6  # a table's rows quoted when the customer names none of them
@@ -268,18 +271,10 @@ def _after_steps(body: str, customer_text: str) -> str:
     last = max((i for i, line in enumerate(lines) if _STEP.match(line)), default=-1)
     if last < 0:
         return ""
-    paragraph: list[str] = []
-    for line in lines[last + 1 :]:
-        if not line.strip():
-            if paragraph:
-                break
-            continue
-        if _STEP.match(line) or line.lstrip().startswith(("#", "|")):
-            break
-        paragraph.append(line.strip())
+    paragraph = _paragraph(lines, range(last + 1, len(lines)))
     theirs = _platforms_of(customer_text)
     # A sentence for a platform or store is said only where it applies (see _conditional_notes).
-    kept = [x for x in _plain_sentences(" ".join(paragraph)) if not _platforms_of(x) or _platforms_of(x) & theirs]
+    kept = [x for x in _plain_sentences(paragraph) if not _platforms_of(x) or _platforms_of(x) & theirs]
     return " ".join(kept)
 
 
