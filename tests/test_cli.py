@@ -125,6 +125,7 @@ def test_eval_retrieval_floor(
     report = json.loads(out)
     print("retrieval", kb, flags, report)
     assert code == 0 and report["queries"] > 100
+    assert 0.0 < report["calibration_floor"] < 0.1  # what an honest confidence shows by chance on this many queries
     if not flags and report["dense_model"].startswith("none"):
         pytest.skip("the local embedding model is not installed")
     for metric, floor in floors.items():

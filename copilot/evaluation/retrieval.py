@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from copilot.evaluation.data import percentile, read_jsonl
-from copilot.evaluation.fit_ranking import calibration_error, split_of
+from copilot.evaluation.fit_ranking import calibration_error, calibration_floor, split_of
 from copilot.evaluation.vector_cache import with_vector_cache
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
@@ -29,6 +29,9 @@ class RetrievalReport:
     recall_at_10: float
     mrr: float
     calibration_error: float  # of the top suggestion's confidence: 0 when a shown 0.8 is right 8 times in 10
+    # What a perfectly calibrated confidence with the same values would still show on this many queries (sampling
+    # noise): a calibration error near it cannot be told from perfect.
+    calibration_floor: float
     latency_p50_ms: float
     latency_p95_ms: float
     index_seconds: float
@@ -90,6 +93,7 @@ def evaluate_retrieval(
         recall_at_10=round(hits[10] / n, 4),
         mrr=round(reciprocal / n, 4),
         calibration_error=calibration_error(confidences, top_right),
+        calibration_floor=calibration_floor(confidences),
         latency_p50_ms=round(percentile(latencies, 0.5), 2),
         latency_p95_ms=round(percentile(latencies, 0.95), 2),
         index_seconds=round(index_seconds, 2),

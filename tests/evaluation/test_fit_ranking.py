@@ -61,3 +61,15 @@ def test_the_first_suggestions_confidence_is_calibrated_on_every_set() -> None:
         right = [bool(c.right[0]) for c in part]
         assert abs(np.mean(shown) - np.mean(right)) < 0.05, name
         assert fit_ranking.report(part, model)["calibration_error"] < 0.08, name
+
+
+def test_the_calibration_floor_is_the_noise_of_an_honest_confidence() -> None:
+    spread = [float(x) for x in np.linspace(0.3, 1.0, 144)]
+    floor = fit_ranking.calibration_floor(spread)
+    assert floor == fit_ranking.calibration_floor(spread)  # repeatable
+    # An honest confidence on 144 questions still shows a calibration error of several points; on ten times as
+    # many about a third of it (sampling noise shrinks with the square root of the count).
+    assert 0.04 < floor < 0.12
+    assert fit_ranking.calibration_floor(spread * 10) < 0.45 * floor
+    assert fit_ranking.calibration_floor([1.0] * 50) == 0.0  # always right, always sure: no noise
+    assert fit_ranking.calibration_floor([]) == 0.0
