@@ -44,7 +44,7 @@ from copilot.threads import return_freed_memory
 
 log = logging.getLogger(__name__)
 
-SUGGEST_VERSION = "suggest-rank-3"  # one fitted ranking (resources/ranking.json), confidence of the first fitted
+SUGGEST_VERSION = "suggest-rank-4"  # one fitted ranking (resources/ranking.json), confidence of the first fitted
 
 
 @dataclass(frozen=True)

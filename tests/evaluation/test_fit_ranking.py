@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from copilot.evaluation import fit_ranking
-from copilot.kb.ranking import RANK_FEATURES, Model
+from copilot.kb.ranking import CONFIDENCE_FEATURES, RANK_FEATURES, Model
 
 
 def _case(name: str, qid: str, signal: list[float], right: int, rng: np.random.Generator) -> fit_ranking.Case:
@@ -73,3 +73,21 @@ def test_the_calibration_floor_is_the_noise_of_an_honest_confidence() -> None:
     assert fit_ranking.calibration_floor(spread * 10) < 0.45 * floor
     assert fit_ranking.calibration_floor([1.0] * 50) == 0.0  # always right, always sure: no noise
     assert fit_ranking.calibration_floor([]) == 0.0
+
+
+def test_sharpness_undoes_a_confidence_that_is_too_timid_and_leaves_an_honest_one() -> None:
+    rng = np.random.default_rng(11)
+    cases = []
+    for q in range(800):
+        logit = float(rng.normal(0.5, 2.0))
+        right = 0 if rng.uniform() < 1 / (1 + np.exp(-logit)) else 1  # the first is right as often as logit says
+        case = _case("set", f"q{q}", [1.0, 0.2, 0.1], right, rng)
+        case.features["coverage"][0] = logit
+        cases.append(case)
+    rank = np.zeros(len(RANK_FEATURES))
+    rank[RANK_FEATURES.index("bm25_plain")] = 5.0
+    honest = np.zeros(len(CONFIDENCE_FEATURES))
+    honest[CONFIDENCE_FEATURES.index("coverage")] = 1.0
+    assert abs(fit_ranking.fit_sharpness(cases, rank, honest) - 1.0) < 0.15
+    # The same model with its weights at half strength: every confidence pulled toward 0.5, a factor ~2 undoes it.
+    assert 1.7 < fit_ranking.fit_sharpness(cases, rank, honest / 2) < 2.3
