@@ -21,6 +21,7 @@ from copilot.engine.text import (
 
 PROMPT_VERSION = "draft-templates-3"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s")
 MAX_STEPS = 5
 
 
@@ -40,6 +41,27 @@ class DraftInputs:
 
 def _steps(body: str) -> list[str]:
     return [plain_text(m.group(1)).strip() for line in body.splitlines() if (m := _STEP.match(line))]
+
+
+def _numbered(body: str) -> bool:
+    """The article numbers its list: steps to follow in order. A bulleted list is points (what to send us, what a
+    refund covers): quoted as bullets under what the guide says, not renumbered into "what to do"."""
+    return any(_NUMBERED.match(line) for line in body.splitlines())
+
+
+def _lead_in(body: str, points: bool) -> str:
+    """What introduces the article's list: the sentence that ends in a colon ("Please send us, within 14 days of
+    delivery:"), without which the list loses what it is for and its deadline; before points (a bulleted list),
+    the whole paragraph when it does not, which there is usually the rule itself ("You can ask for a refund within
+    14 days of delivery.", "The Hub updates itself overnight between 2 and 5 am.")."""
+    lines = body.splitlines()
+    first = next((i for i, line in enumerate(lines) if _STEP.match(line)), -1)
+    if first <= 0:
+        return ""
+    said = _plain_sentences(_paragraph(lines, range(first - 1, -1, -1)))
+    if said and said[-1].endswith(":"):
+        return said[-1]
+    return " ".join(said) if points else ""
 
 
 # How a customer says a menu item is not there, around its name: "there is no Advanced menu", "I can't find
@@ -256,25 +278,51 @@ def _grounded_lines(suggestion: Suggestion, body: str, ticket: Ticket, limit: in
     steps = [step for step in steps if step not in gone and not _already_done(step, said)]
     notes = _conditional_notes(body, customer_text)
     if steps:
-        numbered = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
-        after = _after_steps(body, customer_text) if limit == MAX_STEPS else ""
+        points = not _numbered(body)
+        if points:
+            listed = [f"- {s}" for s in steps[:limit]]
+        else:
+            listed = [f"{i}. {s}" for i, s in enumerate(steps[:limit], start=1)]
+        lead_in = _lead_in(body, points)
+        latest = sentences(customer[-1]) if customer else []
+        after = _after_steps(body, customer_text, latest) if limit == MAX_STEPS else ""
         for note in notes:  # a conditional line already said above is not repeated after the steps
             after = " ".join(after.replace(note, " ").split())
-        return [*notes, *numbered, *([after] if after else [])], warning
+        return [*notes, *([lead_in] if lead_in else []), *listed, *([after] if after else [])], warning
     return notes or _table_lines(body, customer_text) or [plain_text(suggestion.passage).strip()], warning
 
 
-def _after_steps(body: str, customer_text: str) -> str:
+def _after_steps(body: str, customer_text: str, latest: list[str]) -> str:
     """The paragraph right after an article's steps: usually what happens next ("We open an investigation
-    with the carrier and send a free replacement …"), which the customer wants to know."""
+    with the carrier and send a free replacement …"), which the customer wants to know; and any later paragraph
+    that speaks to what the customer's latest sentences ask (a fallback an agent added at the end: "If the QR code
+    will not scan, …")."""
     lines = body.splitlines()
     last = max((i for i, line in enumerate(lines) if _STEP.match(line)), default=-1)
     if last < 0:
         return ""
-    paragraph = _paragraph(lines, range(last + 1, len(lines)))
+    paragraphs = [_paragraph(lines, range(last + 1, len(lines)))]
+    asked = {w for s in latest for w in _keys(s)}
+    start = last + 1
+    while start < len(lines) and latest:
+        # The next paragraph: past this one's lines and the blank lines after it.
+        while start < len(lines) and not lines[start].strip():
+            start += 1
+        end = start
+        while end < len(lines) and lines[end].strip():
+            end += 1
+        text = _paragraph(lines, range(start, len(lines))) if start < len(lines) else ""
+        if text and text not in paragraphs and len(_keys(text) & asked) >= 2:
+            paragraphs.append(text)
+        start = end
     theirs = _platforms_of(customer_text)
     # A sentence for a platform or store is said only where it applies (see _conditional_notes).
-    kept = [x for x in _plain_sentences(paragraph) if not _platforms_of(x) or _platforms_of(x) & theirs]
+    kept = [
+        x
+        for paragraph in paragraphs
+        for x in _plain_sentences(paragraph)
+        if not _platforms_of(x) or _platforms_of(x) & theirs
+    ]
     return " ".join(kept)
 
 
@@ -283,9 +331,12 @@ def _plain_sentences(text: str) -> list[str]:
     return [s.strip() for s in re.split(r"(?<=[.!?])\s+", plain_text(text)) if s.strip()]
 
 
+def _url(suggestion: Suggestion, inp: DraftInputs) -> str:
+    return inp.article_urls.get(suggestion.article_id, "")
+
+
 def _linked(suggestion: Suggestion, urls: dict[str, str]) -> str:
-    url = urls.get(suggestion.article_id, "")
-    return f"{suggestion.title} ({url})" if url else suggestion.title
+    return f"{suggestion.title} ({urls[suggestion.article_id]})"
 
 
 def build_draft(inp: DraftInputs) -> Draft:
@@ -335,22 +386,33 @@ def build_draft(inp: DraftInputs) -> Draft:
         if lang != "en":
             block.append(phrase(lang, "english_source"))
         parts.append("\n".join([*block, *lines]))
-        # The sources are the draft's citations (the agent sees them beside it); the customer gets links.
-        refs = [phrase(lang, f"grounded.more{formal}", title=_linked(top, inp.article_urls))]
+        # The sources are the draft's citations (the agent sees them beside it); the customer gets links, where
+        # the knowledge base has them (a title alone points nowhere).
+        refs = [phrase(lang, f"grounded.more{formal}", title=_linked(top, inp.article_urls))] if _url(top, inp) else []
         if len(usable) > 1 and tone == "friendly":
             second = usable[1]
             citations.append(Citation(2, second.article_id, second.title, second.article_version))
-            refs.append(phrase(lang, "grounded.also", title=_linked(second, inp.article_urls)))
-        parts.append(" ".join(refs))
+            if _url(second, inp):
+                refs.append(phrase(lang, "grounded.also", title=_linked(second, inp.article_urls)))
+        if refs:
+            parts.append(" ".join(refs))
     else:
         parts.append(phrase(lang, "nosource"))
 
-    # No cheerful sign-off for a customer who is upset: the apology already set the tone.
+    # No cheerful sign-off for a customer who is upset: the apology already set the tone. Nothing was explained
+    # when no article answers: "let me know if anything is unclear" would not fit; thank them for waiting.
     closing = "" if (upset and tone == "friendly") or thanks_only else phrase(lang, f"close.{tone}")
+    if not usable and not thanks_only and tone == "friendly":
+        closing = phrase(lang, "close.wait")
     if closing:
         parts.append(closing)
     parts.append(phrase(lang, f"sign.{tone}", agent=inp.agent_name))
     notes = [warning] if usable and warning else []
+    if not usable and not thanks_only:
+        notes.append(
+            "No article answers this ticket, so the draft tells the customer you are checking with the team: "
+            "ask them (or write the answer) before sending."
+        )
     if usable and lang != "en":
         notes.append(
             f"The article's steps are quoted in English (the customer writes in '{lang}'): translate them before "

@@ -24,8 +24,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.more": "You'll find the full guide here: {title}.",
         "grounded.also": "This article may help too: {title}.",
         "welcome": "You're very welcome, and thank you for letting us know. I'm glad it's all working.",
-        "nosource": "I couldn't find this covered in our help articles, so rather than guess, I've asked the team "
-        "who can confirm and I'll come back to you with a definite answer.",
+        "nosource": "I want to give you a definite answer rather than guess, so I'm checking this with the team "
+        "and will get back to you as soon as I can.",
+        "close.wait": "Thank you for your patience.",
         "human": "I'm a member of the support team and I'm handling your case personally.",
         "close.friendly": "Let me know if anything is unclear. Happy to help!",
         "close.concise": "",
@@ -53,8 +54,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.more": "Puede leer la guía completa aquí: {title}.",
         "grounded.also": "Este artículo también puede ayudarle: {title}.",
         "welcome": "De nada, y gracias por contárnoslo. Me alegra que todo funcione.",
-        "nosource": "No he encontrado este caso en nuestros artículos de ayuda, así que en lugar de suponer, "
-        "lo he consultado con el equipo y le responderé con una respuesta segura.",
+        "nosource": "Quiero darle una respuesta segura en lugar de suponer, así que lo estoy consultando con el "
+        "equipo y le responderé lo antes posible.",
+        "close.wait": "Gracias por su paciencia.",
         "human": "Soy una persona del equipo de soporte y me ocupo de su caso personalmente.",
         "close.friendly": "Si algo no queda claro, dígamelo. ¡Con gusto le ayudo!",
         "close.concise": "",
@@ -82,8 +84,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.more": "Die vollständige Anleitung finden Sie hier: {title}.",
         "grounded.also": "Dieser Artikel hilft vielleicht auch: {title}.",
         "welcome": "Gern geschehen, und danke für Ihre Rückmeldung. Schön, dass alles funktioniert.",
-        "nosource": "Ich habe dazu keinen Hilfeartikel gefunden. Statt zu raten, habe ich das Team gefragt, "
-        "das es sicher weiß, und melde mich mit einer verbindlichen Antwort.",
+        "nosource": "Ich möchte Ihnen eine verbindliche Antwort geben, statt zu raten. Deshalb kläre ich das gerade "
+        "mit dem Team und melde mich so bald wie möglich.",
+        "close.wait": "Vielen Dank für Ihre Geduld.",
         "human": "Ich bin ein Mensch aus dem Support-Team und kümmere mich persönlich um Ihr Anliegen.",
         "close.friendly": "Melden Sie sich gern, wenn etwas unklar ist!",
         "close.concise": "",
@@ -111,8 +114,9 @@ PHRASES: dict[str, dict[str, str]] = {
         "grounded.more": "Le guide complet est ici : {title}.",
         "grounded.also": "Cet article peut aussi vous aider : {title}.",
         "welcome": "Avec plaisir, et merci pour votre message. Je suis ravi que tout fonctionne.",
-        "nosource": "Je n'ai pas trouvé ce cas dans nos articles d'aide. Plutôt que de supposer, j'ai consulté "
-        "l'équipe concernée et je reviens vers vous avec une réponse certaine.",
+        "nosource": "Je préfère vous donner une réponse certaine plutôt que de supposer : je vérifie donc auprès de "
+        "l'équipe et je reviens vers vous au plus vite.",
+        "close.wait": "Merci de votre patience.",
         "human": "Je suis une personne de l'équipe support et je m'occupe personnellement de votre demande.",
         "close.friendly": "N'hésitez pas à me dire si quelque chose n'est pas clair !",
         "close.concise": "",

@@ -132,11 +132,12 @@ def test_summary_says_what_was_asked_tried_and_what_is_next() -> None:
     assert lines["Next"][0].startswith("Waiting for Ana to answer: Could you tell me the colour")
 
 
-def _draft(lang: str, tone: str, confidence: float) -> str:
+def _draft(lang: str, tone: str, confidence: float, url: str = "https://help.example/wifi") -> str:
     s = Suggestion("wifi", "Wi-Fi requirements", "Use 2.4 GHz.", ("ghz",), confidence, 3)
     body = "Intro.\n\n1. Use a 2.4 GHz network.\n2. Keep the Hub near the router.\n"
+    urls = {"wifi": url} if url else {}
     return build_draft(
-        DraftInputs(ticket(("c", "x")), (s,), {"wifi": body}, (), "neutral", lang, tone, "Sam", 0.3)
+        DraftInputs(ticket(("c", "x")), (s,), {"wifi": body}, (), "neutral", lang, tone, "Sam", 0.3, urls)
     ).text
 
 
@@ -209,7 +210,43 @@ def test_no_cheerful_sign_off_for_an_angry_customer_and_concise_is_shorter() -> 
 
 def test_no_confident_article_means_no_invented_answer() -> None:
     text = _draft("en", "friendly", 0.1)
-    assert "couldn't find this covered" in text and "2.4 GHz" not in text
+    assert "checking this with the team" in text and "2.4 GHz" not in text
+    # Nothing was explained: no "let me know if anything is unclear", and the draft does not claim the team was
+    # already asked; the agent is told the reply commits them to asking.
+    assert "unclear" not in text and "I've asked" not in text and "patience" in text
+    s = Suggestion("wifi", "Wi-Fi requirements", "Use 2.4 GHz.", ("ghz",), 0.1, 3)
+    draft = build_draft(DraftInputs(ticket(("c", "x")), (s,), {}, (), "neutral", "en", "friendly", "Sam", 0.3))
+    assert "checking with the team" in draft.note and draft.note not in draft.text
+
+
+def test_a_bulleted_list_is_quoted_as_points_with_its_lead_in() -> None:
+    body = (
+        "We are sorry. Please send us, within 14 days of delivery:\n- your order number,\n"
+        "- a photo of the damaged product, and\n- a photo of the box.\n\nWe send a free replacement.\n"
+    )
+    text = _article_draft(body, "My lamp arrived broken. What do you need?")
+    assert "Please send us, within 14 days of delivery:\n- your order number," in text
+    assert "1. your order number" not in text and "Here is what our guide" in text
+    assert "We send a free replacement." in text
+    steps = _article_draft("Before you start:\n1. Unplug it.\n2. Plug it in.\n", "How do I restart it?")
+    assert "Here is what to do" in steps and "Before you start:\n1. Unplug it." in steps
+
+
+def test_a_later_paragraph_that_answers_the_latest_question_is_quoted() -> None:
+    body = (
+        "1. Open the app.\n2. Scan the QR code on the Hub.\n\nOne Hub supports 50 devices.\n\n"
+        "## Other ways\n\nIf the QR code will not scan, type the setup code printed under it.\n\n"
+        "Hubs bought in a bundle come paired.\n"
+    )
+    text = _article_draft(body, "My camera can't scan the QR code. Is there another way?")
+    assert "type the setup code printed under it" in text and "One Hub supports 50 devices." in text
+    assert "bundle" not in text  # a paragraph that says nothing of what they ask stays out
+    assert "setup code" not in _article_draft(body, "How do I set it up?")
+
+
+def test_no_link_line_without_a_link() -> None:
+    text = _draft("en", "friendly", 0.8, url="")
+    assert "full guide here" not in text and "1. Use a 2.4 GHz network." in text
 
 
 def test_the_agent_is_told_when_steps_are_quoted_in_english() -> None:
@@ -382,3 +419,14 @@ def test_sentences_keep_menu_paths_and_numbers_and_drop_markdown_marks() -> None
         "Go to Settings > Advanced.",
         "It is under Devices > Hub now (order #12   two).",
     ]
+
+
+def test_points_keep_the_rule_that_introduces_them() -> None:
+    body = (
+        "# Refunds\n\nYou can ask for a refund within 14 days of delivery.\n\n- Refunds go back to the card.\n"
+        "- Shipping is not refunded.\n"
+    )
+    text = _article_draft(body, "Can I get my money back?")
+    assert "You can ask for a refund within 14 days of delivery.\n- Refunds go back to the card." in text
+    steps = "# Reset\n\nA reset removes your rooms.\n\n1. Hold the button.\n2. Wait.\n"
+    assert "removes your rooms" not in _article_draft(steps, "How do I reset it?")

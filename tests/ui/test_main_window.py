@@ -116,7 +116,7 @@ def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, wind
 def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None:
     _open(qtbot, window, 33)  # conflict minerals: no article covers it
     assert "No good article" in window.panel.text()
-    assert "couldn't find this covered" in window.panel.editor.toPlainText()
+    assert "checking this with the team" in window.panel.editor.toPlainText()
 
 
 def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -> None:
