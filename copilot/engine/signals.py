@@ -100,7 +100,7 @@ RULES: tuple[Rule, ...] = (
         "something is blocked or time-critical",
         _rx(
             r"\b(urgent|urgently|asap|emergency|immediately|right now)\b",
-            r"\b(outage|is down|are down|went down|down for)\b",
+            r"\b(outage|is down|are down|(?:has|have) been down|is still down|are still down)\b",
             r"\b(can't|cannot|can not|unable to) (log ?in|sign in|access|pay|check ?out|process)",
             r"\bpayments? (is |are |was |were )?(failing|failed|blocked|declined)\b",
             r"\b(blocked|locked out)\b",

@@ -151,12 +151,34 @@ def summarize(ticket: Ticket) -> Summary:
             tried.append(SummaryLine("Tried", _clip(step), m.id))
     for m in ticket.messages:
         if m.role is Role.AGENT and m.visibility is Visibility.PUBLIC:
-            step = _first_matching(m, _AGENT_STEP) or next(iter(sentences(m.body)[1:2] or sentences(m.body)), "")
-            if step:
-                tried.append(SummaryLine("Tried", f"{m.author} replied: {_clip(step)}", m.id))
+            tried_line = _agent_reply(m)
+            if tried_line:
+                tried.append(SummaryLine("Tried", tried_line, m.id))
     lines.extend(tried[-3:] or [SummaryLine("Tried", "Nothing yet: no one has replied.")])
     lines.append(_next_step(ticket))
     return Summary(tuple(lines))
+
+
+# What a reply says that is not what was tried: greetings, thanks, apologies, pointers and sign-offs.
+_COURTESY_LINE = re.compile(
+    r"^(?:hi|hello|hey|dear|good (?:morning|afternoon|evening)|thanks|thank you|many thanks|sorry|i'm (?:really |so )?"
+    r"sorry|i am sorry|please accept|best|kind regards|regards|let me know|happy to help|you'll find|the complete "
+    r"article|this article|should you have|i hope)\b",
+    re.IGNORECASE,
+)
+_GUIDE = re.compile(r"(?:guide|article) [“\"«„]([^”\"»“]+)[”\"»“]")
+
+
+def _agent_reply(message: Message) -> str:
+    """What an agent's reply tried, in a line: the guide it sent ("Sam Rivera sent the guide “Set up your Lumen
+    Hub”"), else its first step or question ("Could you restart the router?"), else its first sentence that is
+    more than a greeting, thanks or sign-off."""
+    guide = _GUIDE.search(message.body)
+    if guide:
+        return f"{message.author} sent the guide “{guide.group(1).strip()}”."
+    said = [s for s in sentences(message.body) if len(s.split()) >= 4 and not _COURTESY_LINE.match(s.strip())]
+    step = next((s for s in said if _AGENT_STEP.search(s)), None) or next(iter(said), "")
+    return f"{message.author} replied: {_clip(step)}" if step else ""
 
 
 def _next_step(ticket: Ticket) -> SummaryLine:

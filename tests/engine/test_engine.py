@@ -61,6 +61,10 @@ def test_calm_question_raises_no_flags() -> None:
     t = ticket(("c", "Hello! How long does shipping to Manchester take? Thanks a lot, love the bulbs."))
     assert kinds(t) == {}
     assert sentiment(t)[0] == "positive"
+    # Something that was down and is back is a question, not an emergency; something down now is.
+    past = ticket(("c", "Our internet was down for a day last week. Do schedules still run when that happens?"))
+    assert "urgency" not in kinds(past)
+    assert "urgency" in kinds(ticket(("c", "The app is down and has been down for two hours.")))
 
 
 def test_instructions_aimed_at_the_ai_are_flagged_not_followed() -> None:
@@ -430,3 +434,16 @@ def test_points_keep_the_rule_that_introduces_them() -> None:
     assert "You can ask for a refund within 14 days of delivery.\n- Refunds go back to the card." in text
     steps = "# Reset\n\nA reset removes your rooms.\n\n1. Hold the button.\n2. Wait.\n"
     assert "removes your rooms" not in _article_draft(steps, "How do I reset it?")
+
+
+def test_our_reply_is_summarised_by_what_it_tried_not_its_greeting() -> None:
+    sent = ticket(
+        ("c", "How long does shipping to the UK take?"),
+        ("a", "Hi Ana,\n\nThanks for getting in touch!\n\nHere is what our guide “Shipping times” says:\n"
+              "United Kingdom: Standard 2–4 business days.\n\nBest,\nSam"),
+    )  # fmt: skip
+    tried = [line.text for line in summarize(sent).lines if line.label == "Tried"]
+    assert tried == ["Sam sent the guide “Shipping times”."]
+    plain = ticket(("c", "It is broken."), ("a", "Hi Ana, thanks for writing! We have sent a new one today."))
+    tried = [line.text for line in summarize(plain).lines if line.label == "Tried"]
+    assert tried == ["Sam replied: We have sent a new one today."]
