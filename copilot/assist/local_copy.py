@@ -19,7 +19,8 @@ def refresh_badges(db: Database, workspace: str, ticket_ids: set[int] | None = N
         else [ticket_store.get_ticket(db, i) for i in sorted(ticket_ids)]
     )
     rows = []
-    for t in tickets:
+    for whole in tickets:
+        t = whole.readable()  # as the assist reads it (its key is the one the assist stores with its badges)
         key = content_key(t)
         if known.get(t.id) == key:
             continue

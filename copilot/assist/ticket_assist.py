@@ -405,7 +405,7 @@ def read_inputs(
     db: Database, ticket_id: int, cache: EngineCaches, encoded: dict[str, npt.NDArray[np.float32]] | None = None
 ) -> BuiltinInputs:
     """Store thread: reads only (the encoder is only looked up when `encoded` holds the ticket's texts)."""
-    ticket = ticket_store.get_ticket(db, ticket_id)
+    ticket = ticket_store.get_ticket(db, ticket_id).readable()  # a pasted log's middle is not read
     encoder = _with_known(local_encoder(cache), encoded)
     english = (ticket.language or "en") == "en"  # the local encoder only understands English
     query = ticket_query(ticket)

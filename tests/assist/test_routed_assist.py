@@ -229,11 +229,11 @@ async def test_an_unclear_best_article_is_reranked_and_the_draft_cites_the_new_o
 ) -> None:
     # #8 asks to change a delivery address; the built-in ranks "Change your account email" first, unsure.
     ticket_id = await _ticket(routed, 8)
-    # This team cites weaker articles (the runner-up, "Change or cancel an order", shows 0.27 since rank-2).
-    await routed.store.run(routed.settings.set, routed.store.db, "suggest.min_confidence", "0.25")
+    # This team cites weaker articles (the runner-up, "Change or cancel an order", shows 0.248 since rank-3).
+    await routed.store.run(routed.settings.set, routed.store.db, "suggest.min_confidence", "0.2")
     builtin = await assist_builtin(routed, ticket_id)
     assert len(builtin.suggestions) >= 2 and builtin.suggestions[0].confidence < 0.8  # the router's condition
-    assert builtin.suggestions[1].confidence >= 0.25  # strong enough to be cited (this team's setting)
+    assert builtin.suggestions[1].confidence >= 0.2  # strong enough to be cited (this team's setting)
     result = await assist_ticket(routed, ticket_id)
     first, second = builtin.suggestions[0].article_id, builtin.suggestions[1].article_id
     assert [s.article_id for s in result.suggestions[:2]] == [second, first]
