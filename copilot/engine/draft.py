@@ -113,7 +113,13 @@ def _contradicted(step: str, customer_sentences: list[str]) -> str:
 # What a customer says when they have already done something (or when it does not apply to them).
 _DONE = re.compile(
     r"\b(already|tried|restarted|rebooted|reinstalled|unplugged|checked|cleared|reset|asked|followed|"
-    r"turned (it )?off|re-?saved|not pending|posted)\b",
+    r"turned (it )?off|re-?saved|not pending|posted|tapped|clicked|pressed|requested|(?:several|many|two|three|"
+    r"\d+) times)\b",
+    re.IGNORECASE,
+)
+# Where a step is done, before its verb: "On the sign-in screen", "In the Lumen app", "Under Settings,".
+_WHERE = re.compile(
+    r"^(?:on|in|from|under|at)\s+(?:the\s+|your\s+)?(?:[\w-]+\s+){0,2}?(?:screen|app|page|menu|tab)\b,?\s*",
     re.IGNORECASE,
 )
 # The platform or store a line of an article is for, and how a customer names it.
@@ -148,18 +154,24 @@ def _already_done(step: str, customer_sentences: list[str]) -> bool:
     # look different: save the scene again"); its first word is the verb.
     instruction = step.rsplit(":", 1)[-1].strip() or step
     instruction = re.split(r"(?<=[.!?])\s+", instruction)[0]  # "Restart your router. Many Hubs come back …"
-    verb = instruction.split()[0] if instruction.split() else ""
+    # The verb: the first word, or the first after where it is done ("On the sign-in screen tap Forgot password").
+    head = _WHERE.sub("", instruction, count=1)
+    verb = head.split()[0] if head.split() else ""
     action = fold(verb)[:4]
     wanted = _keys(instruction)
     if len(action) < 3:
         return False
+    # "tap" is done as "tapped", "stop" as "stopped": the verb's own forms, besides its first four letters.
+    forms = re.compile(rf"\b{re.escape(fold(verb))}(?:{re.escape(fold(verb)[-1:])}?(?:ed|ing)|s|d)?\b")
 
     def did_it(sentence: str) -> bool:
         if not _DONE.search(sentence):
             return False
         said = _keys(sentence)
         if action not in said:
-            return False
+            if action not in wanted or not forms.search(fold(sentence)):  # a content word, not "After …"
+                return False
+            said = said | {action}
         pronoun = re.search(rf"\b{re.escape(action)}\w*\s+(?:it|them|that|this)\b", fold(sentence))
         # Most of the instruction: "I replaced the batteries" has not done "Replace both batteries with alkaline
         # or lithium cells" (what the step adds is the point).

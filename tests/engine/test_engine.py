@@ -447,3 +447,12 @@ def test_our_reply_is_summarised_by_what_it_tried_not_its_greeting() -> None:
     plain = ticket(("c", "It is broken."), ("a", "Hi Ana, thanks for writing! We have sent a new one today."))
     tried = [line.text for line in summarize(plain).lines if line.label == "Tried"]
     assert tried == ["Sam replied: We have sent a new one today."]
+
+
+def test_a_step_done_where_the_article_says_is_recognised_as_tried() -> None:
+    body = "1. On the sign-in screen tap **Forgot password?**.\n2. Check your spam folder.\n"
+    text = _article_draft(body, "I tapped Forgot password three times and no email has come.")
+    assert "Forgot password" not in text and "Check your spam folder." in text
+    assert "tap Forgot password" in _article_draft(body, "I forgot my password. What now?")
+    app = "1. In the Lumen app tap **Add device > Hub**.\n2. Scan the code.\n"
+    assert "Add device > Hub" in _article_draft(app, "Where do I start? I tapped around but found nothing.")
