@@ -10,7 +10,6 @@ from typing import Any
 from copilot.config.secrets import delete_secret, get_secret, set_secret
 from copilot.errors import ValidationError
 from copilot.llm import catalog
-from copilot.llm.catalog import Provider
 from copilot.llm.client import ModelClient
 from copilot.services import Services
 from copilot.store import usage as usage_store
@@ -70,7 +69,7 @@ async def check_provider(services: Services, provider_id: str, model: str, key: 
     if provider_id not in rows:
         raise ValidationError(f"There is no provider called '{provider_id}'.")
     p = rows[provider_id]
-    resolved = catalog.resolve(f"{p.id}/{model}", {p.id: Provider(p.id, p.kind, p.label, p.api_base)})
+    resolved = catalog.resolve(f"{p.id}/{model}", {p.id: catalog.stored_provider(p.id, p.kind, p.api_base)})
     assert resolved is not None
     client = ModelClient(lambda pid: key or provider_key(pid), timeout_s=20)
     started = time.perf_counter()
