@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from copilot.domain import Message, Role, Ticket, Visibility
+from copilot.engine.signals import RULES
 from copilot.engine.text import detect_language
 from copilot.errors import ImportFileError
 from copilot.helpdesk.html_text import html_to_text, looks_like_html
 
 _NOTHING = "Nothing was imported."
 GOLD_KEYS = frozenset({"articles", "intent", "sentiment", "flags", "must_include", "must_not_include"})
+# The flags gold may name: the kinds the copilot raises (negative sentiment is scored as `sentiment`, not a flag).
+FLAG_KINDS = tuple(sorted({rule.kind for rule in RULES} | {"repeated_contact"}))
+SENTIMENTS = ("positive", "neutral", "negative")
 
 
 @dataclass(frozen=True)
@@ -109,9 +113,7 @@ def parse_ticket(obj: Any, where: str, now: datetime) -> TicketRecord:
     messages = tuple(_message(m, i, where, name, created + step * i) for i, m in enumerate(raw_messages, start=1))
     customer_text = " ".join(m.body for m in messages if m.role is Role.CUSTOMER)
     language = obj.get("language") or detect_language(f"{subject} {customer_text}")
-    gold = obj.get("gold") or {}
-    if not isinstance(gold, dict) or not set(gold) <= GOLD_KEYS:
-        raise ImportFileError(f"{where}: 'gold' may only hold {', '.join(sorted(GOLD_KEYS))}.", _NOTHING)
+    gold = check_gold(obj.get("gold") or {}, where)
     ticket = Ticket(
         id=0,
         workspace="",
@@ -128,6 +130,29 @@ def parse_ticket(obj: Any, where: str, now: datetime) -> TicketRecord:
         messages=messages,
     )
     return TicketRecord(ticket, gold)
+
+
+def check_gold(gold: Any, where: str) -> dict[str, Any]:
+    """A ticket's gold, refused (naming `where`) when a value could never be matched: it would score 0 silently.
+    Intents are the team's own names, so any is taken."""
+    if not isinstance(gold, dict) or not set(gold) <= GOLD_KEYS:
+        raise ImportFileError(f"{where}: 'gold' may only hold {', '.join(sorted(GOLD_KEYS))}.", _NOTHING)
+    flags = gold.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise ImportFileError(f"{where}: gold 'flags' must be a list of flag kinds.", _NOTHING)
+    unknown = [f for f in flags if f not in FLAG_KINDS]
+    if unknown:
+        names = ", ".join(repr(f) for f in unknown)
+        raise ImportFileError(
+            f"{where}: gold 'flags' names an unknown flag kind ({names}). Known kinds: {', '.join(FLAG_KINDS)}.",
+            _NOTHING,
+        )
+    sentiment = gold.get("sentiment")
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        raise ImportFileError(
+            f"{where}: gold 'sentiment' must be {', '.join(SENTIMENTS)} (not {sentiment!r}).", _NOTHING
+        )
+    return gold
 
 
 def _message(raw: Any, index: int, where: str, customer: str, at: datetime) -> Message:
