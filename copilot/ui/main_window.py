@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.assist import conversation, knowledge
+from copilot.assist import conversation, knowledge, review
 from copilot.assist.indexing import refresh_vectors
 from copilot.assist.maintenance import DatabaseCheck, check_database
 from copilot.assist.outbox import set_status
@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
     def flag_output(self, task: str, target: str, text: str) -> None:
         if not self.session.can_flag(task):
             return
-        dialog = FlagDialog(self, f"{task}: {target}", text)
+        dialog = FlagDialog(self, f"Flag {review.flagged_part(task, target)} as wrong:", text)
         if dialog.exec() == FlagDialog.DialogCode.Accepted:
             self.session.flag(task, target, text, *dialog.values())
 

@@ -298,3 +298,40 @@ def test_help_checks_the_database_in_the_background(
     check.trigger()
     qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
     assert shown[0].startswith("The database is sound (schema version")
+
+
+def test_a_flagged_sentence_is_named_in_words_and_the_review_shows_every_column(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QLabel
+
+    from copilot.ui.dialogs.review import ReviewDialog
+
+    _open(qtbot, window, 6)
+    sentences = window.session.draft_sentences()
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *_a: (sentences[3], True))
+    headings: list[str] = []
+
+    def accept(dialog: FlagDialog) -> QDialog.DialogCode:
+        headings.append(dialog.findChild(QLabel, "flaggedPart").text())
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(FlagDialog, "exec", accept)
+    monkeypatch.setattr(FlagDialog, "values", lambda self: ("incorrect", "", ""))
+    window.panel.flag_sentence_button.click()
+    assert headings and headings[0].startswith("<b>Flag the draft reply, sentence 4 as wrong:</b>")
+    assert "draft:sentence" not in headings[0] and sentences[3][:30] in headings[0]
+    qtbot.waitUntil(lambda: bool(window.services.store.run_sync(list_flags, window.services.store.db, None)))
+
+    window.open_review()
+    dialog = window.findChild(ReviewDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1 and dialog.isVisible(), timeout=15_000)
+    table = dialog.table
+    assert table.item(0, 2).text() == "Draft reply, sentence 4"
+    metrics = table.fontMetrics()
+    for column in (0, 1, 2, 3, 5, 6):  # read whole at the dialog's default size; the flagged text takes the rest
+        shown = (table.item(0, column).text(), table.horizontalHeaderItem(column).text())
+        assert table.columnWidth(column) >= max(metrics.horizontalAdvance(t) for t in shown), shown
+    assert table.horizontalScrollBar().maximum() == 0
+    dialog.close()
