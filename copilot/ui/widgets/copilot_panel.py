@@ -329,8 +329,15 @@ class CopilotPanel(QWidget):
             self.draft_meta.setText("A model is writing the draft… (Esc or Stop keeps the built-in draft)")
 
     def insert_text(self, text: str) -> None:
-        """Insert at the cursor (a link to an article) and go on typing there."""
-        self.editor.textCursor().insertText(text)
+        """Insert at the cursor (a link to an article) and go on typing there; a space keeps it apart from a word
+        right before or after the cursor."""
+        cursor = self.editor.textCursor()
+        document = self.editor.document()
+        before = document.characterAt(cursor.selectionStart() - 1) if cursor.selectionStart() > 0 else ""
+        after = document.characterAt(cursor.selectionEnd())
+        spaced = (" " if before and not before.isspace() else "") + text
+        spaced += " " if after and not after.isspace() else ""  # the document's end reads as a paragraph mark
+        cursor.insertText(spaced)
         self.editor.setFocus()
 
     def _edited(self) -> None:
