@@ -376,3 +376,14 @@ def test_cli_assist_in_text_says_why_a_model_did_not_write_the_draft(
     header = next(line for line in out.splitlines() if line.startswith("Draft ("))
     assert header.startswith("Draft (friendly, en, by the built-in engine; No model could answer: ")
     assert "refused the API key" in header
+
+
+async def test_testing_a_provider_names_it_and_says_what_to_check(routed: Services, llm: LLMServer) -> None:
+    from copilot.assist.providers import check_provider
+    from copilot.llm.client import ModelCallError
+
+    llm.script = [Reply(status=401)]
+    with pytest.raises(ModelCallError) as failed:
+        await check_provider(routed, "local", "small")
+    assert failed.value.message == "provider 'local' refused the API key: check the key stored for it."
+    assert "built-in" not in failed.value.hint and "key" in failed.value.hint
