@@ -11,6 +11,7 @@ from sqlite_utils import Database
 
 from copilot.domain import Article, ArticleVersion, Suggestion
 from copilot.domain.events import ArticleDidChange
+from copilot.domain.workspaces import KB_ONLY_KIND
 from copilot.engine.text import asks_nothing, key_terms
 from copilot.kb import articles, importer, retrieve
 from copilot.services import Services
@@ -40,7 +41,7 @@ async def import_kb(services: Services, path: Path, workspace: str, author: str 
     def _write(db: Database) -> tuple[int, int]:
         from copilot.store.tickets import ensure_workspace
 
-        ensure_workspace(db, workspace, workspace, "imported")
+        ensure_workspace(db, workspace, workspace, KB_ONLY_KIND)
         return articles.import_articles(db, workspace, items, author)
 
     result = await services.store.run(_write, services.store.db)
