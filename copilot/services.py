@@ -141,13 +141,19 @@ class Services:
 
     def agent_name(self, workspace: str | None = None) -> str:
         """Who the user is: the setting, else the help desk's configured agent, else the OS user name."""
+        return self.guessed_agent_name(workspace) or self._known_agent_name(workspace)
+
+    def guessed_agent_name(self, workspace: str | None = None) -> str:
+        """The OS user name when nothing better names the agent (no `agent.name`, no help desk agent): drafts
+        are signed with it, so the agent is told where it comes from. "" when the name is known."""
+        return "" if self._known_agent_name(workspace) else getpass.getuser()
+
+    def _known_agent_name(self, workspace: str | None) -> str:
         configured = self.settings.agent.name.strip()
         if configured:
             return configured
         connector = self.connectors.find(workspace) if workspace else None
-        if connector is not None and connector.default_agent:
-            return connector.default_agent
-        return getpass.getuser()
+        return connector.default_agent if connector is not None else ""
 
     def close(self) -> None:
         self.background.shutdown(wait=True, cancel_futures=True)  # its work stops within a step when cancelled

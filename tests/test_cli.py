@@ -255,3 +255,27 @@ def test_eval_help_names_every_cases_action() -> None:
         a for a in eval_group._actions if isinstance(a, argparse._SubParsersAction))._choices_actions}  # fmt: skip
     actions = choices(choices(eval_group)["cases"])
     assert all(name in str(summaries["cases"]) for name in actions), summaries["cases"]
+
+
+def test_assist_says_where_the_signature_comes_from_and_how_to_set_it(tmp_path: Path) -> None:
+    import getpass
+
+    line = {
+        "id": 1,
+        "subject": "Invoice",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+        "messages": [{"from": "customer", "body": "Where do I download my invoice?"}],
+    }
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps(line) + "\n", encoding="utf-8")
+    assert run("tickets", "import", str(path), "--workspace", "trial")[0] == 0
+    code, out, err = run("assist", "1", "--workspace", "trial")
+    assert code == 0, err
+    user = getpass.getuser()
+    assert f"Best,\n{user}\n" in out
+    assert f"Signed as '{user}' (this computer's user name)" in out
+    assert 'support-copilot settings set agent.name "Your Name"' in out
+    assert "Signed as" not in run("assist", "2", "--workspace", "demo")[1]  # the demo's agent is Sam Rivera
+    assert run("settings", "set", "agent.name", "Ada Agent")[0] == 0
+    out = run("assist", "1", "--workspace", "trial")[1]
+    assert "Best,\nAda Agent\n" in out and "Signed as" not in out

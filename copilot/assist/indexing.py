@@ -11,7 +11,6 @@ from copilot.errors import ValidationError
 from copilot.kb.vectors import encode_articles, stale_articles, store_vectors
 from copilot.llm import catalog
 from copilot.llm.calls import embedding_accountant
-from copilot.llm.catalog import Provider
 from copilot.services import Services
 from copilot.store.usage import StoreCallLog
 
@@ -32,7 +31,7 @@ async def configure_encoder(services: Services) -> None:
     if isinstance(current, ProviderEncoder) and current.model.ref == ref:
         return
     rows = await list_providers(services)
-    providers = {p.id: Provider(p.id, p.kind, p.label, p.api_base) for p in rows}
+    providers = {p.id: catalog.stored_provider(p.id, p.kind, p.api_base) for p in rows}
     resolved = catalog.resolve(ref, providers)
     if resolved is None:
         raise ValidationError(

@@ -165,7 +165,7 @@ async def ready_judge(services: Services, judge: Judge, timeout_s: float = JUDGE
 
 def _providers(db: Database) -> list[Provider]:
     return [
-        Provider(p.id, p.kind, p.label, p.api_base)
+        catalog.stored_provider(p.id, p.kind, p.api_base)
         for p in usage.list_providers(db)
         if p.kind in catalog.PROVIDER_KINDS
     ]

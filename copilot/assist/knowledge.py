@@ -11,7 +11,8 @@ from sqlite_utils import Database
 
 from copilot.domain import Article, ArticleVersion, Suggestion
 from copilot.domain.events import ArticleDidChange
-from copilot.engine.text import key_terms
+from copilot.domain.workspaces import KB_ONLY_KIND
+from copilot.engine.text import asks_nothing, key_terms
 from copilot.kb import articles, importer, retrieve
 from copilot.services import Services
 
@@ -40,7 +41,7 @@ async def import_kb(services: Services, path: Path, workspace: str, author: str 
     def _write(db: Database) -> tuple[int, int]:
         from copilot.store.tickets import ensure_workspace
 
-        ensure_workspace(db, workspace, workspace, "imported")
+        ensure_workspace(db, workspace, workspace, KB_ONLY_KIND)
         return articles.import_articles(db, workspace, items, author)
 
     result = await services.store.run(_write, services.store.db)
@@ -127,18 +128,21 @@ class KnowledgeGap:
 
 
 def _gaps(db: Database, workspace: str, below: float) -> list[KnowledgeGap]:
-    # The latest suggestions the copilot showed for each ticket (recorded whenever it assisted one).
+    # The latest suggestions the copilot showed for each ticket (recorded whenever it assisted one), and the
+    # customer's latest message: a thank-you that asks for nothing needs no article, so it is no gap.
     rows = db.execute(
-        "SELECT t.number, t.subject, t.intent, o.payload FROM ai_outputs o JOIN tickets t ON t.id = o.ticket_id "
+        "SELECT t.number, t.subject, t.intent, o.payload, (SELECT m.body FROM messages m WHERE m.ticket_id = t.id "
+        "AND m.role = 'customer' ORDER BY m.created_at DESC, m.id DESC LIMIT 1) "
+        "FROM ai_outputs o JOIN tickets t ON t.id = o.ticket_id "
         "WHERE t.workspace = ? AND o.task = 'suggestions' AND o.id = (SELECT max(o2.id) FROM ai_outputs o2 "
         "WHERE o2.ticket_id = o.ticket_id AND o2.task = 'suggestions') ORDER BY t.updated_at DESC",
         [workspace],
     ).fetchall()
     groups: dict[str, list[tuple[int, str, float]]] = {}
-    for number, subject, intent, payload in rows:
+    for number, subject, intent, payload, latest in rows:
         items = json.loads(payload).get("items", [])
         best = max((float(i.get("confidence", 0.0)) for i in items), default=0.0)
-        if best < below:
+        if best < below and not (latest and asks_nothing(latest)):
             groups.setdefault(intent or "unlabelled", []).append((int(number), str(subject), best))
     gaps = []
     for topic, found in groups.items():

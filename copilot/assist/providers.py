@@ -10,8 +10,7 @@ from typing import Any
 from copilot.config.secrets import delete_secret, get_secret, set_secret
 from copilot.errors import ValidationError
 from copilot.llm import catalog
-from copilot.llm.catalog import Provider
-from copilot.llm.client import ModelClient
+from copilot.llm.client import ModelCallError, ModelClient
 from copilot.services import Services
 from copilot.store import usage as usage_store
 
@@ -70,11 +69,16 @@ async def check_provider(services: Services, provider_id: str, model: str, key: 
     if provider_id not in rows:
         raise ValidationError(f"There is no provider called '{provider_id}'.")
     p = rows[provider_id]
-    resolved = catalog.resolve(f"{p.id}/{model}", {p.id: Provider(p.id, p.kind, p.label, p.api_base)})
+    resolved = catalog.resolve(f"{p.id}/{model}", {p.id: catalog.stored_provider(p.id, p.kind, p.api_base)})
     assert resolved is not None
     client = ModelClient(lambda pid: key or provider_key(pid), timeout_s=20)
     started = time.perf_counter()
-    await client.complete([resolved], [{"role": "user", "content": "Reply with the word OK."}], max_tokens=5)
+    try:
+        await client.complete([resolved], [{"role": "user", "content": "Reply with the word OK."}], max_tokens=5)
+    except ModelCallError as exc:  # a test shows no built-in result: say what failed and what to check
+        raise ModelCallError(
+            " ".join(exc.notes) or exc.message, "Check the endpoint, the key and the model name, then test again."
+        ) from exc
     return time.perf_counter() - started
 
 

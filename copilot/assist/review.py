@@ -14,6 +14,22 @@ REASONS = ("incorrect", "unsupported", "outdated")
 OUTCOMES = ("article fixed", "model issue", "not an error", "prompt fixed", "other")
 
 
+def flagged_part(task: str, target: str) -> str:
+    """What a flag points at, in words ("the draft reply, sentence 4"), for the agent and the lead; the stored
+    target ("draft:sentence:3") is an address for the code."""
+    kind, _, rest = target.partition(":")
+    if kind == "draft" and rest.startswith("sentence:") and rest[9:].isdigit():
+        return f"the draft reply, sentence {int(rest[9:]) + 1}"
+    if kind == "summary" and rest.isdigit():
+        return f"the summary, line {int(rest) + 1}"
+    if kind == "flag" and rest:
+        return f"the warning “{rest.replace('_', ' ')}”"
+    if kind == "article" and rest:
+        return f"the suggested article {rest}"
+    words = {"triage": "the triage (intent and priority)", "tags": "the suggested tags", "draft": "the draft reply"}
+    return words.get(target) or words.get(task) or f"the {task} ({target})"
+
+
 async def flag_output(
     services: Services,
     output_id: int,

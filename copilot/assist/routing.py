@@ -67,7 +67,7 @@ class ModelSetup:
 def _setup(db: Database, services: Services) -> ModelSetup:
     s = services.settings
     providers = {
-        p.id: Provider(p.id, p.kind, p.label, p.api_base)
+        p.id: catalog.stored_provider(p.id, p.kind, p.api_base)
         for p in usage.list_providers(db)
         if p.kind in catalog.PROVIDER_KINDS
     }
@@ -95,6 +95,27 @@ async def models_configured(services: Services) -> bool:
     if services.model_override is not None:
         return True
     return bool(await services.store.run(usage.list_providers, services.store.db))
+
+
+async def engines_line(services: Services) -> str:
+    """What answers the copilot's tasks, in a sentence for the status bar: the built-in engine alone, or the
+    models that are set up (the router picks per task; the built-in engine is the fallback)."""
+    try:
+        setup = await services.store.run(_setup, services.store.db, services)
+    except ValidationError as exc:  # a routing setting that cannot be read: the assist says so when it runs
+        return f"Models cannot be used: {exc.message}"
+    if setup.any_model:
+        refs = sorted({m.ref for models in setup.tiers.values() for m in models})
+        return (
+            f"Models: {', '.join(refs)} (the router picks them per task; the built-in engine answers the rest and "
+            "whenever a model fails)."
+        )
+    if setup.providers:
+        return (
+            f"No tier uses the providers set up ({', '.join(sorted(setup.providers))}): everything runs on this "
+            "computer (built-in engine). Choose models in Models → Providers."
+        )
+    return "Everything runs on this computer (built-in engine)."
 
 
 def facts_of(result: AssistResult) -> TicketFacts:

@@ -11,7 +11,7 @@ from sqlite_utils import Database
 from copilot.assist.local_copy import refresh_badges
 from copilot.assist.regression import add_import_gold
 from copilot.domain.events import TicketDidChange
-from copilot.domain.workspaces import FILE_KIND
+from copilot.domain.workspaces import FILE_KIND, KB_ONLY_KIND
 from copilot.errors import ValidationError
 from copilot.helpdesk.ticket_file import TicketRecord, read_ticket_file
 from copilot.services import Services
@@ -42,6 +42,8 @@ async def import_tickets(services: Services, path: Path, workspace: str, regress
 def store_records(db: Database, workspace: str, records: list[TicketRecord]) -> int:
     """Every line was checked before this runs, so a bad file stores nothing."""
     ticket_store.ensure_workspace(db, workspace, workspace, FILE_KIND)
+    # A `kb import` run first made the workspace for its articles alone: it now holds tickets from a file too.
+    db.execute("UPDATE workspaces SET kind = ? WHERE id = ? AND kind = ?", [FILE_KIND, workspace, KB_ONLY_KIND])
     for record in records:
         ticket_store.upsert_ticket(db, replace(record.ticket, workspace=workspace))
     return len(records)

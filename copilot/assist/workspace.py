@@ -39,6 +39,7 @@ class OpenedWorkspace:
     tickets: int
     articles: int  # in its knowledge base; 0 means nothing can be suggested
     choices: list[WorkspaceChoice]  # every workspace the Workspace menu offers
+    engines: str = ""  # what answers the copilot's tasks: the built-in engine, or the models set up
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ async def open_for_window(services: Services, workspace: str) -> OpenedWorkspace
     choices = await workspace_choices(services)
     articles = await services.store.run(count_articles, services.store.db, workspace)
     choice = next((c for c in choices if c.id == workspace), WorkspaceChoice(workspace, workspace, False))
-    return OpenedWorkspace(choice, tickets, articles, choices)
+    from copilot.assist.routing import engines_line  # the model layer, only once a window opens
+
+    return OpenedWorkspace(choice, tickets, articles, choices, await engines_line(services))
 
 
 def validate_config(config: WorkspaceConfig) -> None:

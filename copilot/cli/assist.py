@@ -9,9 +9,19 @@ from copilot.cli.common import with_services
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
 if TYPE_CHECKING:
+    from copilot.domain import AssistResult
     from copilot.services import Services
 
 COMMANDS = ("assist",)
+
+
+def _drafted_by(result: AssistResult) -> str:
+    """Who wrote the draft and, when a model was asked and the built-in engine answered, why."""
+    routed = result.routing.get("draft") or {}
+    if routed.get("tier", "built-in") != "built-in":
+        return f"by {routed.get('model', 'a model')}"
+    note = routed.get("note")
+    return f"by the built-in engine; {note}" if note else "by the built-in engine"
 
 
 def add_parsers(sub: Any) -> None:
@@ -64,11 +74,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
                 f"  none: '{args.workspace}' has no knowledge-base articles. Import some: "
                 f"support-copilot kb import FOLDER-OR-FILE --workspace {args.workspace}\n"
             )
-        out.write(
-            f"\nDraft ({result.draft.tone}, {result.draft.language}, by the built-in engine)\n\n{result.draft.text}\n"
-        )
+        out.write(f"\nDraft ({result.draft.tone}, {result.draft.language}, {_drafted_by(result)})\n\n")
+        out.write(f"{result.draft.text}\n")
         if result.draft.note:
             out.write(f"\nNote for you (not sent): {result.draft.note}\n")
+        guessed = services.guessed_agent_name(args.workspace)
+        if guessed:
+            out.write(
+                f"\nSigned as '{guessed}' (this computer's user name). Set your name once: "
+                'support-copilot settings set agent.name "Your Name"\n'
+            )
         return 0
 
     from copilot.llm.catalog import ModelOverride

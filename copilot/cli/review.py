@@ -42,8 +42,19 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if args.json:
             out.write(json.dumps(review.as_json(), ensure_ascii=False, indent=2) + "\n")
             return 0
-        out.write("week      outputs  sent  accepted  median edit  flags/100  no article  cost/ticket\n")
-        for w in review.weeks:
+        active = [w for w in review.weeks if w.ai_outputs or w.drafts_sent or w.flags or w.tickets]
+        if not active:
+            where = f" in '{args.workspace}'" if args.workspace else ""
+            out.write(
+                f"No reviews yet: in the last {len(review.weeks)} weeks the copilot worked on no ticket{where}. "
+                "The weekly figures fill in as tickets are opened and replies sent.\n"
+            )
+        else:
+            out.write("week      outputs  sent  accepted  median edit  flags/100  no article  cost/ticket\n")
+        if 0 < len(active) < len(review.weeks):
+            quiet = len(review.weeks) - len(active)
+            out.write(f"({quiet} of the last {len(review.weeks)} weeks had no copilot work and are left out)\n")
+        for w in active:
             cost = "–" if w.cost_per_ticket is None else f"${w.cost_per_ticket:.4f}"
             flags = "–" if w.flags_per_100 is None else f"{w.flags_per_100:g}"
             out.write(

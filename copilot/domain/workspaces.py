@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 FILE_KIND = "file"  # a workspace whose tickets came from files (`tickets import`), with no help desk behind it
+KB_ONLY_KIND = "imported"  # made by a `kb import` into a workspace that did not exist: articles, no tickets
 
 
 def no_helpdesk_reason(workspace: str) -> str:

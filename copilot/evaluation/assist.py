@@ -23,7 +23,7 @@ from copilot.domain import AssistResult, Ticket
 from copilot.errors import BugError, ImportFileError
 from copilot.evaluation.data import percentile
 from copilot.evaluation.grounding import unsupported_sentences
-from copilot.helpdesk.ticket_file import GOLD_KEYS, TicketRecord, read_ticket_file
+from copilot.helpdesk.ticket_file import GOLD_KEYS, TicketRecord, check_gold, read_ticket_file
 from copilot.kb.articles import ArticleInput, import_articles
 from copilot.store import tickets as ticket_store
 from copilot.store.transaction import transaction
@@ -100,7 +100,7 @@ def read_gold(path: Path) -> dict[int, dict[str, Any]]:
         extra = set(obj) - GOLD_KEYS - {"number", "id", "note"}
         if extra:
             raise ImportFileError(f"{where}: unknown gold keys {', '.join(sorted(extra))}.")
-        gold[number] = {k: v for k, v in obj.items() if k in GOLD_KEYS}
+        gold[number] = check_gold({k: v for k, v in obj.items() if k in GOLD_KEYS}, where)
     return gold
 
 

@@ -26,6 +26,12 @@ _BLOCK = {
     "ol",
 }
 _DROP = {"script", "style", "head", "title", "template", "noscript", "iframe", "object", "svg"}
+# Tags a help desk's HTML mail is made of: text holding one of them is markup, not a customer writing "a < b".
+_MARKUP = re.compile(
+    r"</?(?:p|div|br|span|ul|ol|li|b|i|u|a|em|strong|font|img|script|style|table|tr|td|h[1-6]|html|body|blockquote)"
+    r"\b[^<>]*>",
+    re.IGNORECASE,
+)
 
 
 class _TextParser(HTMLParser):
@@ -51,6 +57,16 @@ class _TextParser(HTMLParser):
     def handle_data(self, data: str) -> None:
         if not self._dropping:
             self.parts.append(data)
+
+
+def looks_like_html(text: str) -> bool:
+    """Whether `text` is HTML markup (a help desk that sends mail bodies as HTML without saying so)."""
+    return _MARKUP.search(text) is not None
+
+
+def as_plain_text(text: str) -> str:
+    """`text` as plain text: converted when it looks like HTML, else unchanged."""
+    return html_to_text(text) if looks_like_html(text) else text
 
 
 def html_to_text(markup: str) -> str:

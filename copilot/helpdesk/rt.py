@@ -19,7 +19,7 @@ from copilot.domain import Message, Role, Ticket, Visibility
 from copilot.domain.workspaces import WorkspaceConfig
 from copilot.errors import HelpdeskError, HelpdeskPayloadError, HelpdeskRejected, HelpdeskUnreachable
 from copilot.helpdesk.base import Capability, ConnectionInfo, Posted, SyncBatch
-from copilot.helpdesk.html_text import html_to_text
+from copilot.helpdesk.html_text import as_plain_text
 from copilot.helpdesk.http import HelpdeskHttp
 from copilot.helpdesk.rt_payloads import (
     MESSAGE_TYPES,
@@ -410,8 +410,7 @@ class RTConnector:
         title = clean_field(as_text(item.get("Name"), "an article name")) or f"Article {number}"
         summary = as_text(item.get("Summary"), "a summary")
         text = body or summary
-        if "<" in text and ">" in text and re.search(r"</?(p|div|br|ul|li|b|i|a)\b", text, re.IGNORECASE):
-            text = html_to_text(text)
+        text = as_plain_text(text)
         return ArticleInput(id=self.article_id(number), title=title, body=clean_field(text))
 
     def article_id(self, number: int) -> str:

@@ -4,7 +4,7 @@ JSON ticket export converted to it. Every line is checked before anything is use
 The demo's shape: `id` (or `number`), `subject`, `customer {name, email}`, optional `language`, `status`,
 `tags`, `messages [{from: customer|agent|note, body, internal?}]`, optional `intent` and `gold` (what the
 evaluation scores against); a message with `format: html` is read as plain text (scripts dropped), as a help
-desk's is. Zendesk's export: `id`, `subject`, `status`, `tags`, `requester_id` (or a `requester {id, name,
+desk's is, and so is a body or subject without a `format` that is HTML markup (a help desk's export). Zendesk's export: `id`, `subject`, `status`, `tags`, `requester_id` (or a `requester {id, name,
 email}` object) and `comments [{author_id, plain_body | body | html_body, public}]`; a comment by the requester
 is the customer's, any other is an agent's, and a private one is an internal note."""
 
@@ -17,12 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from copilot.domain import Message, Role, Ticket, Visibility
+from copilot.engine.signals import RULES
 from copilot.engine.text import detect_language
 from copilot.errors import ImportFileError
-from copilot.helpdesk.html_text import html_to_text
+from copilot.helpdesk.html_text import html_to_text, looks_like_html
 
 _NOTHING = "Nothing was imported."
 GOLD_KEYS = frozenset({"articles", "intent", "sentiment", "flags", "must_include", "must_not_include"})
+# The flags gold may name: the kinds the copilot raises (negative sentiment is scored as `sentiment`, not a flag).
+FLAG_KINDS = tuple(sorted({rule.kind for rule in RULES} | {"repeated_contact"}))
+SENTIMENTS = ("positive", "neutral", "negative")
 
 
 @dataclass(frozen=True)
@@ -89,11 +93,11 @@ def parse_ticket(obj: Any, where: str, now: datetime) -> TicketRecord:
         number = int(number)
     if not isinstance(number, int) or isinstance(number, bool) or number <= 0:
         raise ImportFileError(f"{where}: 'id' must be a positive ticket number.", _NOTHING)
-    subject = _text(obj, "subject", where)
+    subject = _plain(_text(obj, "subject", where), where, "subject")
     customer = obj.get("customer")
     if not isinstance(customer, dict):
         raise ImportFileError(f"{where}: 'customer' must be an object with name and email.", _NOTHING)
-    name = _text(customer, "name", where, "customer.name")
+    name = _plain(_text(customer, "name", where, "customer.name"), where, "customer.name")
     email = str(customer.get("email") or "")
     raw_messages = obj.get("messages")
     if not isinstance(raw_messages, list) or not raw_messages:
@@ -109,9 +113,7 @@ def parse_ticket(obj: Any, where: str, now: datetime) -> TicketRecord:
     messages = tuple(_message(m, i, where, name, created + step * i) for i, m in enumerate(raw_messages, start=1))
     customer_text = " ".join(m.body for m in messages if m.role is Role.CUSTOMER)
     language = obj.get("language") or detect_language(f"{subject} {customer_text}")
-    gold = obj.get("gold") or {}
-    if not isinstance(gold, dict) or not set(gold) <= GOLD_KEYS:
-        raise ImportFileError(f"{where}: 'gold' may only hold {', '.join(sorted(GOLD_KEYS))}.", _NOTHING)
+    gold = check_gold(obj.get("gold") or {}, where)
     ticket = Ticket(
         id=0,
         workspace="",
@@ -130,6 +132,29 @@ def parse_ticket(obj: Any, where: str, now: datetime) -> TicketRecord:
     return TicketRecord(ticket, gold)
 
 
+def check_gold(gold: Any, where: str) -> dict[str, Any]:
+    """A ticket's gold, refused (naming `where`) when a value could never be matched: it would score 0 silently.
+    Intents are the team's own names, so any is taken."""
+    if not isinstance(gold, dict) or not set(gold) <= GOLD_KEYS:
+        raise ImportFileError(f"{where}: 'gold' may only hold {', '.join(sorted(GOLD_KEYS))}.", _NOTHING)
+    flags = gold.get("flags", [])
+    if not isinstance(flags, list) or not all(isinstance(f, str) for f in flags):
+        raise ImportFileError(f"{where}: gold 'flags' must be a list of flag kinds.", _NOTHING)
+    unknown = [f for f in flags if f not in FLAG_KINDS]
+    if unknown:
+        names = ", ".join(repr(f) for f in unknown)
+        raise ImportFileError(
+            f"{where}: gold 'flags' names an unknown flag kind ({names}). Known kinds: {', '.join(FLAG_KINDS)}.",
+            _NOTHING,
+        )
+    sentiment = gold.get("sentiment")
+    if sentiment is not None and sentiment not in SENTIMENTS:
+        raise ImportFileError(
+            f"{where}: gold 'sentiment' must be {', '.join(SENTIMENTS)} (not {sentiment!r}).", _NOTHING
+        )
+    return gold
+
+
 def _message(raw: Any, index: int, where: str, customer: str, at: datetime) -> Message:
     here = f"{where}, message {index}"
     if not isinstance(raw, dict):
@@ -140,7 +165,7 @@ def _message(raw: Any, index: int, where: str, customer: str, at: datetime) -> M
     body = raw.get("body")
     if not isinstance(body, str) or not body.strip():
         raise ImportFileError(f"{here}: 'body' must be non-empty text.", _NOTHING)
-    body_format = str(raw.get("format") or "text")
+    body_format = str(raw.get("format") or ("html" if looks_like_html(body) else "text"))
     if body_format not in _FORMATS:
         raise ImportFileError(f"{here}: 'format' must be {', '.join(_FORMATS)}.", _NOTHING)
     if body_format == "html":  # the engine reads text: markup would reach the summary and the draft
@@ -204,11 +229,12 @@ def _from_zendesk(obj: dict[str, Any], where: str) -> dict[str, Any]:
 
 
 def _comment_body(comment: dict[str, Any], where: str) -> tuple[str, str]:
-    """A Zendesk comment's text and its format: `plain_body`, `body` or `value`, else `html_body`."""
+    """A Zendesk comment's text and its format: `plain_body`, `body` or `value` (read as HTML when it is markup,
+    "" = decided from the text), else `html_body`."""
     for key in ("plain_body", "body", "value"):
         text = comment.get(key)
         if isinstance(text, str) and text.strip():
-            return text, "text"
+            return text, "text" if key == "plain_body" else ""
     markup = comment.get("html_body")
     if isinstance(markup, str) and markup.strip():
         return markup, "html"
@@ -230,6 +256,16 @@ def _text(obj: dict[str, Any], key: str, where: str, label: str = "") -> str:
     if not isinstance(value, str) or not value.strip():
         raise ImportFileError(f"{where}: '{label or key}' must be non-empty text.", _NOTHING)
     return value.strip()
+
+
+def _plain(value: str, where: str, label: str) -> str:
+    """A subject or a name as plain text: a help desk's export may carry them as HTML."""
+    if not looks_like_html(value):
+        return value
+    text = " ".join(html_to_text(value).split())
+    if not text:
+        raise ImportFileError(f"{where}: the HTML '{label}' holds no text.", _NOTHING)
+    return text
 
 
 def _iso(moment: datetime) -> str:

@@ -77,6 +77,12 @@ class ResolvedModel:
     api_base: str
 
 
+def stored_provider(provider_id: str, kind: str, api_base: str = "") -> Provider:
+    """A provider the user set up, named in messages by the name they gave it ("provider 'local'"), not by its
+    kind: two endpoints of one kind must be told apart, and the user looks for the name they typed."""
+    return Provider(provider_id, kind, f"provider '{provider_id}'", api_base)
+
+
 def named_model(override: ModelOverride, provider_id: str, option: str = "--model") -> tuple[Provider, str]:
     """A model named on the command line (`--model M [--api-base URL]`, or `option`) as a provider `provider_id`
     and the model's name there: an OpenAI-compatible endpoint when an address is given, else a cloud provider by

@@ -96,7 +96,7 @@ class ErrorRule:
 
 # One table for every provider error (litellm maps them all onto OpenAI-style exception classes).
 ERROR_TABLE: dict[str, ErrorRule] = {
-    "AuthenticationError": ErrorRule("bad_key", False, "{provider} refused the API key: check the key for {provider}."),
+    "AuthenticationError": ErrorRule("bad_key", False, "{provider} refused the API key: check the key stored for it."),
     "PermissionDeniedError": ErrorRule(
         "bad_key", False, "{provider} refused access to {model}: check the key's permissions."
     ),
@@ -115,7 +115,7 @@ ERROR_TABLE: dict[str, ErrorRule] = {
     "EmptyAnswer": ErrorRule("empty", True, "{model} sent an empty or unreadable answer."),
     "MissingKey": ErrorRule("bad_key", False, "No API key is stored for {provider}."),
     "SecretStoreError": ErrorRule(
-        "no_keyring", False, "There is no keyring to read {provider}'s key from: set COPILOT_API_KEY instead."
+        "no_keyring", False, "There is no keyring to read the key of {provider} from: set COPILOT_API_KEY instead."
     ),
 }
 DEFAULT_RULE = ErrorRule("error", False, "{provider} failed.")

@@ -52,7 +52,8 @@ class ProviderEncoder:
             except Exception as exc:
                 rule = classify(exc)
                 provider = self.model.provider.label
-                message = rule.message.format(model=self.model.ref, provider=provider)
+                at = f" at {self.model.api_base}" if self.model.api_base else ""
+                message = rule.message.format(model=self.model.ref, provider=provider, at=at)
                 self._account(rule.kind, message, 0, began)
                 raise ModelCallError(
                     f"Embeddings: {message}", "Meaning search waits; keyword search still works."

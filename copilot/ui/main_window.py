@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from copilot.assist import conversation, knowledge
+from copilot.assist import conversation, knowledge, review
 from copilot.assist.indexing import refresh_vectors
 from copilot.assist.maintenance import DatabaseCheck, check_database
 from copilot.assist.outbox import set_status
@@ -200,6 +200,7 @@ class MainWindow(QMainWindow):
             (p.regenerate, s.regenerate), (p.rewrite, s.rewrite), (p.stop_generation, s.stop_generation),
             (p.send, s.send), (p.draft_edited, s.draft_edited), (p.flag_requested, self.flag_output),
             (p.flag_sentence, self._flag_sentence), (p.open_article, self.open_article),
+            (p.set_name_requested, self.set_your_name),
             (p.edit_article, self.open_article), (p.insert_link, s.insert_link), (p.not_relevant, s.not_relevant),
             (s.cleared, p.clear), (s.loading, p.show_loading), (s.thread_changed, self.conversation.show_ticket),
             (s.result_changed, p.show_result), (s.draft_sources_changed, p.show_draft_meta),
@@ -230,6 +231,7 @@ class MainWindow(QMainWindow):
         name, count = opened.choice.name, opened.tickets
         self.setWindowTitle(f"Support Copilot — {name}")
         self._show_helpdesk(opened.choice.has_helpdesk)
+        self.panel.set_guessed_signer(self.services.guessed_agent_name(self.workspace))
         self.panel.set_empty_kb(
             ""
             if opened.articles
@@ -237,9 +239,7 @@ class MainWindow(QMainWindow):
             f"support-copilot kb import FOLDER-OR-FILE --workspace {self.workspace}"
         )
         where = "" if opened.choice.has_helpdesk else " imported from a file (no help desk: no sync, no sending)"
-        self.statusBar().showMessage(
-            f"{name}: {count} tickets{where}. Everything runs on this computer (built-in engine)."
-        )
+        self.statusBar().showMessage(f"{name}: {count} tickets{where}. {opened.engines}")
         self.inbox_model.refresh(select_first=True)
         self.sync.set_workspace(self.workspace)
         # Meaning search needs article vectors: compute new ones in the background, then refresh the panel.
@@ -314,7 +314,7 @@ class MainWindow(QMainWindow):
     def flag_output(self, task: str, target: str, text: str) -> None:
         if not self.session.can_flag(task):
             return
-        dialog = FlagDialog(self, f"{task}: {target}", text)
+        dialog = FlagDialog(self, f"Flag {review.flagged_part(task, target)} as wrong:", text)
         if dialog.exec() == FlagDialog.DialogCode.Accepted:
             self.session.flag(task, target, text, *dialog.values())
 
@@ -328,12 +328,18 @@ class MainWindow(QMainWindow):
         if ok:
             self.flag_output("draft", f"draft:sentence:{sentences.index(choice)}", choice)
 
-    def open_preferences(self) -> None:
+    def open_preferences(self) -> PreferencesDialog:
         dialog = PreferencesDialog(self, self.services, self.runner)
         dialog.accepted.connect(self._preferences_changed)
         dialog.show()
+        return dialog
+
+    def set_your_name(self) -> None:
+        """Preferences with the cursor in "Your name": the name drafts are signed with."""
+        self.open_preferences().focus_setting("agent.name")
 
     def _preferences_changed(self) -> None:
+        self.panel.set_guessed_signer(self.services.guessed_agent_name(self.workspace))
         self.session.autosave.setInterval(self.services.settings.draft.autosave_ms)
         self.panel.set_tone(self.services.settings.draft.tone)
         self.refresh_budget()
@@ -473,7 +479,7 @@ class MainWindow(QMainWindow):
             return
 
         def ask(unsent: list[str]) -> None:
-            question = f"Forget '{choice.name}' (imported tickets) and everything kept of it here? The file it came "
+            question = f"Forget '{choice.name}' and everything kept of it here? The file it came "
             question += "from is untouched: `support-copilot tickets import` brings it back."
             if unsent:
                 question += "\n\nThese drafts exist nowhere else and will be deleted:\n• " + "\n• ".join(unsent[:10])

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from copilot.assist.providers import budget_status, save_provider, usage
-from copilot.assist.routing import assist_ticket, rewrite_reply
+from copilot.assist.routing import assist_ticket, engines_line, rewrite_reply
 from copilot.assist.ticket_assist import assist_builtin
 from copilot.assist.workspace import open_workspace
 from copilot.domain import Role, Visibility
@@ -341,3 +341,49 @@ async def test_an_embedding_provider_serves_meaning_search_and_falls_back_to_key
     await routed.store.run(routed.settings.set, routed.store.db, "embeddings.model", "nowhere/embed")
     with pytest.raises(ValidationError, match="does not name a provider"):
         await refresh_vectors(routed, "demo")
+
+
+async def test_a_refused_key_names_the_provider_the_user_named(routed: Services, llm: LLMServer) -> None:
+    llm.script = [Reply(status=401)] * 60
+    result = await assist_ticket(routed, await _ticket(routed, 4))
+    note = result.routing["draft"]["note"]
+    assert "provider 'local' refused the API key" in note and "vLLM" not in note
+
+
+async def test_the_status_line_says_which_models_answer(services: Services, routed: Services) -> None:
+    assert await engines_line(routed) == (
+        "Models: local/large, local/small (the router picks them per task; the built-in engine answers the rest "
+        "and whenever a model fails)."
+    )
+    await routed.store.run(routed.settings.set, routed.store.db, "models.cheap", "other/small")
+    await routed.store.run(routed.settings.set, routed.store.db, "models.frontier", "other/large")
+    assert (await engines_line(routed)).startswith("No tier uses the providers set up (local)")
+
+
+async def test_no_provider_means_the_built_in_engine_alone(services: Services) -> None:
+    assert await engines_line(services) == "Everything runs on this computer (built-in engine)."
+
+
+def test_cli_assist_in_text_says_why_a_model_did_not_write_the_draft(
+    llm: LLMServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_cli import run
+
+    monkeypatch.setenv("COPILOT_API_KEY", "sk-wrong")
+    llm.script = [Reply(status=401)] * 60
+    code, out, err = run("assist", "3", "--model", "tiny", "--api-base", llm.api_base)
+    assert code == 0, err
+    header = next(line for line in out.splitlines() if line.startswith("Draft ("))
+    assert header.startswith("Draft (friendly, en, by the built-in engine; No model could answer: ")
+    assert "refused the API key" in header
+
+
+async def test_testing_a_provider_names_it_and_says_what_to_check(routed: Services, llm: LLMServer) -> None:
+    from copilot.assist.providers import check_provider
+    from copilot.llm.client import ModelCallError
+
+    llm.script = [Reply(status=401)]
+    with pytest.raises(ModelCallError) as failed:
+        await check_provider(routed, "local", "small")
+    assert failed.value.message == "provider 'local' refused the API key: check the key stored for it."
+    assert "built-in" not in failed.value.hint and "key" in failed.value.hint

@@ -71,3 +71,16 @@ def test_one_ticket_is_counted_in_the_singular(tmp_path: Path) -> None:
     path = tmp_path / "t.jsonl"
     path.write_text(_ticket(1) + "\n", encoding="utf-8")
     assert run("tickets", "import", str(path), "--workspace", "acme")[1] == "Imported 1 ticket into 'acme'.\n"
+
+
+def test_articles_imported_first_then_tickets_open_as_one_workspace(tmp_path: Path) -> None:
+    kb = tmp_path / "kb.jsonl"
+    article = {"id": "invoice", "title": "Download an invoice", "body": "Open Orders and tap Download invoice."}
+    kb.write_text(json.dumps(article) + "\n", encoding="utf-8")
+    assert run("kb", "import", str(kb), "--workspace", "acme")[0] == 0  # the workspace starts with articles only
+    path = tmp_path / "t.jsonl"
+    path.write_text(_ticket(1) + "\n", encoding="utf-8")
+    assert run("tickets", "import", str(path), "--workspace", "acme")[0] == 0
+    code, out, err = run("assist", "1", "--workspace", "acme", "--json")
+    assert code == 0, err
+    assert json.loads(out)["suggestions"][0]["article_id"] == "invoice"

@@ -136,3 +136,23 @@ def test_review_week_from_the_command_line(tmp_path: Path) -> None:
         and data["weeks"][-1]["week"] == iso_week(datetime.now(UTC).isoformat())[0]
     )
     assert report.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_review_week_in_text_leaves_out_weeks_without_work(tmp_path: Path) -> None:
+    def week(*argv: str) -> str:
+        out = io.StringIO()
+        assert main(["--home", str(tmp_path / "home"), *argv], out=out) == 0
+        return out.getvalue()
+
+    fresh = week("review", "week")
+    assert fresh.startswith("No reviews yet: in the last 8 weeks the copilot worked on no ticket.")
+    assert "2026-W" not in fresh and "week      outputs" not in fresh
+    week("assist", "3")
+    worked = week("review", "week", "--workspace", "demo").splitlines()
+    this_week = iso_week(datetime.now(UTC).isoformat())[0]
+    assert worked[:2] == [
+        "week      outputs  sent  accepted  median edit  flags/100  no article  cost/ticket",
+        "(7 of the last 8 weeks had no copilot work and are left out)",
+    ]
+    row = worked[2].split()
+    assert row[0] == this_week and int(row[1]) > 0 and row[2] == "0"  # outputs made, nothing sent yet

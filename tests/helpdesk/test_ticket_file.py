@@ -166,3 +166,27 @@ async def test_the_demo_help_desk_turns_html_mail_into_text() -> None:
     body = ticket.messages[0]
     assert body.body_format == "text" and body.body.startswith("Hi team,\n\nThe app crashes")
     assert "<" not in body.body and "evil.example" not in body.body and "tracker.example" not in body.body
+
+
+def test_html_without_a_format_is_read_as_text_subject_and_name_included(tmp_path: Path) -> None:
+    markup = (
+        "<p>Hi</p><script>alert('x');document.location='http://evil.example'</script>"
+        "<img src='http://track.example/p.gif'>My <b>invoice</b> is missing. Where can I download it?"
+    )
+    comments = [{"author_id": 7, "body": "<div>Hub <i>offline</i></div><style>p {}</style>"}]
+    lines = [
+        _line(id=2, subject="<b>Help</b>", customer={"name": "Eve <script>", "email": "e@example.com"}),
+        _line(id=3, messages=[{"from": "customer", "body": markup}]),
+        _line(id=4, messages=[{"from": "customer", "body": "Is 3 < 4 and <b> a tag?", "format": "text"}]),
+        _line(id=5, subject="Why is 2 < 3 > 1?", messages=[{"from": "customer", "body": "a <b c"}]),
+        _zendesk(requester_id=7, comments=comments),
+    ]
+    path = tmp_path / "t.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    named, html_body, said_text, not_markup, zendesk = (r.ticket for r in read_ticket_file(path))
+    assert (named.subject, named.customer_name) == ("Help", "Eve")
+    body = html_body.messages[0]
+    assert (body.body, body.body_format) == ("Hi\nMy invoice is missing. Where can I download it?", "text")
+    assert said_text.messages[0].body == "Is 3 < 4 and <b> a tag?"  # `format: text` is taken at its word
+    assert (not_markup.subject, not_markup.messages[0].body) == ("Why is 2 < 3 > 1?", "a <b c")
+    assert (zendesk.messages[0].body, zendesk.messages[0].body_format) == ("Hub offline", "text")

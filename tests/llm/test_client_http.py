@@ -51,7 +51,10 @@ async def test_bad_key_is_not_retried_and_the_next_model_answers(server: LLMServ
 
     done = await _client().complete([_model(server), _model(server, "backup")], MESSAGES, on_attempt=log)
     assert done.text == "from the backup" and done.model == "local/backup"
-    assert [a.outcome for a in attempts] == ["bad_key", "ok"] and "check the key for Local test server" in done.notes[0]
+    assert [a.outcome for a in attempts] == [
+        "bad_key",
+        "ok",
+    ] and "Local test server refused the API key: check the key stored for it" in done.notes[0]
 
 
 async def test_rate_limit_honours_retry_after(server: LLMServer) -> None:

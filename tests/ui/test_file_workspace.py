@@ -173,6 +173,7 @@ def test_an_imported_workspace_is_removed_from_the_workspace_menu(
     remove.trigger()
     qtbot.waitUntil(lambda: bool(asked), timeout=5_000)
     assert "a draft on ticket #" in asked[0] and "untouched" in asked[0]
+    assert asked[0].startswith("Forget 'acme (imported tickets)' and everything")
     qtbot.waitUntil(lambda: w.runner.idle, timeout=5_000)
     count = "SELECT count(*) FROM tickets WHERE workspace = 'acme'"
     assert w.services.store.db.execute(count).fetchone()[0] == 9
@@ -185,3 +186,34 @@ def test_an_imported_workspace_is_removed_from_the_workspace_menu(
     assert not any("acme" in name for name in names)
     assert not any(a.objectName() == "removeImported" for a in w.workspace_menu.actions())
     _open_first(qtbot, w)
+
+
+def test_the_panel_says_drafts_are_signed_with_the_user_name_and_sets_it(qtbot: QtBot, window: MainWindow) -> None:
+    import getpass
+
+    from PySide6.QtWidgets import QLineEdit
+
+    from copilot.ui.dialogs.preferences import PreferencesDialog
+
+    w = window
+    _open_first(qtbot, w)
+    user = getpass.getuser()
+    assert w.panel.editor.toPlainText().endswith(f"\n{user}")
+    note = w.panel.signer
+    assert note.isVisible() and f"Signed as '{user}'" in note.text() and "Set your name" in note.text()
+    note.linkActivated.emit("set-name")
+    dialog = next(d for d in w.findChildren(PreferencesDialog) if d.isVisible())
+    field = dialog.editors["agent.name"]
+    assert isinstance(field, QLineEdit) and dialog.focusWidget() is field
+    field.setText("Ada Agent")
+    dialog.save()
+    qtbot.waitUntil(lambda: not note.isVisible(), timeout=10_000)
+    qtbot.waitUntil(lambda: w.panel.editor.toPlainText().endswith("\nAda Agent"), timeout=20_000)
+
+
+def test_the_demo_signs_as_its_agent_without_a_note(qtbot: QtBot, window: MainWindow) -> None:
+    w = window
+    w.switch_workspace("demo")
+    qtbot.waitUntil(lambda: w.inbox.model.rowCount() >= 60, timeout=20_000)
+    _open_first(qtbot, w)
+    assert not w.panel.signer.isVisible() and w.panel.editor.toPlainText().endswith("\nSam Rivera")

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 import qasync
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog
 from pytestqt.qtbot import QtBot
 
@@ -298,3 +299,71 @@ def test_help_checks_the_database_in_the_background(
     check.trigger()
     qtbot.waitUntil(lambda: bool(shown), timeout=30_000)
     assert shown[0].startswith("The database is sound (schema version")
+
+
+def test_a_flagged_sentence_is_named_in_words_and_the_review_shows_every_column(
+    qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from PySide6.QtWidgets import QInputDialog, QLabel
+
+    from copilot.ui.dialogs.review import ReviewDialog
+
+    _open(qtbot, window, 6)
+    sentences = window.session.draft_sentences()
+    monkeypatch.setattr(QInputDialog, "getItem", lambda *_a: (sentences[3], True))
+    headings: list[str] = []
+
+    def accept(dialog: FlagDialog) -> QDialog.DialogCode:
+        headings.append(dialog.findChild(QLabel, "flaggedPart").text())
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(FlagDialog, "exec", accept)
+    monkeypatch.setattr(FlagDialog, "values", lambda self: ("incorrect", "", ""))
+    window.panel.flag_sentence_button.click()
+    assert headings and headings[0].startswith("<b>Flag the draft reply, sentence 4 as wrong:</b>")
+    assert "draft:sentence" not in headings[0] and sentences[3][:30] in headings[0]
+    qtbot.waitUntil(lambda: bool(window.services.store.run_sync(list_flags, window.services.store.db, None)))
+
+    window.open_review()
+    dialog = window.findChild(ReviewDialog)
+    assert dialog is not None
+    qtbot.waitUntil(lambda: dialog.table.rowCount() == 1 and dialog.isVisible(), timeout=15_000)
+    table = dialog.table
+    assert table.item(0, 2).text() == "Draft reply, sentence 4"
+    metrics = table.fontMetrics()
+    for column in (0, 1, 2, 3, 5, 6):  # read whole at the dialog's default size; the flagged text takes the rest
+        shown = (table.item(0, column).text(), table.horizontalHeaderItem(column).text())
+        assert table.columnWidth(column) >= max(metrics.horizontalAdvance(t) for t in shown), shown
+    assert table.horizontalScrollBar().maximum() == 0
+    dialog.close()
+
+
+def test_insert_link_keeps_a_space_from_the_text_beside_it(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 8)
+    editor = window.panel.editor
+    editor.moveCursor(editor.textCursor().MoveOperation.End)  # right after the signature's last word
+    window.panel.insert_link.emit("change-order", "Change or cancel an order")
+    qtbot.waitUntil(lambda: "change-order" in editor.toPlainText(), timeout=10_000)
+    assert editor.toPlainText().endswith(
+        "Sam Rivera Change or cancel an order: https://help.lumen-home.example/articles/change-order"
+    )
+    editor.moveCursor(editor.textCursor().MoveOperation.Start)  # right before "Hi": a space after the link
+    window.panel.insert_link.emit("track-order", "Track your order")
+    qtbot.waitUntil(lambda: "track-order" in editor.toPlainText(), timeout=10_000)
+    assert editor.toPlainText().startswith("Track your order: https://help.lumen-home.example/articles/track-order Hi")
+
+
+def test_a_small_edit_is_not_0_percent_and_an_empty_send_says_why(qtbot: QtBot, window: MainWindow) -> None:
+    _open(qtbot, window, 6)
+    panel = window.panel
+    assert len(panel.editor.toPlainText().split()) > 60  # one word more changes under 1% of it
+    panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
+    qtbot.keyClicks(panel.editor, " Thanks")
+    panel.send_button.click()
+    qtbot.waitUntil(lambda: "Reply sent" in window.statusBar().currentMessage(), timeout=15_000)
+    assert "You changed less than 1% of the AI draft." in window.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: window.runner.idle and panel.editor.toPlainText() == "", timeout=15_000)
+    panel.editor.setFocus()
+    qtbot.keyClick(panel.editor, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage().startswith("Nothing to send: the reply is empty.")
+    assert not window.presenter.shown

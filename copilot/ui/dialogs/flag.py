@@ -33,6 +33,7 @@ class FlagDialog(QDialog):
         self.correction.setPlaceholderText("Optional: what it should have said")
         self.correction.setMaximumHeight(90)
         quoted = QLabel(f"<b>{html.escape(what)}</b><br><i>“{html.escape(text[:400])}”</i>")
+        quoted.setObjectName("flaggedPart")
         quoted.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Flag")

@@ -49,6 +49,12 @@ class PreferencesDialog(QDialog):
         form.addRow(buttons)
         self.resize(520, 420)
 
+    def focus_setting(self, key: str) -> None:
+        editor = self.editors[key]
+        editor.setFocus()
+        if isinstance(editor, QLineEdit):
+            editor.selectAll()
+
     @staticmethod
     def _editor(spec: SettingSpec, value: object) -> QWidget:
         if spec.choices:

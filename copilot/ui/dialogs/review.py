@@ -57,7 +57,10 @@ class ReviewDialog(QDialog):
         self.table.setHorizontalHeaderLabels(
             ["When", "Ticket", "Output", "Reason", "Flagged text", "Engine / model", "Outcome"]
         )
-        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)  # short columns are read whole
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)  # the flagged text takes what is left
+        self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)  # the detail shows one flag
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -100,7 +103,7 @@ class ReviewDialog(QDialog):
         layout.addWidget(self.empty)
         layout.addWidget(self.detail)
         layout.addLayout(resolve)
-        self.resize(980, 560)
+        self.resize(1100, 560)
 
         for combo in (self.reason, self.engine, self.period, self.show_resolved):
             combo.currentIndexChanged.connect(lambda _i: self.reload())
@@ -137,7 +140,7 @@ class ReviewDialog(QDialog):
             cells = (
                 f.created_at[:16].replace("T", " "),
                 f"#{f.ticket_number}",
-                f"{f.task} ({f.target})",
+                review.flagged_part(f.task, f.target).removeprefix("the ").capitalize(),
                 f.reason,
                 f.target_text,
                 f"{f.provenance.engine} / {f.provenance.model}",

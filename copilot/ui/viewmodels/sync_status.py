@@ -17,7 +17,7 @@ from copilot.services import Services
 from copilot.ui.runner import Runner
 
 log = logging.getLogger(__name__)
-DEMO_TEXT = "Demo workspace · built in, works offline"
+DEMO_TEXT = "Demo workspace · its help desk is built in: nothing to sync"
 IMPORTED_TEXT = "Imported tickets · no help desk: nothing to sync"
 
 

@@ -310,6 +310,9 @@ class TicketSession(QObject):
         if self.send_blocked:  # Ctrl+Enter with the buttons disabled: say why; the draft stays and is saved
             self.message.emit(self.send_blocked, 15000)
             return
+        if not self.editor_text().strip():  # Ctrl+Enter on an empty editor (e.g. just after sending): say why
+            self.message.emit("Nothing to send: the reply is empty. Write one, or draft again (Ctrl+R).", 8000)
+            return
         self.autosave.stop()
         self._dirty_draft = None
         ticket_id, body, ai_draft = self.current_ticket, self.editor_text(), self.ai_draft
@@ -320,10 +323,8 @@ class TicketSession(QObject):
             self.sending = False
             item = delivery.item
             if item.state is OutboxState.SENT:
-                changed = edit_ratio(ai_draft, body.strip())
-                self.message.emit(
-                    f"{what} sent. You changed {changed:.0%} of the AI draft.{_status_note(delivery)}", 8000
-                )
+                changed = changed_words(edit_ratio(ai_draft, body.strip()))
+                self.message.emit(f"{what} sent. {changed}{_status_note(delivery)}", 8000)
             elif item.state is OutboxState.FAILED:
                 self.message.emit(f"{what} not sent: {item.last_error} It is kept in the outbox.", 15000)
                 if delivery.needs_token and delivery.error is not None:
@@ -386,6 +387,14 @@ class TicketSession(QObject):
             return
         coro = knowledge.mark_not_relevant(self.services, article_id, self.current_ticket)
         self.runner.run(coro, lambda _n: self.reassist(), "Updating suggestions")
+
+
+def changed_words(ratio: float) -> str:
+    """How much of the AI draft the agent changed before sending, said so a small edit does not read "0%"."""
+    if ratio <= 0:
+        return "You sent the AI draft unchanged."
+    share = "less than 1%" if ratio < 0.01 else f"{ratio:.0%}"
+    return f"You changed {share} of the AI draft."
 
 
 def _status_note(delivery: Delivery) -> str:

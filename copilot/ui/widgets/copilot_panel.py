@@ -50,6 +50,7 @@ class CopilotPanel(QWidget):
     send = Signal(bool, str)  # internal?, the status to set after it ("" keeps it)
     draft_edited = Signal(str)
     flag_sentence = Signal()
+    set_name_requested = Signal()  # the agent wants to set the name drafts are signed with
 
     def __init__(self) -> None:
         super().__init__()
@@ -114,6 +115,12 @@ class CopilotPanel(QWidget):
         self.draft_meta = QLabel()
         self.draft_meta.setObjectName("draftMeta")
         self.draft_meta.setWordWrap(True)  # a note for the agent is a sentence or two: never wider than the panel
+        self.signer = QLabel()  # shown only while drafts are signed with the computer's user name
+        self.signer.setObjectName("signerNote")
+        self.signer.setWordWrap(True)
+        self.signer.setTextFormat(Qt.TextFormat.RichText)
+        self.signer.linkActivated.connect(lambda _link: self.set_name_requested.emit())
+        self.signer.hide()
         self.saved = QLabel()
         self.saved.setObjectName("savedIndicator")
         self.send_button = QPushButton("Send reply")
@@ -155,6 +162,7 @@ class CopilotPanel(QWidget):
         draft_layout.addWidget(self.editor, 1)
         draft_layout.addWidget(self.citations)
         draft_layout.addWidget(self.draft_meta)
+        draft_layout.addWidget(self.signer)
         draft_layout.addLayout(actions)
 
         layout = QVBoxLayout(self)
@@ -204,6 +212,17 @@ class CopilotPanel(QWidget):
         for w in self._send_widgets():
             w.setToolTip(reason or self._send_tips[w])
         self.set_enabled(self.editor.isEnabled())
+
+    def set_guessed_signer(self, name: str) -> None:
+        """Drafts are signed with `name`, the computer's user name, because the agent's name is not set: say so
+        with a link to set it. "" hides the note (the name is set, or the help desk names the agent)."""
+        self.signer.setVisible(bool(name))
+        self.signer.setText(
+            f"Signed as '{html.escape(name)}' (this computer's user name). "
+            "<a href='set-name'>Set your name</a> (File → Preferences → Your name)."
+            if name
+            else ""
+        )
 
     def set_empty_kb(self, note: str) -> None:
         """What the suggestions section says when the workspace's knowledge base has no article at all."""
@@ -310,8 +329,15 @@ class CopilotPanel(QWidget):
             self.draft_meta.setText("A model is writing the draft… (Esc or Stop keeps the built-in draft)")
 
     def insert_text(self, text: str) -> None:
-        """Insert at the cursor (a link to an article) and go on typing there."""
-        self.editor.textCursor().insertText(text)
+        """Insert at the cursor (a link to an article) and go on typing there; a space keeps it apart from a word
+        right before or after the cursor."""
+        cursor = self.editor.textCursor()
+        document = self.editor.document()
+        before = document.characterAt(cursor.selectionStart() - 1) if cursor.selectionStart() > 0 else ""
+        after = document.characterAt(cursor.selectionEnd())
+        spaced = (" " if before and not before.isspace() else "") + text
+        spaced += " " if after and not after.isspace() else ""  # the document's end reads as a paragraph mark
+        cursor.insertText(spaced)
         self.editor.setFocus()
 
     def _edited(self) -> None:
