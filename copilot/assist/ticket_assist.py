@@ -17,7 +17,7 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.assist.caches import EngineCaches
-from copilot.domain import AssistResult, Flag, Provenance, Suggestion, Ticket, Triage
+from copilot.domain import AssistResult, Draft, Flag, Provenance, Suggestion, Ticket, Triage
 from copilot.domain.tickets import content_key
 from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
@@ -476,6 +476,7 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
             {s.article_id: template.replace("{id}", s.article_id) if template else "" for s in suggestions},
         )
     )
+    draft = _with_choice_note(draft, best)
     articles_key: list[Any] = [(s.article_id, s.article_version) for s in suggestions]
     if best is not None and best.chosen:  # the agent's choice changes what is shown and cited: never reuse
         articles_key.append(("chosen", best.article_id))
@@ -510,6 +511,14 @@ def _draft_sources(suggestions: list[Suggestion], min_confidence: float) -> tupl
         return tuple(suggestions), min_confidence
     chosen, rest = suggestions[0], [s for s in suggestions[1:] if s.confidence >= min_confidence]
     return (chosen, *rest), chosen.confidence
+
+
+def _with_choice_note(draft: Draft, best: Suggestion | None) -> Draft:
+    """Tell the agent (never the customer) that the draft stands on their choice, not on the ranking."""
+    if best is None or not best.chosen or not draft.citations or draft.citations[0].article_id != best.article_id:
+        return draft
+    said = f"Grounded on “{best.title}”, the article you chose (the copilot ranked it {best.confidence:.0%})."
+    return replace(draft, note=f"{said} {draft.note}".strip())
 
 
 def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:

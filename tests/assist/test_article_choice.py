@@ -51,6 +51,7 @@ async def test_a_chosen_article_under_the_line_is_first_and_grounds_the_draft(se
     assert [s.article_id for s in after.suggestions if s.chosen] == ["returns"]
     assert after.draft.grounded and after.draft.citations[0].article_id == "returns"
     assert "Return a product" in after.draft.text and "checking this with the team" not in after.draft.text
+    assert after.draft.note.startswith("Grounded on “Return a product”, the article you chose (the copilot ranked it")
     # Provenance says so: both outputs are new (a cached draft from before the choice is never reused).
     assert after.output_ids["suggestions"] != before.output_ids["suggestions"]
     assert after.output_ids["draft"] != before.output_ids["draft"]
