@@ -9,7 +9,7 @@ import pytest
 
 from copilot.assist import knowledge
 from copilot.assist.indexing import refresh_vectors
-from copilot.assist.routing import assist_ticket
+from copilot.assist.routing import assist_ticket, facts_of
 from copilot.assist.tasks import passages, reranked
 from copilot.assist.workspace import open_workspace
 from copilot.errors import NotFoundError
@@ -63,6 +63,7 @@ async def test_a_chosen_article_under_the_line_is_first_and_grounds_the_draft(se
         after.suggestions[1].article_id,
     ]
     assert passages(after, line)[0][1] == "returns"
+    assert facts_of(before).retrieval_confidence < line and facts_of(after).retrieval_confidence == 1.0  # no re-rank
     unchosen = replace(after, suggestions=(replace(first, chosen=False), *after.suggestions[1:]))
     assert "returns" not in {p[1] for p in passages(unchosen, line)}
 
