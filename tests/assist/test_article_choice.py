@@ -9,6 +9,7 @@ import pytest
 
 from copilot.assist import knowledge
 from copilot.assist.indexing import refresh_vectors
+from copilot.assist.providers import save_provider
 from copilot.assist.routing import assist_ticket, facts_of
 from copilot.assist.tasks import passages, reranked
 from copilot.assist.workspace import open_workspace
@@ -16,6 +17,8 @@ from copilot.errors import NotFoundError
 from copilot.kb.articles import chosen_for
 from copilot.services import Services
 from copilot.store.tickets import find_ticket
+from tests.conftest import MemoryKeyring
+from tests.llm_server import LLMServer
 from tests.test_cli import run
 
 
@@ -169,3 +172,26 @@ def test_cli_sets_and_clears_the_choice() -> None:
     assert code == 0 and not any(s["chosen"] for s in json.loads(out)["suggestions"])
     code, _, err = run("assist", "12", "--use-article", "no-such-article")
     assert code != 0 and "no-such-article" in err and "Traceback" not in err
+
+
+async def test_a_model_drafting_is_given_the_chosen_article_and_its_citation_kept(
+    services: Services, llm: LLMServer, memory_keyring: MemoryKeyring
+) -> None:
+    """With a model for the draft: the prompt carries the chosen article's passage although it is under the line,
+    its [1] marker becomes the draft's citation, and no model is paid to re-order the suggestions under it."""
+    llm.responder = lambda body: (
+        "Hi Sophie, you can return it: sign in, open Orders and choose Return items [1]. Best, Sam"
+        if "Article passages you may cite" in body["messages"][-1]["content"]
+        else "{}"
+    )
+    await save_provider(services, "local", "openai_compatible", llm.api_base, "sk-local")
+    await services.store.run(services.settings.set, services.store.db, "models.cheap", "local/small")
+    await services.store.run(services.settings.set, services.store.db, "models.frontier", "local/large")
+    ticket_id = await _ticket_id(services, 12)
+    await knowledge.choose_article(services, ticket_id, "returns")
+    result = await assist_ticket(services, ticket_id)
+    asked = [r for r in llm.requests if "Article passages you may cite" in r["messages"][-1]["content"]]
+    assert len(asked) == 1 and "[1] Return a product:" in asked[0]["messages"][-1]["content"]
+    assert result.draft.citations[0].article_id == "returns" and "[1]" not in result.draft.text
+    assert not any(r["messages"][0]["content"].startswith("You order knowledge-base articles") for r in llm.requests)
+    assert result.suggestions[0].chosen and result.suggestions[0].article_id == "returns"
