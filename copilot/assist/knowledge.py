@@ -15,6 +15,7 @@ from copilot.domain.workspaces import KB_ONLY_KIND
 from copilot.engine.text import asks_nothing, key_terms
 from copilot.kb import articles, importer, retrieve
 from copilot.services import Services
+from copilot.store.transaction import transaction
 
 
 async def search_kb(services: Services, text: str, workspace: str | None = None, limit: int = 10) -> list[Suggestion]:
@@ -61,11 +62,27 @@ async def get_article(services: Services, workspace: str, article_id: str) -> Ar
 
 
 async def save_article(
-    services: Services, workspace: str, article_id: str, title: str, body: str, reason: str, author: str = ""
+    services: Services,
+    workspace: str,
+    article_id: str,
+    title: str,
+    body: str,
+    reason: str,
+    author: str = "",
+    ticket_id: int | None = None,
 ) -> Article:
+    """Save a correction. From a ticket (`ticket_id`), the corrected article becomes that ticket's chosen one in
+    the same transaction: the next draft for it cites the correction, whatever its confidence."""
     who = author or services.agent_name()
-    db = services.store.db
-    saved = await services.store.run(articles.save_article, db, workspace, article_id, title, body, who, reason)
+
+    def _save(db: Database) -> Article:
+        with transaction(db):
+            saved = articles.save_article(db, workspace, article_id, title, body, who, reason)
+            if ticket_id is not None:
+                articles.choose_article(db, workspace, article_id, ticket_id)
+        return saved
+
+    saved = await services.store.run(_save, services.store.db)
     await _refresh_vectors(services, workspace)  # the corrected text is what meaning search sees next
     services.bus.emit(ArticleDidChange(article_id=article_id))
     await _push_to_helpdesk(services, workspace, article_id)
@@ -113,7 +130,25 @@ async def article_link(services: Services, workspace: str, article_id: str) -> s
 
 
 async def mark_not_relevant(services: Services, article_id: str, ticket_id: int) -> None:
+    """Hide an article for one ticket (and clear it as the ticket's chosen article, if it was)."""
     await services.store.run(articles.mark_not_relevant, services.store.db, article_id, ticket_id)
+
+
+async def choose_article(services: Services, ticket_id: int, article_id: str) -> Article:
+    """Use this article: the agent's word that it answers the ticket. The assist lists it first and grounds the
+    draft on it even under the "No good article" line; choosing another replaces it."""
+
+    def _choose(db: Database) -> Article:
+        from copilot.store.tickets import get_ticket
+
+        return articles.choose_article(db, get_ticket(db, ticket_id).workspace, article_id, ticket_id)
+
+    return await services.store.run(_choose, services.store.db)
+
+
+async def clear_article_choice(services: Services, ticket_id: int) -> str:
+    """Don't use: undo the choice (the ranking decides again). Returns the article that was chosen, or ""."""
+    return await services.store.run(articles.clear_chosen, services.store.db, ticket_id)
 
 
 @dataclass(frozen=True)
@@ -135,7 +170,10 @@ def _gaps(db: Database, workspace: str, below: float) -> list[KnowledgeGap]:
         "AND m.role = 'customer' ORDER BY m.created_at DESC, m.id DESC LIMIT 1) "
         "FROM ai_outputs o JOIN tickets t ON t.id = o.ticket_id "
         "WHERE t.workspace = ? AND o.task = 'suggestions' AND o.id = (SELECT max(o2.id) FROM ai_outputs o2 "
-        "WHERE o2.ticket_id = o.ticket_id AND o2.task = 'suggestions') ORDER BY t.updated_at DESC",
+        "WHERE o2.ticket_id = o.ticket_id AND o2.task = 'suggestions') "
+        # An agent who chose the article that answers a ticket says the knowledge base covers it.
+        "AND NOT EXISTS (SELECT 1 FROM article_feedback f WHERE f.ticket_id = t.id AND f.verdict = 'chosen') "
+        "ORDER BY t.updated_at DESC",
         [workspace],
     ).fetchall()
     groups: dict[str, list[tuple[int, str, float]]] = {}
@@ -161,6 +199,7 @@ def _gaps(db: Database, workspace: str, below: float) -> list[KnowledgeGap]:
 
 async def knowledge_gaps(services: Services, workspace: str) -> list[KnowledgeGap]:
     """Where agents got "No good article": the tickets whose best suggestion stayed under the weak threshold
-    (`suggest.min_confidence`), grouped by intent, largest group first."""
+    (`suggest.min_confidence`), grouped by intent, largest group first. A ticket the agent chose an article for
+    ("Use this article", or a correction saved from it) is answered, not a gap."""
     below = services.settings.suggest.min_confidence
     return await services.store.run(_gaps, services.store.db, workspace, below)

@@ -126,11 +126,19 @@ def facts_of(result: AssistResult) -> TicketFacts:
         words=sum(len(m.body.split()) for m in t.messages),
         flags=tuple(f.kind for f in result.flags),
         language=t.language or result.draft.language,
-        retrieval_confidence=max((s.confidence for s in result.suggestions), default=0.0),
+        retrieval_confidence=_retrieval_confidence(result),
         text=f"{t.subject} {customer}",
         triage_unsure=result.triage.is_unsure,
         suggestions=len(result.suggestions),
     )
+
+
+def _retrieval_confidence(result: AssistResult) -> float:
+    """How sure the article match is, for routing. An article the agent chose is as sure as it gets: no model is
+    paid to re-order the suggestions under it, and a weak ranking is no reason to escalate the draft."""
+    if result.suggestions and result.suggestions[0].chosen:
+        return 1.0
+    return max((s.confidence for s in result.suggestions), default=0.0)
 
 
 def transcript(ticket: Ticket, keep: int | None = None) -> str:

@@ -127,7 +127,9 @@ def reranked(result: AssistResult, order: list[int]) -> AssistResult:
     top = result.suggestions[:RERANK_CANDIDATES]
     picked = list(dict.fromkeys(n for n in order if 1 <= n <= len(top)))
     rest = [s for n, s in enumerate(top, start=1) if n not in picked]
-    return replace(result, suggestions=(*[top[n - 1] for n in picked], *rest, *result.suggestions[RERANK_CANDIDATES:]))
+    ordered = [*[top[n - 1] for n in picked], *rest, *result.suggestions[RERANK_CANDIDATES:]]
+    # The article the agent chose stays first: their word outranks the model's.
+    return replace(result, suggestions=(*[s for s in ordered if s.chosen], *[s for s in ordered if not s.chosen]))
 
 
 def _rerank(result: AssistResult, value: Any, inputs: TaskInputs) -> Applied:
@@ -137,8 +139,9 @@ def _rerank(result: AssistResult, value: Any, inputs: TaskInputs) -> Applied:
 
 
 def passages(result: AssistResult, min_confidence: float) -> list[tuple[int, str, str, int, str]]:
-    """Numbered passages the draft may cite: (number, article id, title, version, text)."""
-    strong = [s for s in result.suggestions if s.confidence >= min_confidence][:3]
+    """Numbered passages the draft may cite: (number, article id, title, version, text). The article the agent
+    chose is one, even under the line."""
+    strong = [s for s in result.suggestions if s.chosen or s.confidence >= min_confidence][:3]
     return [(i + 1, s.article_id, s.title, s.article_version, s.passage) for i, s in enumerate(strong)]
 
 

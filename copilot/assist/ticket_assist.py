@@ -17,7 +17,7 @@ import numpy.typing as npt
 from sqlite_utils import Database
 
 from copilot.assist.caches import EngineCaches
-from copilot.domain import AssistResult, Flag, Provenance, Suggestion, Ticket, Triage
+from copilot.domain import AssistResult, Draft, Flag, Provenance, Suggestion, Ticket, Triage
 from copilot.domain.tickets import content_key
 from copilot.engine import ENGINE, MODEL, signals, summarize, triage
 from copilot.engine import draft as draft_engine
@@ -399,6 +399,7 @@ class BuiltinInputs:
     found: retrieve.Gathered | None
     ranked_by: str
     url_template: str
+    chosen: str = ""  # the article the agent chose for the ticket ("Use this article"), or ""
 
 
 def read_inputs(
@@ -410,6 +411,7 @@ def read_inputs(
     english = (ticket.language or "en") == "en"  # the local encoder only understands English
     query = ticket_query(ticket)
     dense = dense_search(db, ticket.workspace, cache, encoded)
+    chosen = kb_articles.chosen_for(db, ticket.id)
     found = retrieve.gather(
         db,
         query,
@@ -417,6 +419,7 @@ def read_inputs(
         dense=dense,
         counts=cache.term_counts,
         exclude=kb_articles.not_relevant_for(db, ticket.id),
+        include=chosen,
     )
     return BuiltinInputs(
         ticket,
@@ -425,6 +428,7 @@ def read_inputs(
         found,
         retrieve.how_ranked(db, query, ticket.workspace, dense),
         ticket_store.article_url_template(db, ticket.workspace),
+        chosen,
     )
 
 
@@ -448,8 +452,9 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
     flags = signals.detect_flags(ticket)
     sentiment_label, score, _, _ = signals.sentiment(ticket)
     query = ticket_query(ticket)
-    suggestions = retrieve.rank(retrieve.features_of(inputs.found), query, opts.suggestion_count)
+    suggestions = retrieve.rank(retrieve.features_of(inputs.found), query, opts.suggestion_count, inputs.chosen)
     best = suggestions[0] if suggestions else None
+    cited, line = _draft_sources(suggestions, opts.min_confidence)
     tri = triage_result(inputs.classifier, ticket, inputs.triage_vector, flags, sentiment_label, best)
     # A labelled ticket is judged by a fold's classifier, trained just now on first need: saved with the result.
     new_folds = inputs.classifier.take_new_folds()
@@ -460,18 +465,21 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
     draft = draft_engine.build_draft(
         draft_engine.DraftInputs(
             ticket,
-            tuple(suggestions),
-            {s.article_id: bodies[s.article_id] for s in suggestions[:2] if s.article_id in bodies},
+            cited,
+            {s.article_id: bodies[s.article_id] for s in cited[:2] if s.article_id in bodies},
             tuple(flags),
             sentiment_label,
             language,
             opts.tone,
             agent,
-            opts.min_confidence,
+            line,
             {s.article_id: template.replace("{id}", s.article_id) if template else "" for s in suggestions},
         )
     )
-    articles_key = [(s.article_id, s.article_version) for s in suggestions]
+    draft = _with_choice_note(draft, best)
+    articles_key: list[Any] = [(s.article_id, s.article_version) for s in suggestions]
+    if best is not None and best.chosen:  # the agent's choice changes what is shown and cited: never reuse
+        articles_key.append(("chosen", best.article_id))
     ranked_by = inputs.ranked_by
     provs = {
         "summary": Provenance(ENGINE, MODEL, summarize.PROMPT_VERSION, _hash(thread_key)),
@@ -494,6 +502,23 @@ def compute_builtin(inputs: BuiltinInputs, opts: AssistOptions) -> BuiltinOutput
     }
     result = AssistResult(ticket, summary, tuple(flags), sentiment_label, tri, tuple(suggestions), draft, {}, provs)
     return BuiltinOutputs(result, thread_key, payloads, inputs.classifier.fitted_on, folds)
+
+
+def _draft_sources(suggestions: list[Suggestion], min_confidence: float) -> tuple[tuple[Suggestion, ...], float]:
+    """What the draft may cite and its line: the suggestions, except that an article the agent chose is cited
+    even under the "No good article" line (the others still need to clear it)."""
+    if not suggestions or not suggestions[0].chosen or suggestions[0].confidence >= min_confidence:
+        return tuple(suggestions), min_confidence
+    chosen, rest = suggestions[0], [s for s in suggestions[1:] if s.confidence >= min_confidence]
+    return (chosen, *rest), chosen.confidence
+
+
+def _with_choice_note(draft: Draft, best: Suggestion | None) -> Draft:
+    """Tell the agent (never the customer) that the draft stands on their choice, not on the ranking."""
+    if best is None or not best.chosen or not draft.citations or draft.citations[0].article_id != best.article_id:
+        return draft
+    said = f"Grounded on “{best.title}”, the article you chose (the copilot ranked it {best.confidence:.0%})."
+    return replace(draft, note=f"{said} {draft.note}".strip())
 
 
 def record_builtin(db: Database, out: BuiltinOutputs) -> AssistResult:

@@ -9,7 +9,7 @@ from copilot.cli.common import with_services
 from copilot.helpdesk.demo import DEMO_WORKSPACE
 
 if TYPE_CHECKING:
-    from copilot.domain import AssistResult
+    from copilot.domain import AssistResult, Suggestion
     from copilot.services import Services
 
 COMMANDS = ("assist",)
@@ -30,6 +30,13 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--workspace", default=DEMO_WORKSPACE, help="the ticket's workspace (default: the demo)")
     a.add_argument("--tone", choices=("friendly", "concise", "formal"))
     a.add_argument("--json", action="store_true", help="print JSON")
+    choice = a.add_mutually_exclusive_group()
+    choice.add_argument(
+        "--use-article",
+        metavar="ID",
+        help="the article that answers this ticket: listed first and cited by the draft (replaces an earlier choice)",
+    )
+    choice.add_argument("--clear-article", action="store_true", help="undo --use-article: the ranking decides again")
     a.add_argument(
         "--model", help="one model for the cheap and frontier tiers (provider/model, or a model name with --api-base)"
     )
@@ -39,6 +46,7 @@ def add_parsers(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace, out: TextIO) -> int:
+    from copilot.assist import knowledge
     from copilot.assist.indexing import refresh_vectors
     from copilot.assist.routing import assist_ticket
     from copilot.assist.ticket_assist import result_json
@@ -50,6 +58,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         await open_workspace(services, args.workspace)  # a ticket import's workspace opens without a help desk
         await refresh_vectors(services, args.workspace)
         ticket = await services.store.run(find_ticket, services.store.db, args.workspace, args.ticket)
+        if args.use_article:
+            await knowledge.choose_article(services, ticket.id, args.use_article)
+        elif args.clear_article:
+            await knowledge.clear_article_choice(services, ticket.id)
         result = await assist_ticket(services, ticket.id, tone=args.tone)
         if args.json:
             out.write(result_json(result) + "\n")
@@ -68,7 +80,7 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if "tags" in result.extras:
             out.write(f"Suggested tags: {', '.join(result.extras['tags'].get('tags', [])) or 'none new'}\n")
         out.write("\nSuggested articles\n")
-        out.writelines(f"  {s.confidence:.0%}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
+        out.writelines(f"  {_shown_confidence(s)}  {s.title}  [{s.article_id}]\n" for s in result.suggestions)
         if not await services.store.run(count_articles, services.store.db, args.workspace):
             out.write(
                 f"  none: '{args.workspace}' has no knowledge-base articles. Import some: "
@@ -90,3 +102,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
 
     override = ModelOverride(args.model, args.api_base) if args.model else None
     return with_services(args, work, override)
+
+
+def _shown_confidence(s: Suggestion) -> str:
+    """The article the agent chose says so; the ranking's own figure stays beside it."""
+    return f"chosen by you (ranked {s.confidence:.0%})" if s.chosen else f"{s.confidence:.0%}"

@@ -34,6 +34,7 @@ class Suggestion:
     highlights: tuple[str, ...]  # query terms found in the passage
     confidence: float
     article_version: int
+    chosen: bool = False  # the agent chose it for this ticket ("Use this article"); confidence stays the model's
 
 
 @dataclass(frozen=True)

@@ -177,10 +177,16 @@ def diff_versions(old: ArticleVersion | Article, new: ArticleVersion | Article) 
 
 
 def mark_not_relevant(db: Database, article_id: str, ticket_id: int) -> None:
-    db.execute(
-        "INSERT OR IGNORE INTO article_feedback (article_id, ticket_id, verdict, created_at) VALUES (?, ?, ?, ?)",
-        [article_id, ticket_id, "not_relevant", now_iso()],
-    )
+    """Hide an article for one ticket; hiding the article the agent chose for it clears that choice."""
+    with transaction(db):
+        db.execute(
+            "DELETE FROM article_feedback WHERE ticket_id = ? AND article_id = ? AND verdict = 'chosen'",
+            [ticket_id, article_id],
+        )
+        db.execute(
+            "INSERT OR IGNORE INTO article_feedback (article_id, ticket_id, verdict, created_at) VALUES (?, ?, ?, ?)",
+            [article_id, ticket_id, "not_relevant", now_iso()],
+        )
 
 
 def not_relevant_for(db: Database, ticket_id: int) -> set[str]:
@@ -191,3 +197,37 @@ def not_relevant_for(db: Database, ticket_id: int) -> set[str]:
             [ticket_id],
         )
     }
+
+
+def choose_article(db: Database, workspace: str, article_id: str, ticket_id: int) -> Article:
+    """The agent's word that this article answers the ticket: one per ticket (it replaces an earlier choice), and
+    an article hidden for the ticket before is shown again. `workspace` is the ticket's."""
+    with transaction(db):
+        article = get_article(db, workspace, article_id)  # raises before anything is written
+        db.execute("DELETE FROM article_feedback WHERE ticket_id = ? AND verdict = 'chosen'", [ticket_id])
+        db.execute(
+            "DELETE FROM article_feedback WHERE ticket_id = ? AND article_id = ? AND verdict = 'not_relevant'",
+            [ticket_id, article_id],
+        )
+        db.execute(
+            "INSERT INTO article_feedback (article_id, ticket_id, verdict, created_at) VALUES (?, ?, 'chosen', ?)",
+            [article_id, ticket_id, now_iso()],
+        )
+    return article
+
+
+def clear_chosen(db: Database, ticket_id: int) -> str:
+    """Undo the agent's choice for a ticket; returns the article that was chosen ("" when none was)."""
+    with transaction(db):
+        chosen = chosen_for(db, ticket_id)
+        db.execute("DELETE FROM article_feedback WHERE ticket_id = ? AND verdict = 'chosen'", [ticket_id])
+    return chosen
+
+
+def chosen_for(db: Database, ticket_id: int) -> str:
+    """The article the agent chose for a ticket, or ""."""
+    row = db.execute(
+        "SELECT article_id FROM article_feedback WHERE ticket_id = ? AND verdict = 'chosen' ORDER BY id DESC LIMIT 1",
+        [ticket_id],
+    ).fetchone()
+    return str(row[0]) if row else ""

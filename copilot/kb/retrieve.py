@@ -574,10 +574,12 @@ def gather(
     dense: Dense | None = None,
     counts: TermCounts | None = None,
     exclude: set[str] | None = None,
+    include: str = "",
 ) -> Gathered | None:
     """Candidates from every source (keywords of the weighted thread, every word once, the named entity's
     articles, the nearest in meaning to the latest message and to the whole conversation), with what scoring them
-    needs. None when nothing matches. Reads the store (its thread); the query's vectors should be encoded ahead."""
+    needs. None when nothing matches. Reads the store (its thread); the query's vectors should be encoded ahead.
+    `include`: an article that is a candidate whatever it matches (the one the agent chose for the ticket)."""
     if query.is_empty():
         return None
     counts = counts or TermCounts()
@@ -614,7 +616,7 @@ def gather(
             for values in sims:
                 pool += [dense.index.ids[i] for i in _nearest(values, POOL)]
     skip = exclude or set()
-    order = [a for a in dict.fromkeys(pool) if a not in skip]
+    order = [a for a in dict.fromkeys([*pool, *([include] if include else [])]) if a not in skip]
     by_id = _hits_by_id(db, order, workspace)
     hits = [by_id[a] for a in order if a in by_id]
     if not hits:
@@ -708,15 +710,19 @@ def _covers_all(db: Database, workspace: str | None, index: DenseIndex, counts: 
     return len(index.ids) >= (counts or TermCounts()).in_workspace(db, workspace)
 
 
-def rank(found: Candidates, query: WeightedQuery, limit: int = 5) -> list[Suggestion]:
+def rank(found: Candidates, query: WeightedQuery, limit: int = 5, first: str = "") -> list[Suggestion]:
     """Ranked suggestions with the best passage and a calibrated confidence (the chance the article answers the
-    ticket). Pure: runs on any thread."""
+    ticket). Pure: runs on any thread. `first`: the article the agent chose, listed first and marked `chosen`,
+    with the confidence the ranking gives it where it would stand (in the last place shown when it ranks lower)."""
     if not found.hits:
         return []
     model = load_ranking().model(found.dense)
     scores = model.scores(found.features)
-    order = ranked(scores, found.features)[:limit]
-    confidences = model.confidences(scores, found.with_coverage([int(i) for i in order]))
+    order = [int(i) for i in ranked(scores, found.features)[:limit]]
+    pick = next((i for i, h in enumerate(found.hits) if h.article_id == first), None) if first else None
+    if pick is not None and pick not in order:
+        order = [*order[: limit - 1], pick]
+    confidences = model.confidences(scores, found.with_coverage(order))
     if asks_nothing(latest_text(query)):
         confidences = confidences * NOTHING_ASKED  # a thank-you is answered by no article (still listed, weak)
     out: list[Suggestion] = []
@@ -725,8 +731,10 @@ def rank(found: Candidates, query: WeightedQuery, limit: int = 5) -> list[Sugges
         h = found.hits[int(i)]
         ceiling = min(ceiling, float(confidences[int(i)]))  # shown non-increasing down the list
         passage, words_found = best_passage(query, h.body)
-        out.append(Suggestion(h.article_id, h.title, passage, tuple(words_found), round(ceiling, 3), h.version))
-    return out
+        out.append(
+            Suggestion(h.article_id, h.title, passage, tuple(words_found), round(ceiling, 3), h.version, i == pick)
+        )
+    return sorted(out, key=lambda s: not s.chosen)  # stable: the chosen one first, the rest as ranked
 
 
 def search(

@@ -36,7 +36,7 @@ from copilot.assist.workspace import (
     remove_workspace,
     unsent_work,
 )
-from copilot.domain import AssistResult, Suggestion, Ticket
+from copilot.domain import Article, AssistResult, Suggestion, Ticket
 from copilot.domain.workspaces import no_helpdesk_reason
 from copilot.services import Services
 from copilot.store.outbox import OutboxItem
@@ -55,6 +55,7 @@ from copilot.ui.widgets.budget_banner import BudgetBanner
 from copilot.ui.widgets.conversation import ConversationPane
 from copilot.ui.widgets.copilot_panel import CopilotPanel
 from copilot.ui.widgets.inbox import InboxPane
+from copilot.ui.widgets.panel_html import CHOICE_KEYS, shown_suggestions
 
 INDEXING_DELAY_MS = 1500
 LAYOUT_KEYS = ("ui.geometry", "ui.splitter")
@@ -154,6 +155,11 @@ class MainWindow(QMainWindow):
         action("&Ticket", "Next ticket", "Ctrl+Down", lambda: self._move(1))
         action("&Ticket", "Previous ticket", "Ctrl+Up", lambda: self._move(-1))
         action("&Ticket", "Focus the draft", "Ctrl+D", self.panel.editor.setFocus)
+        choose = menus["&Ticket"].addMenu("&Use a suggested article")
+        for n in range(1, CHOICE_KEYS + 1):
+            act = choose.addAction(f"Suggestion {n} answers the ticket (again: don't use it)")
+            act.setShortcut(QKeySequence(f"Alt+{n}"))
+            act.triggered.connect(partial(self.use_suggestion, n))
         menus["&Ticket"].addSeparator()
         self.status_actions = [  # without sending anything (Send and set… sends first)
             action("&Ticket", f"Set status: {word}", "", partial(self.set_status, status))
@@ -201,7 +207,8 @@ class MainWindow(QMainWindow):
             (p.send, s.send), (p.draft_edited, s.draft_edited), (p.flag_requested, self.flag_output),
             (p.flag_sentence, self._flag_sentence), (p.open_article, self.open_article),
             (p.set_name_requested, self.set_your_name),
-            (p.edit_article, self.open_article), (p.insert_link, s.insert_link), (p.not_relevant, s.not_relevant),
+            (p.edit_article, self.edit_article_for_ticket), (p.insert_link, s.insert_link),
+            (p.not_relevant, s.not_relevant), (p.choose_article, s.choose_article),
             (s.cleared, p.clear), (s.loading, p.show_loading), (s.thread_changed, self.conversation.show_ticket),
             (s.result_changed, p.show_result), (s.draft_sources_changed, p.show_draft_meta),
             (s.draft_loaded, p.load_draft_text), (s.draft_replaced, p.set_draft_text),
@@ -387,6 +394,26 @@ class MainWindow(QMainWindow):
 
     def open_article(self, article_id: str) -> None:
         ArticleEditor(self, self.services, self.runner, self.workspace, article_id).show()
+
+    def edit_article_for_ticket(self, article_id: str) -> None:
+        """Edit from a ticket's panel: saving also makes the corrected article the one that ticket's draft cites."""
+        ticket = self.session.current_ticket
+        number = self.session.view.ticket.number if self.session.view else None
+
+        def saved(article: Article) -> None:
+            if ticket is not None:
+                self.statusBar().showMessage(
+                    f"Saved “{article.title}”: the draft for #{number} cites the corrected article.", 8000
+                )
+
+        ArticleEditor(self, self.services, self.runner, self.workspace, article_id, saved, ticket_id=ticket).show()
+
+    def use_suggestion(self, n: int) -> None:
+        """Alt+N: the N-th article the panel lists answers the ticket; on the chosen one, undo the choice."""
+        result = self.session.result
+        shown = shown_suggestions(result) if result is not None else []
+        if 1 <= n <= len(shown):
+            self.session.choose_article("" if shown[n - 1].chosen else shown[n - 1].article_id)
 
     def _open_article_by_search(self) -> None:
         text, ok = QInputDialog.getText(self, "Open article", "Search the knowledge base:")

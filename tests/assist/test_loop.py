@@ -71,7 +71,7 @@ async def test_the_suggestions_say_what_ranked_them(services: Services) -> None:
     def ignore(*_args: object) -> None:
         return None
 
-    html = SectionRenderer(ignore, ignore, ignore, ignore, ignore)._articles_html(spanish, 0.5)
+    html = SectionRenderer(ignore, ignore, ignore, ignore, ignore, ignore)._articles_html(spanish, 0.5)
     assert "Ranked by keywords only: the meaning model reads English" in html
 
 

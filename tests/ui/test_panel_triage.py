@@ -13,7 +13,7 @@ def _line(triage: Triage) -> str:
     def ignore(*_args: Any) -> None:
         return None
 
-    renderer = SectionRenderer(ignore, ignore, ignore, ignore, ignore)
+    renderer = SectionRenderer(ignore, ignore, ignore, ignore, ignore, ignore)
     result = cast(AssistResult, SimpleNamespace(triage=triage, extras={}, routing={}, provenance={}))
     return renderer._triage_html(result)
 

@@ -41,6 +41,8 @@ class ArticleEditor(QDialog):
         workspace: str,
         article_id: str,
         on_saved: Callable[[Article], None] | None = None,
+        *,
+        ticket_id: int | None = None,  # opened from this ticket's panel: a save makes it the ticket's article
     ) -> None:
         super().__init__(parent)
         self.services = services
@@ -48,6 +50,7 @@ class ArticleEditor(QDialog):
         self.workspace = workspace  # article ids are the help desk's: two workspaces may share one
         self.article_id = article_id
         self.on_saved = on_saved
+        self.ticket_id = ticket_id
         self.article: Article | None = None
         self.versions: list[ArticleVersion] = []
         self.setObjectName("articleEditor")
@@ -147,6 +150,7 @@ class ArticleEditor(QDialog):
             self.title.text().strip(),
             self.body.toPlainText(),
             self.reason.text(),
+            ticket_id=self.ticket_id,
         )
         self.runner.run(coro, self._saved, "Saving article")
 

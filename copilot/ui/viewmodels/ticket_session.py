@@ -17,7 +17,7 @@ from copilot.assist import conversation, knowledge, review
 from copilot.assist.conversation import Delivery, TicketView
 from copilot.assist.routing import Rewritten, assist_ticket, assist_with_models, models_configured, rewrite_reply
 from copilot.assist.ticket_assist import assist_builtin
-from copilot.domain import AssistResult
+from copilot.domain import Article, AssistResult
 from copilot.domain.inbox import InboxRow
 from copilot.engine.text import edit_ratio
 from copilot.services import Services
@@ -387,6 +387,26 @@ class TicketSession(QObject):
             return
         coro = knowledge.mark_not_relevant(self.services, article_id, self.current_ticket)
         self.runner.run(coro, lambda _n: self.reassist(), "Updating suggestions")
+
+    def choose_article(self, article_id: str) -> None:
+        """Use this article (an article id) or Don't use (""): the draft is made again from the choice."""
+        if self.current_ticket is None:
+            return
+        if not article_id:
+            coro_clear = knowledge.clear_article_choice(self.services, self.current_ticket)
+            self.runner.run(coro_clear, self._choice_cleared, "Updating suggestions")
+            return
+        coro = knowledge.choose_article(self.services, self.current_ticket, article_id)
+        self.runner.run(coro, self._chose, "Updating suggestions")
+
+    def _chose(self, article: Article) -> None:
+        self.message.emit(f"Using “{article.title}” for this ticket: the draft cites it.", 6000)
+        self.reassist()
+
+    def _choice_cleared(self, article_id: str) -> None:
+        if article_id:
+            self.message.emit("The copilot ranks the articles again for this ticket.", 5000)
+        self.reassist()
 
 
 def changed_words(ratio: float) -> str:

@@ -45,6 +45,7 @@ class CopilotPanel(QWidget):
     edit_article = Signal(str)
     insert_link = Signal(str, str)  # article id, title
     not_relevant = Signal(str)
+    choose_article = Signal(str)  # "Use this article" (its id) or "Don't use" ("")
     regenerate = Signal(str)  # tone
     rewrite = Signal(str, str)  # "rewrite" and a tone, or "translate" and a language code
     send = Signal(bool, str)  # internal?, the status to set after it ("" keeps it)
@@ -72,6 +73,7 @@ class CopilotPanel(QWidget):
             self.insert_link.emit,
             self.edit_article.emit,
             self.not_relevant.emit,
+            self.choose_article.emit,
         )
         self.view.other_link.connect(self.sections.run)
 

@@ -9,11 +9,12 @@ import html
 from collections.abc import Callable
 from functools import partial
 
-from copilot.domain import AssistResult, Provenance
+from copilot.domain import AssistResult, Provenance, Suggestion
 from copilot.ui.render import highlight
 
 FLAG_TIP = "Flag this as wrong: incorrect, unsupported or outdated"
 HIDE_BELOW = 0.05  # suggestions this weak are noise, not help
+CHOSEN_TIP = "You chose it for this ticket: the draft cites it, whatever the copilot ranked it"
 
 
 def provenance_text(prov: Provenance | None) -> str:
@@ -44,12 +45,14 @@ class SectionRenderer:
         insert_link: Callable[[str, str], None],
         edit_article: Callable[[str], None],
         not_relevant: Callable[[str], None],
+        choose_article: Callable[[str], None],  # an article id: "Use this article"; "": "Don't use"
     ) -> None:
         self.flag_requested = flag_requested
         self.open_article = open_article
         self.insert_link = insert_link
         self.edit_article = edit_article
         self.not_relevant = not_relevant
+        self.choose_article = choose_article
         self.actions: list[Callable[[], None]] = []
         self.empty_kb_note = ""  # set when the workspace's knowledge base has no article at all
 
@@ -134,7 +137,8 @@ class SectionRenderer:
         parts = []
         if self.empty_kb_note:  # nothing to rank: how the ranking was done would only confuse
             return f"<p class='nogood'><b>{html.escape(self.empty_kb_note)}</b></p>"
-        if not result.suggestions or result.suggestions[0].confidence < min_confidence:
+        chosen = bool(result.suggestions) and result.suggestions[0].chosen
+        if not chosen and (not result.suggestions or result.suggestions[0].confidence < min_confidence):
             parts.append(
                 "<p class='nogood'><b>No good article for this ticket.</b> The draft says so instead of guessing; "
                 "consider writing one.</p>"
@@ -142,14 +146,15 @@ class SectionRenderer:
         prov = result.provenance.get("suggestions")
         if prov is not None and prov.model.startswith("keywords only"):
             parts.append(f"<p class='dim'>Ranked by {html.escape(prov.model)}.</p>")
-        shown = [s for s in result.suggestions if s.confidence >= HIDE_BELOW]
+        shown = shown_suggestions(result)
         if len(shown) < len(result.suggestions):
             parts.append(f"<p class='dim'>{len(result.suggestions) - len(shown)} barely related articles hidden.</p>")
-        for s in shown:
+        for n, s in enumerate(shown, start=1):
             weak = s.confidence < min_confidence
             aid = s.article_id
             acts = " · ".join(
                 (
+                    self._choice_act(s, n),
                     self.act("Open", "Read the article", partial(self.open_article, aid)),
                     self.act("Insert link", "Insert a link into the draft", partial(self.insert_link, aid, s.title)),
                     self.act(
@@ -161,9 +166,36 @@ class SectionRenderer:
                     self.flag("suggestions", f"article:{aid}", s.title),
                 )
             )
+            figure = (
+                f"<span style='color:#1565c0' title='{CHOSEN_TIP}'><b>✔ chosen by you</b></span>"
+                if s.chosen
+                else f"<span style='color:{'#999999' if weak else '#2e7d32'}'>"
+                f"{s.confidence:.0%}{' (weak)' if weak else ''}</span>"
+            )
             parts.append(
-                f"<p><a href='article:{html.escape(aid)}'><b>{html.escape(s.title)}</b></a> "
-                f"<span style='color:{'#999999' if weak else '#2e7d32'}'>{s.confidence:.0%}{' (weak)' if weak else ''}</span>"
-                f"<br>{highlight(s.passage, s.highlights)}<br><span class='acts'>{acts}</span></p>"
+                f"<p><a href='article:{html.escape(aid)}'><b>{html.escape(s.title)}</b></a> {figure}"
+                + (f" <span class='dim'>({html.escape(_ranked_tip(s))})</span>" if s.chosen else "")
+                + f"<br>{highlight(s.passage, s.highlights)}<br><span class='acts'>{acts}</span></p>"
             )
         return "".join(parts)
+
+    def _choice_act(self, s: Suggestion, n: int) -> str:
+        keys = f" (Alt+{n})" if n <= CHOICE_KEYS else ""
+        if s.chosen:
+            return self.act("Don't use", f"Undo your choice: the copilot ranks the articles again{keys}", partial(
+                self.choose_article, ""))  # fmt: skip
+        tip = f"This one answers the ticket: list it first and draft the reply from it{keys}"
+        return self.act("Use this article", tip, partial(self.choose_article, s.article_id))
+
+
+CHOICE_KEYS = 5  # Alt+1 … Alt+5 use the suggestion listed at that place (main_window)
+
+
+def shown_suggestions(result: AssistResult) -> list[Suggestion]:
+    """The suggestions the panel lists, in its order (the Alt+N shortcuts count them): the barely related ones
+    are left out, never the one the agent chose."""
+    return [s for s in result.suggestions if s.chosen or s.confidence >= HIDE_BELOW]
+
+
+def _ranked_tip(s: Suggestion) -> str:
+    return f"the copilot ranked it {s.confidence:.0%}"
