@@ -19,7 +19,7 @@ from copilot.engine.text import (
     stem,
 )
 
-PROMPT_VERSION = "draft-templates-3"
+PROMPT_VERSION = "draft-templates-4"
 _STEP = re.compile(r"^\s*(?:\d+[.)]|[-*])\s+(.*\S)\s*$")
 _NUMBERED = re.compile(r"^\s*\d+[.)]\s")
 MAX_STEPS = 5

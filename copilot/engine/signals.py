@@ -9,7 +9,7 @@ from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine import injection
 from copilot.engine.text import fold, sentences, words
 
-PROMPT_VERSION = "signals-rules-3"
+PROMPT_VERSION = "signals-rules-4"
 
 
 @dataclass(frozen=True)

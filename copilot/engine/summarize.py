@@ -8,7 +8,7 @@ from copilot.domain import Message, Role, Summary, SummaryLine, Ticket, Visibili
 from copilot.engine.signals import INJECTION, RULES, UPSET
 from copilot.engine.text import STOPWORDS, sentences, words
 
-PROMPT_VERSION = "summary-rules-3"
+PROMPT_VERSION = "summary-rules-4"
 
 _REQUEST = re.compile(
     r"\?|\b(i want|i'd like|i would like|i need|can you|could you|please|how do i|how can i|is it possible|"
