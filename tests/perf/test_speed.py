@@ -15,9 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from copilot.assist.indexing import refresh_vectors
 from copilot.assist.ticket_assist import assist_sync, options_from
-from copilot.assist.workspace import open_workspace
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb import retrieve
 from copilot.kb.articles import ArticleInput, import_articles
@@ -34,9 +32,8 @@ def report(capsys: pytest.CaptureFixture[str], name: str, figures: dict[str, flo
         print(f"\nPERF {name}: " + json.dumps(figures))
 
 
-async def test_assist_one_ticket_builtin(services: Services, capsys: pytest.CaptureFixture[str]) -> None:
-    await open_workspace(services, "demo")
-    await refresh_vectors(services, "demo")  # the default path: hybrid suggestions
+async def test_assist_one_ticket_builtin(demo_services: Services, capsys: pytest.CaptureFixture[str]) -> None:
+    services = demo_services  # the demo opened, with its vectors: the default path, hybrid suggestions
     opts = options_from(services, workspace="demo")
     db = services.store.db
 
