@@ -347,10 +347,13 @@ def _vector_or_none(encoder: TextEncoder | None, text: str) -> npt.NDArray[np.fl
 
 
 def local_encoder(cache: EngineCaches) -> TextEncoder | None:
-    """The sentence encoder in use (None when no model is installed): loaded once, then kept."""
+    """The sentence encoder in use (None when no model is installed): loaded once, then kept. Read through the
+    vector cache when COPILOT_EVAL_VECTORS names one (the test suite: batches of articles and labelled tickets
+    encoded once per run, not once per test; single texts are always encoded live)."""
+    from copilot.evaluation.vector_cache import with_vector_cache
     from copilot.kb.encoder import load_embedder
 
-    return cache.encoder(load_embedder)
+    return cache.encoder(lambda: with_vector_cache(load_embedder()))
 
 
 def _with_known(encoder: TextEncoder | None, encoded: dict[str, npt.NDArray[np.float32]] | None) -> TextEncoder | None:

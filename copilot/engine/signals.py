@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine import injection
@@ -253,11 +254,17 @@ _FORMULA = re.compile(
 )
 
 
+@lru_cache(maxsize=1 << 16)
+def _folded(word: str) -> str:
+    """A word folded for matching; the same few thousand words recur in every ticket."""
+    return fold(word)
+
+
 def sentence_score(text: str) -> int:
     """Praise minus complaint words, a negation flipping the word after it. A question asks rather than
     complains ("What am I doing wrong?", "Is the bulb broken?"): its complaint words do not count."""
     asking = text.rstrip().endswith("?")
-    tokens = [fold(w) for w in words(_FORMULA.sub(" ", text))]
+    tokens = [_folded(w) for w in words(_FORMULA.sub(" ", text))]
     score = 0
     for i, tok in enumerate(tokens):
         polarity = 1 if tok in POSITIVE else -1 if tok in NEGATIVE else 0
@@ -277,18 +284,26 @@ def detect_flags(ticket: Ticket) -> list[Flag]:
     """Every rule that fires, once, with the first sentence that fired it (latest messages first)."""
     flags: list[Flag] = []
     messages = list(reversed(_customer_public(ticket)))
-    for rule in RULES:
-        view = injection.fold if rule.kind == "prompt_injection" else str  # disguises (zero-width, full-width) off
-        for m in messages:
+    # Each message's sentences, their disguise-free forms and which of them are no instruction to the AI are the
+    # same for every rule: worked out once per message (when a rule first reads it), not once per rule.
+    read: dict[int, tuple[list[tuple[str, re.Match[str] | None]], list[str]]] = {}
+
+    def sentences_of(k: int) -> tuple[list[tuple[str, re.Match[str] | None]], list[str]]:
+        if k not in read:
+            said = [(s, INJECTION.search(injection.fold(s))) for s in sentences(messages[k].body)]
             # Words inside an instruction aimed at the AI ("… refund me immediately") are not the customer's
             # urgency or threat; only the injection rule reads them.
-            said = sentences(m.body)
-            if rule.kind != "prompt_injection":
-                said = [s for s in said if not INJECTION.search(injection.fold(s))]
-            hit = next((s for s in said if rule.pattern.search(view(s))), None)
-            if hit:
-                words_found = rule.pattern.search(view(hit))
-                assert words_found is not None
+            read[k] = (said, [s for s, instruction in said if instruction is None])
+        return read[k]
+
+    for rule in RULES:
+        for k, m in enumerate(messages):
+            said, plain = sentences_of(k)
+            if rule.pattern is INJECTION:  # read with disguises (zero-width, full-width) off, as found above
+                hit, words_found = next(((s, found) for s, found in said if found), (None, None))
+            else:
+                hit, words_found = next(((s, found) for s in plain if (found := rule.pattern.search(s))), (None, None))
+            if hit and words_found is not None:
                 flags.append(
                     Flag(
                         rule.kind,

@@ -450,23 +450,75 @@ _GUESSED = (
 )
 
 
+LANGID_CACHE_VERSION = 1  # bump when _identifier_parts stores something else
+
+
 @functools.cache
 def _language_identifier() -> Any:
     """py3langid's identifier with probabilities normalised to 0..1 (loaded once; the model is small)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from array import array
+    from pathlib import Path
 
-    full = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-    keep = [i for i, c in enumerate(full.nb_classes) if c in _GUESSED]
-    # What set_languages(_GUESSED) gives, without keeping the whole model for a reset (27 MB we never use).
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    parts = _identifier_parts(Path(MODEL_DIR) / MODEL_FILE)
+    typecode = {2: "H", 4: "I", 8: "L"}  # as py3langid reads them
+    nextmove, row = array(typecode[parts["nextmove"].itemsize]), array(typecode[parts["row"].itemsize])
+    nextmove.frombytes(memoryview(parts["nextmove"]).cast("B"))
+    row.frombytes(memoryview(parts["row"]).cast("B"))
     return LanguageIdentifier(
-        full.nb_ptc[:, keep],
-        full.nb_pc[keep],
-        [full.nb_classes[i] for i in keep],
-        full.tk_nextmove,
-        full.tk_output,
+        parts["ptc"],
+        parts["pc"],
+        parts["classes"].tolist(),
+        nextmove,
+        parts["output"].tolist(),
         norm_probs=True,
-        tk_row=full.tk_row,
+        tk_row=row,
     )
+
+
+def _identifier_parts(model_file: Any) -> dict[str, Any]:
+    """The model's arrays for the languages we guess: what set_languages(_GUESSED) keeps, without the whole model
+    kept for a reset (27 MB we never use). Read from a zlib copy in the model cache, named after the model file's
+    SHA-256 and these languages, made on first use: py3langid's own file is LZMA, whose decompression cost every
+    start 1-2 CPU-seconds (a tenth of that from the copy). Any trouble with the copy: the model file itself."""
+    import hashlib
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from copilot.kb.onnx_encoder import cache_root
+
+    digest = hashlib.sha256(model_file.read_bytes())
+    digest.update(repr((LANGID_CACHE_VERSION, _GUESSED)).encode())
+    copy = cache_root() / f"langid-{digest.hexdigest()[:20]}.npz"
+    try:
+        with np.load(copy, allow_pickle=False) as data:
+            return {k: data[k] for k in ("ptc", "pc", "classes", "nextmove", "row", "output")}
+    except (OSError, ValueError, KeyError):
+        pass
+    from py3langid.langid import LanguageIdentifier
+
+    full = LanguageIdentifier.from_model_file(model_file, norm_probs=True)
+    keep = [i for i, c in enumerate(full.nb_classes) if c in _GUESSED]
+    parts = {
+        "ptc": full.nb_ptc[:, keep],
+        "pc": full.nb_pc[keep],
+        "classes": np.array([full.nb_classes[i] for i in keep]),
+        "nextmove": np.frombuffer(full.tk_nextmove, dtype=f"u{full.tk_nextmove.itemsize}"),
+        "row": np.frombuffer(full.tk_row, dtype=f"u{full.tk_row.itemsize}"),
+        "output": np.array(full.tk_output, dtype=np.int64),
+    }
+    try:
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=copy.parent, prefix=copy.name, suffix=".part.npz")
+        with os.fdopen(fd, "wb") as f:
+            np.savez_compressed(f, **parts)
+        os.replace(tmp, copy)
+    except OSError:
+        pass  # a read-only cache: the model file again next start
+    return parts
 
 
 # Support vocabulary in Spanish, German and French with English equivalents, so a ticket in one of those

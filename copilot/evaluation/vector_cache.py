@@ -2,6 +2,10 @@
 run. COPILOT_EVAL_VECTORS names the folder (the test suite points it at pytest's cache dir); one SQLite file per
 encoder fingerprint (the ONNX graph's SHA-256), so a changed model never reads another's vectors.
 
+The app's local encoder reads through it too when the variable is set (`assist.ticket_assist.local_encoder`): in
+the test suite the demo's articles and labelled tickets are then encoded once per run, not once per test. Users
+never set it.
+
 Only whole sets are cached (calls with several texts); a single query is always encoded live, so the latency
 figures of an evaluation stay honest.
 """

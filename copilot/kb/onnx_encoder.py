@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import tempfile
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,6 +145,21 @@ class OnnxEmbedder:
         return result
 
 
+# Embedders loaded in this process, by what was asked for, with the files they were made from as they were then.
+_loaded: dict[tuple[object, ...], tuple[tuple[tuple[int, int, int], ...], OnnxEmbedder]] = {}
+_loading = threading.Lock()
+
+
+def _stamp(paths: list[Path]) -> tuple[tuple[int, int, int], ...]:
+    return tuple((s.st_ino, s.st_size, s.st_mtime_ns) for s in (p.stat() for p in paths))
+
+
+def _files(folder: Path, embedder: OnnxEmbedder) -> list[Path]:
+    model = embedder.model_path
+    names = ("model.safetensors", "config.json", "tokenizer.json")
+    return [*(folder / n for n in names), model, model.parent / "manifest.json"]
+
+
 def load_onnx_embedder(
     folder: Path,
     precision: str,
@@ -154,7 +170,35 @@ def load_onnx_embedder(
     cache: Path | None = None,
     threads: int = 1,
 ) -> OnnxEmbedder:
-    """Raises ImportError when onnxruntime/onnx are missing, OSError/ValueError when the model cannot be built."""
+    """Raises ImportError when onnxruntime/onnx are missing, OSError/ValueError when the model cannot be built.
+
+    An embedder this process already loaded is handed out again while its files (weights, tokenizer, graph,
+    manifest) are the same ones, unchanged in size and modification time: starting a session costs about half a
+    second, most of it hashing the weights and the graph, and the session is safe to share between threads."""
+    key = (str(folder.resolve()), precision, name, max_tokens, str((cache or cache_root()).resolve()), threads)
+    with _loading:
+        held = _loaded.get(key)
+        if held is not None:
+            stamp, embedder = held
+            try:
+                if _stamp(_files(folder, embedder)) == stamp:
+                    return embedder
+            except OSError:
+                pass
+        embedder = _load_onnx_embedder(folder, precision, name, read_weights, max_tokens, cache, threads)
+        _loaded[key] = (_stamp(_files(folder, embedder)), embedder)
+        return embedder
+
+
+def _load_onnx_embedder(
+    folder: Path,
+    precision: str,
+    name: str,
+    read_weights: Weights,
+    max_tokens: int,
+    cache: Path | None,
+    threads: int,
+) -> OnnxEmbedder:
     import onnxruntime as ort
     from tokenizers import Tokenizer
 

@@ -9,6 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from copilot.assist.indexing import refresh_vectors
+from copilot.assist.workspace import open_workspace
+from copilot.services import Services
+
 
 @pytest.fixture
 def capsys(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -> Iterator[pytest.CaptureFixture[str]]:
@@ -18,3 +22,13 @@ def capsys(capsys: pytest.CaptureFixture[str], request: pytest.FixtureRequest) -
     capsys.disabled = contextlib.nullcontext  # type: ignore[method-assign]
     yield capsys
     request.node.user_properties.append(("perf_output", capsys.readouterr().out))
+
+
+@pytest.fixture
+async def demo_services(services: Services) -> Services:
+    """`services` with the demo workspace opened and its vectors made (the default path: hybrid suggestions), in
+    the set-up: under xdist a perf test holds the machine alone only while it measures (its call), and seeding the
+    demo is not what it measures."""
+    await open_workspace(services, "demo")
+    await refresh_vectors(services, "demo")
+    return services

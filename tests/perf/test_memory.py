@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from copilot.app import build_services
+from copilot.evaluation.vector_cache import ENV
 from tests.conftest import REPO
 from tests.perf.test_scale import TARGET, grow
 from tests.perf.test_under_load import cpu_burners
@@ -115,6 +116,7 @@ def first_result(home: Path, settle: bool = False) -> dict[str, object]:
     start, then the time to the result of a labelled ticket judged by another fold (one never trained if any).
     `settle`: stay open until the background triage pass is done, opening the first ticket again while it runs."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+    env.pop(ENV, None)  # as a user's app starts: every vector encoded, none read from the suite's vector cache
     out = subprocess.run(
         [sys.executable, "-c", FIRST_RESULT, str(home), "settle" if settle else "-"],
         capture_output=True, text=True, env=env, timeout=1200, cwd=REPO,

@@ -38,7 +38,14 @@ def report(capsys: pytest.CaptureFixture[str], title: str, data: dict[str, objec
         print(f"\nPERF {title}: {json.dumps(data)}")
 
 
-async def test_overhead_per_streamed_call(capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.fixture
+async def litellm_loaded() -> None:
+    """litellm imported in the set-up (seconds of imports, not what the test measures: under xdist a perf test
+    holds the machine alone only while it measures, its call)."""
+    await load_litellm()
+
+
+async def test_overhead_per_streamed_call(litellm_loaded: None, capsys: pytest.CaptureFixture[str]) -> None:
     """First token shown (our on_delta) minus the server's first byte: what litellm and the app add."""
     server = LLMServer()
     server.responder = lambda body: "Thanks for writing, here is what to do next."

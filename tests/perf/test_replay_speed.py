@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from copilot.evaluation.vector_cache import ENV
 from tests.assist.test_replay import answer
 from tests.llm_server import LLMServer
 
@@ -68,6 +69,7 @@ def test_replay_of_demo_cases_and_the_gui_loop_meanwhile(
     server.responder = answer
     try:
         env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO)}
+        env.pop(ENV, None)  # as a user's app starts: every vector encoded, none read from the suite's vector cache
         out = subprocess.run(
             [sys.executable, "-c", REPLAY, server.api_base, str(tmp_path / "home"), str(size)],
             capture_output=True,

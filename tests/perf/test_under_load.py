@@ -18,9 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from copilot.assist.indexing import refresh_vectors
 from copilot.assist.ticket_assist import assist_sync, options_from
-from copilot.assist.workspace import open_workspace
 from copilot.evaluation.data import percentile, read_jsonl
 from copilot.kb.encoder import load_embedder
 from copilot.kb.vectors import TextEncoder
@@ -75,15 +73,14 @@ def encoder_figures(encoder: TextEncoder, articles: list[str]) -> dict[str, floa
 
 
 async def test_key_figures_quiet_and_loaded(
-    services: Services, eval_dir: Path, capsys: pytest.CaptureFixture[str]
+    demo_services: Services, eval_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    services = demo_services
     encoder = load_embedder()
     if encoder is None:
         pytest.skip("the local embedding model is not installed")
     kb = read_jsonl(eval_dir / "kb-dstc11-faq.jsonl", ("id", "title", "body"))
     articles = [f"{r['title']}\n{r['body']}" for r in kb[:240]]
-    await open_workspace(services, "demo")
-    await refresh_vectors(services, "demo")
     opts = options_from(services, workspace="demo")
     db = services.store.db
 
