@@ -156,8 +156,16 @@ def test_eval_assist_names_a_bad_gold_line(tmp_path: Path) -> None:
             None,
             {"sentiment_accuracy": 0.8, "article_top1": 0.5, "article_top3": 0.7, "no_article_recall": 0.9},
         ),
+        # Held-out 5, written at the start of session 8 and run once, blind, on its final code (2026-11-28): top-1
+        # 0.75, top-3 0.917, "no good article" P 0.5 / R 0.67, triage 1.0, sentiment 0.867, flags P 1.0 / R 0.5,
+        # must-include 0.75 (the same as on the session's first commit, cc5c969).
+        (
+            DEMO / "heldout-5.jsonl",
+            None,
+            {"sentiment_accuracy": 0.8, "article_top1": 0.7, "article_top3": 0.9, "triage_accuracy": 0.9},
+        ),
     ],
-    ids=["demo", "held-out", "held-out-2", "held-out-3", "held-out-4"],
+    ids=["demo", "held-out", "held-out-2", "held-out-3", "held-out-4", "held-out-5"],
 )
 def test_eval_assist_floors(tickets: Path, gold: Path | None, floors: dict[str, float]) -> None:
     argv = ["eval", "assist", "--tickets", str(tickets), "--workspace", "demo", "--json"]
