@@ -10,7 +10,7 @@ from copilot.domain import Flag, Message, Role, Ticket, Visibility
 from copilot.engine import injection
 from copilot.engine.text import fold, sentences, words
 
-PROMPT_VERSION = "signals-rules-4"
+PROMPT_VERSION = "signals-rules-5"
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ RULES: tuple[Rule, ...] = (
         _rx(
             r"\b(second|third|fourth|fifth|2nd|3rd|4th|5th) time\b",
             r"\bstill (not|no|waiting|broken|haven't|hasn't|nothing|can't|cannot|doesn't|isn't|won't)\b",
-            r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst)\b",
+            r"\b(ridiculous|unacceptable|outrageous|fed up|sick of|joke|useless|terrible|awful|worst|frustrat(?:ed|ing))\b",
             r"\b(scam|rip-?off|disgraceful)\b",
             r"\bnobody (answers|replies|responds|helps)\b",
             r"\bnobody (has )?(answered|replied|responded|helped)\b",

@@ -65,6 +65,7 @@ def test_calm_question_raises_no_flags() -> None:
     past = ticket(("c", "Our internet was down for a day last week. Do schedules still run when that happens?"))
     assert "urgency" not in kinds(past)
     assert "urgency" in kinds(ticket(("c", "The app is down and has been down for two hours.")))
+    assert "frustration" in kinds(ticket(("c", "Frustrating, the lights were supposed to come on at 7.")))
 
 
 def test_instructions_aimed_at_the_ai_are_flagged_not_followed() -> None:
