@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -19,7 +18,6 @@ from PySide6.QtCore import QCoreApplication, QEventLoop
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from copilot.app import build_services
 from copilot.assist.workspace import open_workspace
 from copilot.domain.inbox import InboxFilter
 from copilot.evaluation.data import percentile
@@ -29,7 +27,7 @@ from copilot.ui.runner import ErrorPresenter, Runner
 from copilot.ui.viewmodels.inbox import FIRST_PAGE, InboxViewModel
 from copilot.ui.viewmodels.ticket_session import TicketSession
 from copilot.ui.widgets.inbox import InboxPane
-from tests.perf.test_scale import TARGET, grow
+from tests.perf.test_scale import TARGET, copy_of_store, grow
 from tests.perf.test_under_load import cpu_burners
 from tests.ui.conftest import _session_loop, qloop  # noqa: F401  (the UI tests' qasync loop)
 
@@ -153,13 +151,7 @@ def grown(services: Services, tmp_path: Path) -> Iterator[Services]:
     set-up: under xdist a perf test holds the machine alone only while it measures (its call), and inserting
     10,000 tickets is not what it measures. Requested before `qloop`, which registers the Qt loop as running."""
     asyncio.run(open_workspace(services, "demo"))
-    copy = tmp_path / "grown" / "copilot.db"
-    copy.parent.mkdir()
-    source, target = sqlite3.connect(services.paths.database), sqlite3.connect(copy)  # a reader beside the store's
-    source.backup(target)
-    source.close()
-    target.close()
-    large = build_services(tmp_path / "grown", database=copy)
+    large = copy_of_store(services, tmp_path / "grown")
     large.store.run_sync(grow, large.store.db, TARGET)
     asyncio.run(open_workspace(large, "demo"))
     yield large

@@ -62,19 +62,24 @@ def grow(db: Database, target: int) -> float:
     return timed_ms(lambda: refresh_badges(db, "demo"))
 
 
+def copy_of_store(services: Services, folder: Path) -> Services:
+    """Services on a copy of `services`' store in `folder` (read beside the store's own connection)."""
+    copy = folder / "copilot.db"
+    copy.parent.mkdir()
+    source, target = sqlite3.connect(services.paths.database), sqlite3.connect(copy)
+    source.backup(target)
+    source.close()
+    target.close()
+    return build_services(folder, database=copy)
+
+
 @pytest.fixture
 async def grown(services: Services, tmp_path: Path) -> AsyncIterator[Services]:
     """The demo's store (in `services`, 66 tickets) and a copy of it grown to TARGET tickets, made in the set-up:
     under xdist a perf test holds the machine alone only while it measures (its call), and inserting 10,000
     tickets is not what it measures. The new tickets' badges are refreshed in the test, where that is timed."""
     await open_workspace(services, "demo")
-    copy = tmp_path / "grown" / "copilot.db"
-    copy.parent.mkdir()
-    source, target = sqlite3.connect(services.paths.database), sqlite3.connect(copy)  # a reader beside the store's
-    source.backup(target)
-    source.close()
-    target.close()
-    large = build_services(tmp_path / "grown", database=copy)
+    large = copy_of_store(services, tmp_path / "grown")
     await large.store.run(add_copies, large.store.db, TARGET)
     yield large
     large.close()

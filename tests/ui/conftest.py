@@ -66,3 +66,16 @@ def demo_window(qtbot: QtBot, loop: qasync.QEventLoop, services: Services) -> It
     # pytest-qt has already closed (and scheduled the deletion of) the window; let its work finish
     # before the services fixture closes the store underneath it.
     qtbot.waitUntil(lambda: runner.idle, timeout=30_000)
+
+
+def open_ticket(qtbot: QtBot, w: MainWindow, number: int) -> None:
+    """Select demo ticket `number` and wait for its copilot result (no error shown) and for the window to be idle."""
+    from copilot.store.tickets import find_ticket
+
+    ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
+    assert w.inbox.select_ticket(ticket.id)
+    qtbot.waitUntil(
+        lambda: (w.result is not None and w.result.ticket.number == number) or bool(w.presenter.shown), timeout=30_000
+    )
+    assert not w.presenter.shown, [e.user_text() for e in w.presenter.shown]
+    qtbot.waitUntil(lambda: w.runner.idle, timeout=30_000)

@@ -11,22 +11,14 @@ from PySide6.QtGui import QKeySequence
 from pytestqt.qtbot import QtBot
 
 from copilot.services import Services
-from copilot.store.tickets import find_ticket
 from copilot.ui.dialogs.article_editor import ArticleEditor
 from copilot.ui.main_window import MainWindow
-from tests.ui.conftest import demo_window
+from tests.ui.conftest import demo_window, open_ticket
 
 
 @pytest.fixture
 def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterator[MainWindow]:
     yield from demo_window(qtbot, qloop, services)
-
-
-def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:
-    ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
-    assert w.inbox.select_ticket(ticket.id)
-    qtbot.waitUntil(lambda: w.result is not None and w.result.ticket.number == number, timeout=30_000)
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=30_000)
 
 
 def _click(w: MainWindow, title: str, caption: str) -> None:
@@ -41,7 +33,7 @@ def _click(w: MainWindow, title: str, caption: str) -> None:
 
 def test_use_this_article_then_dont_use_it(qtbot: QtBot, window: MainWindow) -> None:
     w = window
-    _open(qtbot, w, 12)  # a return: no article over the line, so the draft says the team is asked
+    open_ticket(qtbot, w, 12)  # a return: no article over the line, so the draft says the team is asked
     assert w.result is not None and not w.result.draft.grounded
     assert "No good article" in w.panel.text() and "Use this article" in w.panel.text()
 
@@ -77,7 +69,7 @@ def test_use_this_article_then_dont_use_it(qtbot: QtBot, window: MainWindow) -> 
 
 def test_a_correction_saved_from_the_panel_is_cited_next(qtbot: QtBot, window: MainWindow) -> None:
     w = window
-    _open(qtbot, w, 11)
+    open_ticket(qtbot, w, 11)
     _click(w, "Reset your Lumen Hub to factory settings", "Edit")
     editor = next(d for d in w.findChildren(ArticleEditor))
     qtbot.waitUntil(lambda: editor.article is not None, timeout=15_000)

@@ -13,11 +13,10 @@ from pytestqt.qtbot import QtBot
 from copilot.services import Services
 from copilot.store.drafts import load_draft
 from copilot.store.outputs import list_flags
-from copilot.store.tickets import find_ticket
 from copilot.ui.dialogs.article_editor import ArticleEditor
 from copilot.ui.dialogs.flag import FlagDialog
 from copilot.ui.main_window import MainWindow
-from tests.ui.conftest import demo_window
+from tests.ui.conftest import demo_window, open_ticket
 
 
 @pytest.fixture
@@ -25,19 +24,9 @@ def window(qtbot: QtBot, qloop: qasync.QEventLoop, services: Services) -> Iterat
     yield from demo_window(qtbot, qloop, services)
 
 
-def _open(qtbot: QtBot, w: MainWindow, number: int) -> None:
-    ticket = w.services.store.run_sync(find_ticket, w.services.store.db, "demo", number)
-    assert w.inbox.select_ticket(ticket.id)
-    qtbot.waitUntil(
-        lambda: (w.result is not None and w.result.ticket.number == number) or bool(w.presenter.shown), timeout=30_000
-    )
-    assert not w.presenter.shown, [e.user_text() for e in w.presenter.shown]
-    qtbot.waitUntil(lambda: w.runner.idle, timeout=30_000)
-
-
 def test_the_whole_loop(qtbot: QtBot, window: MainWindow, monkeypatch: pytest.MonkeyPatch) -> None:
     w = window
-    _open(qtbot, w, 3)
+    open_ticket(qtbot, w, 3)
     panel = w.panel
     assert "Marcus" in w.conversation.header.text() or "CHARGED TWICE" in w.conversation.header.text()
     shown = panel.text()
@@ -107,7 +96,7 @@ def test_search_filters_and_empty_state(qtbot: QtBot, window: MainWindow) -> Non
 
 
 def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 22)
+    open_ticket(qtbot, window, 22)
     browser = window.conversation.thread_view
     html = browser.toHtml()
     assert "crashes" in browser.toPlainText()
@@ -115,7 +104,7 @@ def test_html_message_is_shown_without_script_or_remote_image(qtbot: QtBot, wind
 
 
 def test_no_good_article_is_said_plainly(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 33)  # conflict minerals: no article covers it
+    open_ticket(qtbot, window, 33)  # conflict minerals: no article covers it
     assert "No good article" in window.panel.text()
     assert "checking this with the team" in window.panel.editor.toPlainText()
 
@@ -124,8 +113,8 @@ def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -
     from copilot.ui.dialogs.gaps import GapsDialog
 
     w = window
-    _open(qtbot, w, 33)  # "No good article"
-    _open(qtbot, w, 24)  # a strong match
+    open_ticket(qtbot, w, 33)  # "No good article"
+    open_ticket(qtbot, w, 24)  # a strong match
     dialog = GapsDialog(w, w.services, w.runner, "demo")
     qtbot.addWidget(dialog)
     dialog.open_ticket_number.connect(w.select_ticket_number)
@@ -140,7 +129,7 @@ def test_no_good_article_feeds_the_gaps_view(qtbot: QtBot, window: MainWindow) -
 
 
 def test_regenerate_in_another_tone_is_undoable(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 2)
+    open_ticket(qtbot, window, 2)
     before = window.panel.editor.toPlainText()
     window.panel.set_tone("formal")
     window.session.regenerate("formal")
@@ -191,7 +180,7 @@ def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, mo
     from copilot.assist import review
     from copilot.ui.dialogs.review import ReviewDialog
 
-    _open(qtbot, window, 12)
+    open_ticket(qtbot, window, 12)
     assert window.result is not None
     for reason, output in (("outdated", "draft"), ("incorrect", "summary")):
         window.runner.run(
@@ -221,7 +210,7 @@ def test_review_dialog_filters_and_resolves(qtbot: QtBot, window: MainWindow, mo
 
 
 def test_closing_right_after_typing_keeps_the_draft(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 6)
+    open_ticket(qtbot, window, 6)
     window.autosave.setInterval(60_000)  # the timer cannot save it: closing must
     window.panel.editor.moveCursor(window.panel.editor.textCursor().MoveOperation.End)
     qtbot.keyClicks(window.panel.editor, " Typed just before closing.")
@@ -234,7 +223,7 @@ def test_closing_right_after_typing_keeps_the_draft(qtbot: QtBot, window: MainWi
 
 
 def test_draft_text_and_citations_always_agree(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 4)  # pairing a bulb: three articles in turn above "Weak below" as each is hidden
+    open_ticket(qtbot, window, 4)  # pairing a bulb: three articles in turn above "Weak below" as each is hidden
     panel = window.panel
     assert window.result is not None
     first = window.result.draft.citations[0]
@@ -266,7 +255,7 @@ def test_after_sending_the_editor_is_empty_and_the_status_is_set(qtbot: QtBot, w
     from copilot.store.outbox import items
 
     w = window
-    _open(qtbot, w, 7)
+    open_ticket(qtbot, w, 7)
     draft = w.panel.editor.toPlainText()
     assert draft, "the AI draft fills the editor while the customer waits"
     pending = next(a for a in w.panel.send_status_menu.actions() if a.text() == "Send and set pending")
@@ -308,7 +297,7 @@ def test_a_flagged_sentence_is_named_in_words_and_the_review_shows_every_column(
 
     from copilot.ui.dialogs.review import ReviewDialog
 
-    _open(qtbot, window, 6)
+    open_ticket(qtbot, window, 6)
     sentences = window.session.draft_sentences()
     monkeypatch.setattr(QInputDialog, "getItem", lambda *_a: (sentences[3], True))
     headings: list[str] = []
@@ -339,7 +328,7 @@ def test_a_flagged_sentence_is_named_in_words_and_the_review_shows_every_column(
 
 
 def test_insert_link_keeps_a_space_from_the_text_beside_it(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 8)
+    open_ticket(qtbot, window, 8)
     editor = window.panel.editor
     editor.moveCursor(editor.textCursor().MoveOperation.End)  # right after the signature's last word
     window.panel.insert_link.emit("change-order", "Change or cancel an order")
@@ -354,7 +343,7 @@ def test_insert_link_keeps_a_space_from_the_text_beside_it(qtbot: QtBot, window:
 
 
 def test_a_small_edit_is_not_0_percent_and_an_empty_send_says_why(qtbot: QtBot, window: MainWindow) -> None:
-    _open(qtbot, window, 6)
+    open_ticket(qtbot, window, 6)
     panel = window.panel
     assert len(panel.editor.toPlainText().split()) > 60  # one word more changes under 1% of it
     panel.editor.moveCursor(panel.editor.textCursor().MoveOperation.End)
