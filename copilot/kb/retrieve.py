@@ -349,10 +349,13 @@ class TermCounts:
         return self._df[word]
 
 
+_LIST_MARK = re.compile(r"^[ \t]*(?:\d+[.)]|[-*])[ \t]+", re.MULTILINE)
+
+
 def best_passage(query: WeightedQuery, body: str) -> tuple[str, list[str]]:
     """The one or two consecutive sentences of the article that cover the query best (a table's row with its
     column names)."""
-    sents = sentences(tables_as_sentences(body))
+    sents = sentences(tables_as_sentences(_LIST_MARK.sub("", body)))  # "… for any reason. 1." read no "1."
     if not sents:
         return body[:200], []
     best = (0.0, 0)

@@ -41,3 +41,12 @@ def test_a_table_row_is_a_passage_with_its_column_names() -> None:
     passage, found = best_passage(WeightedQuery.from_parts([("How fast is express to the European Union?", 1.0)]), body)
     assert "European Union: Standard 3–6 days; Express 2–3 days." in passage and "|" not in passage
     assert {"european", "union"} <= set(found)
+
+
+def test_the_snippet_carries_no_list_numbers() -> None:
+    from copilot.kb.retrieve import WeightedQuery, best_passage
+
+    body = "You can return any product within 30 days, for any reason.\n1. Open Orders.\n2. Print the label.\n"
+    passage, _ = best_passage(WeightedQuery.from_parts([("Can I return them within 30 days?", 1.0)]), body)
+    assert passage.startswith("You can return any product within 30 days") and not passage.endswith(("1.", "2."))
+    assert "1." not in passage
